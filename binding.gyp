@@ -1,0 +1,30 @@
+# node-gyp build of the same sources as CMakeLists.txt (npm run build:gyp -> build/Release).
+# LibTorch's location comes from scripts/libtorch.mjs, exactly as for the cmake-js build.
+{
+  "targets": [
+    {
+      "target_name": "slice_distill",
+      "sources": [
+        "<!@(node -e \"const fs=require('fs');for (const d of ['native/binding','native/ops']) for (const f of fs.readdirSync(d)) if (f.endsWith('.cc')) console.log(d+'/'+f)\")"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native",
+        "<!@(node scripts/libtorch.mjs --get include)"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=c++17"],
+      "cflags_cc": ["-std=c++20", "-fexceptions", "-frtti", "-Wno-unused-parameter"],
+      "libraries": [
+        "-L<!(node scripts/libtorch.mjs --get libDir)",
+        "-Wl,-rpath,<!(node scripts/libtorch.mjs --get libDir)",
+        "<!@(node -e \"const l=JSON.parse(require('child_process').execSync('node scripts/libtorch.mjs',{encoding:'utf8'}));console.log(l.cuda?'-Wl,--no-as-needed -ltorch_cuda -Wl,--as-needed':'')\")",
+        "-ltorch", "-ltorch_cpu", "-lc10"
+      ],
+      "conditions": [
+        ["'<!(node scripts/libtorch.mjs --get cuda)'=='true'", { "defines": ["SLICE_DISTILL_CUDA=1"] }]
+      ]
+    }
+  ]
+}

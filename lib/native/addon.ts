@@ -1,0 +1,133 @@
+// Loads the compiled addon and describes its raw interface. Everything here is internal:
+// the public API is the Tensor class and the functions in lib/tensor.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TensorDisposedError, TorchError } from '../errors.js';
+
+/** An opaque native object owning one at::Tensor. */
+export interface Handle {
+  dispose(): void;
+  isDisposed(): boolean;
+}
+
+export type Operand = Handle | number | boolean | bigint;
+export type IndexEntry = number | null | '...' | ':' | { start?: number; stop?: number; step?: number } | Handle;
+
+export interface CreationOptionsRaw {
+  dtype?: string;
+  device?: string;
+  requiresGrad?: boolean;
+  bool?: boolean;
+}
+
+export interface NativeAddon {
+  setErrorClasses(classes: { TorchError: typeof TorchError; TensorDisposedError: typeof TensorDisposedError }): void;
+  // creation and data
+  fromTypedArray(data: ArrayBufferView, shape: number[], options?: CreationOptionsRaw): Handle;
+  factory(kind: 'zeros' | 'ones' | 'empty' | 'rand' | 'randn', shape: number[], options?: CreationOptionsRaw): Handle;
+  full(shape: number[], value: number | boolean, options?: CreationOptionsRaw): Handle;
+  arange(start: number, end: number, step: number, options?: CreationOptionsRaw): Handle;
+  toArray(t: Handle): Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+  item(t: Handle): number | boolean | bigint;
+  shape(t: Handle): number[];
+  dtype(t: Handle): string;
+  device(t: Handle): string;
+  numel(t: Handle): number;
+  to(t: Handle, device?: string | null, dtype?: string | null, copy?: boolean): Handle;
+  // math
+  unary(op: string, t: Handle): Handle;
+  binary(op: string, t: Handle, other: Operand): Handle;
+  add(t: Handle, other: Operand, alpha?: number): Handle;
+  matmul(a: Handle, b: Handle): Handle;
+  reduce(op: string, t: Handle, dim?: number | number[] | null, keepdim?: boolean): Handle;
+  extremum(op: 'max' | 'min', t: Handle, dim: number, keepdim?: boolean): [Handle, Handle];
+  argExtremum(op: 'argmax' | 'argmin', t: Handle, dim?: number | null, keepdim?: boolean): Handle;
+  clamp(t: Handle, min?: number | null, max?: number | null): Handle;
+  where(cond: Handle, a: Operand, b: Operand): Handle;
+  // shape
+  reshape(t: Handle, shape: number[]): Handle;
+  permute(t: Handle, dims: number[]): Handle;
+  transpose(t: Handle, dim0: number, dim1: number): Handle;
+  narrow(t: Handle, dim: number, start: number, length: number): Handle;
+  select(t: Handle, dim: number, index: number): Handle;
+  squeeze(t: Handle, dim?: number | null): Handle;
+  unsqueeze(t: Handle, dim: number): Handle;
+  flatten(t: Handle, startDim?: number, endDim?: number): Handle;
+  expand(t: Handle, shape: number[]): Handle;
+  simple(op: 'contiguous' | 'clone' | 'detach', t: Handle): Handle;
+  indexSelect(t: Handle, dim: number, index: Handle): Handle;
+  index(t: Handle, spec: IndexEntry[]): Handle;
+  indexPut(t: Handle, spec: IndexEntry[], value: Operand): Handle;
+  cat(ts: Handle[], dim?: number): Handle;
+  stack(ts: Handle[], dim?: number): Handle;
+  flip(t: Handle, dims: number | number[]): Handle;
+  rot90(t: Handle, k?: number, dims?: number[]): Handle;
+  // nn
+  softmax(op: 'softmax' | 'logSoftmax', t: Handle, dim: number): Handle;
+  interpolate(t: Handle, options: object): Handle;
+  oneHot(t: Handle, numClasses: number): Handle;
+  // autograd
+  requiresGrad(t: Handle): boolean;
+  setRequiresGrad(t: Handle, flag: boolean): void;
+  isLeaf(t: Handle): boolean;
+  backward(t: Handle, gradient?: Handle | null, retainGraph?: boolean | null, createGraph?: boolean): void;
+  grad(t: Handle): Handle | null;
+  zeroGrad(t: Handle): void;
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  // runtime
+  manualSeed(seed: number | bigint): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  cudaIsAvailable(): boolean;
+  cudaDeviceCount(): number;
+  cudaSynchronize(device?: number): void;
+  buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string };
+  memory(): { tensors: number; storages: number; bytes: number };
+}
+
+const ADDON_NAME = 'slice_distill.node';
+
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('slice-distill: cannot find the package root');
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Where the addon is looked for: SLICE_DISTILL_ADDON, then the cmake-js and node-gyp outputs. */
+export function addonCandidates(): string[] {
+  const root = packageRoot();
+  const fromEnv = process.env.SLICE_DISTILL_ADDON;
+  if (fromEnv) return [path.resolve(fromEnv)];
+  return [path.join(root, 'build-cmake', 'Release', ADDON_NAME), path.join(root, 'build', 'Release', ADDON_NAME)];
+}
+
+function load(): { addon: NativeAddon; path: string } {
+  const candidates = addonCandidates();
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(
+      `slice-distill: the native addon is not built (looked for ${candidates.join(', ')}). ` +
+        'Run `npm run build:cmake` (or `npm install`), see README.md.',
+    );
+  }
+  const require = createRequire(import.meta.url);
+  let addon: NativeAddon;
+  try {
+    addon = require(found) as NativeAddon;
+  } catch (e) {
+    throw new Error(`slice-distill: ${found} exists but does not load: ${(e as Error).message}`);
+  }
+  addon.setErrorClasses({ TorchError, TensorDisposedError });
+  return { addon, path: found };
+}
+
+const loaded = load();
+export const native: NativeAddon = loaded.addon;
+export const addonPath: string = loaded.path;

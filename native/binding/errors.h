@@ -1,0 +1,47 @@
+// Turning C++ failures into typed JavaScript errors.
+//
+// Every binding is registered through Guarded<>, so no C++ exception ever unwinds into
+// Node: c10::Error and std::exception become TorchError (the JS class handed over by the
+// TypeScript layer at load time), argument problems become TypeError / RangeError.
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+namespace sd {
+
+// Called once from the TS loader with {TorchError, TensorDisposedError}.
+void RegisterErrorClasses(Napi::Env env, Napi::Object classes);
+
+// Argument errors: the message should start with the argument's name.
+[[noreturn]] void ThrowTypeError(Napi::Env env, const std::string& message);
+[[noreturn]] void ThrowRangeError(Napi::Env env, const std::string& message);
+[[noreturn]] void ThrowDisposed(Napi::Env env, const std::string& message);
+
+// A TorchError built from a message and a kind ("Error", "IndexError", ...).
+Napi::Error MakeTorchError(Napi::Env env, const std::string& message, const std::string& kind);
+
+// Call only inside a catch block: maps the in-flight exception to a JS error.
+Napi::Error TranslateCurrentException(Napi::Env env);
+
+// The message and kind of the in-flight exception, for worker threads that cannot
+// touch JS objects; TranslateCapturedError rebuilds the JS error on the main thread.
+struct CapturedError {
+  std::string message;
+  std::string kind;  // a c10 kind ("Error", "IndexError", ...), "ArgTypeError", "ArgRangeError" or "Disposed"
+};
+CapturedError CaptureCurrentException();
+Napi::Error TranslateCapturedError(Napi::Env env, const CapturedError& error);
+
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw TranslateCurrentException(info.Env());
+  }
+}
+
+}  // namespace sd

@@ -1,0 +1,83 @@
+// Process-wide settings and facts: seeds, threads, CUDA, versions, tensor memory.
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include "binding/convert.h"
+#include "binding/exports.h"
+#include "binding/tensor_handle.h"
+
+namespace sd {
+namespace {
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  int64_t seed = ToInt(info[0], "seed");
+  if (seed < 0) ThrowRangeError(info.Env(), "seed: must be >= 0");
+  at::manual_seed(static_cast<uint64_t>(seed));
+  return info.Env().Undefined();
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int64_t n = ToInt(info[0], "threads");
+  if (n < 1) ThrowRangeError(info.Env(), "threads: must be >= 1");
+  at::set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), torch::cuda::is_available());
+}
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), torch::cuda::device_count());
+}
+
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  if (!torch::cuda::is_available()) ThrowRangeError(info.Env(), "cuda.synchronize: no CUDA device is available");
+  torch::cuda::synchronize(ToOptionalInt(info[0], "device").value_or(-1));
+  return info.Env().Undefined();
+}
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("torchVersion", TORCH_VERSION);
+#ifdef SLICE_DISTILL_CUDA
+  out.Set("cudaBuild", true);
+#else
+  out.Set("cudaBuild", false);
+#endif
+  out.Set("napiVersion", NAPI_VERSION);
+  out.Set("parallelInfo", at::get_parallel_info());
+  return out;
+}
+
+Napi::Value Memory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MemoryStats s = TensorHandle::Stats();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("tensors", static_cast<double>(s.tensors));
+  out.Set("storages", static_cast<double>(s.storages));
+  out.Set("bytes", static_cast<double>(s.bytes));
+  return out;
+}
+
+}  // namespace
+
+void RegisterRuntime(Napi::Env env, Napi::Object exports) {
+  Export<ManualSeed>(env, exports, "manualSeed");
+  Export<SetNumThreads>(env, exports, "setNumThreads");
+  Export<GetNumThreads>(env, exports, "getNumThreads");
+  Export<CudaIsAvailable>(env, exports, "cudaIsAvailable");
+  Export<CudaDeviceCount>(env, exports, "cudaDeviceCount");
+  Export<CudaSynchronize>(env, exports, "cudaSynchronize");
+  Export<BuildInfo>(env, exports, "buildInfo");
+  Export<Memory>(env, exports, "memory");
+}
+
+}  // namespace sd

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Finds LibTorch for the addon build, in the order DESIGN.md fixes:
+//   1. LIBTORCH (a LibTorch folder) or Torch_DIR (its share/cmake/Torch folder);
+//   2. the torch package of the Python named by PYTHON (default python3);
+//   3. a project-local .venv, created and pip-installed on demand.
+// Both build systems (cmake-js and node-gyp) ask this script, so they always agree.
+// The answer is cached in .libtorch.json next to package.json, keyed on the inputs.
+//
+// CLI: node scripts/libtorch.mjs            -> prints the JSON description
+//      node scripts/libtorch.mjs --get KEY  -> prints one field (arrays space-separated)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cacheFile = path.join(projectRoot, '.libtorch.json');
+const venvDir = path.join(projectRoot, '.venv');
+
+// Run inside a Python to describe its torch; prints one JSON line.
+const PY_PROBE = [
+  'import json, os, torch, torch.utils',
+  'root = os.path.dirname(torch.__file__)',
+  'print(json.dumps({"root": root, "version": torch.__version__,',
+  '  "cmakePrefix": torch.utils.cmake_prefix_path, "cudaVersion": torch.version.cuda}))',
+].join('\n');
+
+function log(msg) {
+  process.stderr.write(`[slice-distill] ${msg}\n`);
+}
+
+/** Describes a LibTorch folder (root holds include/, lib/, share/cmake/Torch). */
+function describeRoot(root, source, extra = {}) {
+  const libDir = path.join(root, 'lib');
+  const include = [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')];
+  const torchConfig = path.join(root, 'share', 'cmake', 'Torch', 'TorchConfig.cmake');
+  for (const p of [include[0], libDir, torchConfig]) {
+    if (!existsSync(p)) throw new Error(`${root} is not a LibTorch folder: ${p} is missing`);
+  }
+  const cuda = existsSync(path.join(libDir, 'libtorch_cuda.so'));
+  return {
+    source,
+    root,
+    include,
+    libDir,
+    cmakePrefix: path.join(root, 'share', 'cmake'),
+    torchDir: path.join(root, 'share', 'cmake', 'Torch'),
+    cuda,
+    version: extra.version ?? readVersion(root),
+    python: extra.python ?? null,
+  };
+}
+
+function readVersion(root) {
+  const header = path.join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'version.h');
+  if (!existsSync(header)) return 'unknown';
+  const m = /TORCH_VERSION\s+"([^"]+)"/.exec(readFileSync(header, 'utf8'));
+  return m ? m[1] : 'unknown';
+}
+
+function probePython(python) {
+  const out = execFileSync(python, ['-c', PY_PROBE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const info = JSON.parse(out.trim().split('\n').pop());
+  return describeRoot(info.root, `python:${python}`, { version: info.version, python });
+}
+
+function createVenv() {
+  const spec = process.env.SLICE_DISTILL_TORCH_SPEC || 'torch';
+  const basePython = process.env.PYTHON || 'python3';
+  const venvPython = path.join(venvDir, 'bin', 'python');
+  if (!existsSync(venvPython)) {
+    log(`creating ${venvDir} with ${basePython}`);
+    run(basePython, ['-m', 'venv', venvDir]);
+  }
+  log(`pip install ${spec} numpy into ${venvDir} (this takes a few minutes once)`);
+  run(venvPython, ['-m', 'pip', 'install', '--quiet', spec, 'numpy']);
+  return venvPython;
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
+}
+
+function cacheKey() {
+  return JSON.stringify({
+    LIBTORCH: process.env.LIBTORCH ?? null,
+    Torch_DIR: process.env.Torch_DIR ?? null,
+    PYTHON: process.env.PYTHON ?? null,
+  });
+}
+
+/** Resolves LibTorch, creating the .venv if nothing else has torch. Throws with every attempt listed. */
+export function resolveLibtorch({ useCache = true } = {}) {
+  const key = cacheKey();
+  if (useCache && existsSync(cacheFile)) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8'));
+      if (cached.key === key && existsSync(cached.libtorch.libDir)) return cached.libtorch;
+    } catch {
+      /* a broken cache is simply redone */
+    }
+  }
+  const tried = [];
+  const attempt = (label, fn) => {
+    try {
+      return fn();
+    } catch (e) {
+      tried.push(`${label}: ${String(e.message ?? e).split('\n')[0]}`);
+      return null;
+    }
+  };
+  let found = null;
+  if (process.env.LIBTORCH) found = attempt(`LIBTORCH=${process.env.LIBTORCH}`, () => describeRoot(path.resolve(process.env.LIBTORCH), 'LIBTORCH'));
+  if (!found && process.env.Torch_DIR) {
+    found = attempt(`Torch_DIR=${process.env.Torch_DIR}`, () =>
+      describeRoot(path.resolve(process.env.Torch_DIR, '..', '..', '..'), 'Torch_DIR'));
+  }
+  const python = process.env.PYTHON || 'python3';
+  if (!found) found = attempt(`torch of ${python}`, () => probePython(python));
+  const venvPython = path.join(venvDir, 'bin', 'python');
+  if (!found && existsSync(venvPython)) found = attempt(`torch of ${venvPython}`, () => probePython(venvPython));
+  if (!found) found = attempt(`a new ${venvDir} with pip`, () => probePython(createVenv()));
+  if (!found) {
+    throw new Error(
+      'slice-distill could not find LibTorch. Tried, in order:\n' +
+        tried.map((t) => `  - ${t}`).join('\n') +
+        '\nSet LIBTORCH to a LibTorch folder, or PYTHON to a Python that has torch installed.',
+    );
+  }
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ key, libtorch: found }, null, 2));
+  renameSync(tmp, cacheFile);
+  log(`LibTorch ${found.version} (${found.cuda ? 'CUDA' : 'CPU'}) from ${found.source}: ${found.root}`);
+  return found;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const info = resolveLibtorch();
+  const i = process.argv.indexOf('--get');
+  if (i >= 0) {
+    const v = info[process.argv[i + 1]];
+    process.stdout.write(`${Array.isArray(v) ? v.join(' ') : String(v)}\n`);
+  } else {
+    process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+  }
+}
