@@ -4,7 +4,9 @@
 //   2. the torch package of the Python named by PYTHON (default python3);
 //   3. a project-local .venv, created and pip-installed on demand.
 // Both build systems (cmake-js and node-gyp) ask this script, so they always agree.
-// The answer is cached in .libtorch.json next to package.json, keyed on the inputs.
+// The answer is cached in .libtorch.json next to package.json (SLICE_DISTILL_LIBTORCH_CACHE
+// moves it), keyed on the inputs. SLICE_DISTILL_VENV moves the venv of step 3;
+// SLICE_DISTILL_NO_VENV=1 forbids creating it.
 //
 // CLI: node scripts/libtorch.mjs            -> prints the JSON description
 //      node scripts/libtorch.mjs --get KEY  -> prints one field (arrays space-separated)
@@ -14,8 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cacheFile = path.join(projectRoot, '.libtorch.json');
-const venvDir = path.join(projectRoot, '.venv');
+const cacheFile = process.env.SLICE_DISTILL_LIBTORCH_CACHE || path.join(projectRoot, '.libtorch.json');
+const venvDir = process.env.SLICE_DISTILL_VENV ? path.resolve(process.env.SLICE_DISTILL_VENV) : path.join(projectRoot, '.venv');
 
 // Run inside a Python to describe its torch; prints one JSON line.
 const PY_PROBE = [
@@ -88,6 +90,7 @@ function cacheKey() {
     LIBTORCH: process.env.LIBTORCH ?? null,
     Torch_DIR: process.env.Torch_DIR ?? null,
     PYTHON: process.env.PYTHON ?? null,
+    venv: venvDir,
   });
 }
 
@@ -121,7 +124,8 @@ export function resolveLibtorch({ useCache = true } = {}) {
   if (!found) found = attempt(`torch of ${python}`, () => probePython(python));
   const venvPython = path.join(venvDir, 'bin', 'python');
   if (!found && existsSync(venvPython)) found = attempt(`torch of ${venvPython}`, () => probePython(venvPython));
-  if (!found) found = attempt(`a new ${venvDir} with pip`, () => probePython(createVenv()));
+  if (!found && process.env.SLICE_DISTILL_NO_VENV) tried.push(`a new ${venvDir}: skipped (SLICE_DISTILL_NO_VENV is set)`);
+  else if (!found) found = attempt(`a new ${venvDir} with pip`, () => probePython(createVenv()));
   if (!found) {
     throw new Error(
       'slice-distill could not find LibTorch. Tried, in order:\n' +
@@ -137,7 +141,13 @@ export function resolveLibtorch({ useCache = true } = {}) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const info = resolveLibtorch();
+  let info;
+  try {
+    info = resolveLibtorch();
+  } catch (e) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
   const i = process.argv.indexOf('--get');
   if (i >= 0) {
     const v = info[process.argv[i + 1]];
