@@ -92,3 +92,25 @@ describe('tensor math', () => {
     assert.deepEqual(arange(3).ne(1).toList(), [1, 0, 1]);
   });
 });
+
+describe('in-place ops', () => {
+  it('update the storage that views share', () => {
+    const t = tensor([1, 2, 3, 4]);
+    const view = t.reshape(2, 2);
+    t.add_(1).mul_(2).sub_(tensor([1, 1, 1, 1]), 2);
+    assert.deepEqual(view.toList(), [[2, 4], [6, 8]]);
+    view.div_(2);
+    assert.deepEqual(t.toList(), [1, 2, 3, 4]);
+    t.copy_(tensor([9, 8, 7, 6], { dtype: 'float64' }));
+    assert.deepEqual(view.toList(), [[9, 8], [7, 6]]);
+    t.fill_(5);
+    assert.equal(t.sum().item(), 20);
+    assert.equal(t.zero_().sum().item(), 0);
+  });
+
+  it('refuse what cannot keep the shape, and leaves that require grad', () => {
+    assert.throws(() => tensor([1, 2]).add_(ones([3, 2])), { name: 'RangeError', message: /add_/ });
+    const leaf = ones([2], { requiresGrad: true });
+    assert.throws(() => leaf.mul_(2), /leaf Variable that requires grad/);
+  });
+});

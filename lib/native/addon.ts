@@ -46,6 +46,7 @@ export interface NativeAddon {
   argExtremum(op: 'argmax' | 'argmin', t: Handle, dim?: number | null, keepdim?: boolean): Handle;
   clamp(t: Handle, min?: number | null, max?: number | null): Handle;
   where(cond: Handle, a: Operand, b: Operand): Handle;
+  inplace(op: string, t: Handle, other?: Operand, alpha?: number): void;
   // shape
   reshape(t: Handle, shape: number[]): Handle;
   permute(t: Handle, dims: number[]): Handle;

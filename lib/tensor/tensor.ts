@@ -262,6 +262,40 @@ export class Tensor {
     return wrap(native.clamp(this.handle, min ?? null, max ?? null));
   }
 
+  // ---- in place (on this tensor's storage; views see the change) -----------------
+
+  /** this += alpha * other */
+  add_(other: Tensor | Scalar, alpha?: number): this {
+    native.inplace('add_', this.handle, operand(other), alpha);
+    return this;
+  }
+  /** this -= alpha * other */
+  sub_(other: Tensor | Scalar, alpha?: number): this {
+    native.inplace('sub_', this.handle, operand(other), alpha);
+    return this;
+  }
+  mul_(other: Tensor | Scalar): this {
+    native.inplace('mul_', this.handle, operand(other));
+    return this;
+  }
+  div_(other: Tensor | Scalar): this {
+    native.inplace('div_', this.handle, operand(other));
+    return this;
+  }
+  /** Copies other's values (broadcast, converted) into this. */
+  copy_(other: Tensor | Scalar): this {
+    native.inplace('copy_', this.handle, operand(other));
+    return this;
+  }
+  fill_(value: Scalar): this {
+    native.inplace('fill_', this.handle, value);
+    return this;
+  }
+  zero_(): this {
+    native.inplace('zero_', this.handle);
+    return this;
+  }
+
   // ---- comparison and logic (bool results) ----------------------------------------
 
   eq(other: Tensor | Scalar): Tensor {

@@ -211,6 +211,36 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
   return TensorHandle::Wrap(env, at::where(cond, a, b));
 }
 
+// inplace(op, self, other?, alpha?): add_, sub_, mul_, div_, copy_, fill_, zero_ on self's
+// storage. Returns nothing: the TS method returns its own Tensor.
+Napi::Value InPlace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string op = ToString(info[0], "op");
+  at::Tensor& self = TensorHandle::Arg(info[1], "self");
+  if (op == "zero_") {
+    self.zero_();
+    return env.Undefined();
+  }
+  if (op == "fill_") {
+    self.fill_(ToScalar(info[2], "value"));
+    return env.Undefined();
+  }
+  at::Tensor other = ToTensorOrScalar(info[2], "other");
+  // in-place results keep self's shape, so other must broadcast *to* it
+  CheckBroadcast(env, self, other, op, "other");
+  if (other.dim() > self.dim()) {
+    ThrowRangeError(env, op + ": other has shape " + ShapeString(other.sizes()) + ", larger than self's " +
+                             ShapeString(self.sizes()));
+  }
+  if (op == "add_") self.add_(other, IsNullish(info[3]) ? c10::Scalar(int64_t{1}) : ToScalar(info[3], "alpha"));
+  else if (op == "sub_") self.sub_(other, IsNullish(info[3]) ? c10::Scalar(int64_t{1}) : ToScalar(info[3], "alpha"));
+  else if (op == "mul_") self.mul_(other);
+  else if (op == "div_") self.div_(other);
+  else if (op == "copy_") self.copy_(other);
+  else ThrowRangeError(env, "op: unknown in-place op '" + op + "'");
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterMath(Napi::Env env, Napi::Object exports) {
@@ -223,6 +253,7 @@ void RegisterMath(Napi::Env env, Napi::Object exports) {
   Export<ArgExtremum>(env, exports, "argExtremum");
   Export<Clamp>(env, exports, "clamp");
   Export<Where>(env, exports, "where");
+  Export<InPlace>(env, exports, "inplace");
 }
 
 }  // namespace sd
