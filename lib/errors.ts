@@ -16,3 +16,30 @@ export class TensorDisposedError extends Error {
     this.name = 'TensorDisposedError';
   }
 }
+
+/** A TorchScript module that cannot be loaded: a missing, truncated or foreign file. */
+export class ModuleLoadError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+    this.name = 'ModuleLoadError';
+  }
+}
+
+/** A checkpoint that cannot be read or does not fit what it is loaded into. */
+export class CheckpointError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** True for a TorchError of the given LibTorch / slice-distill kind. */
+export function isTorchErrorOf(e: unknown, kind: string): e is TorchError {
+  return e instanceof TorchError && e.kind === kind;
+}

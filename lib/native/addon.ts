@@ -22,6 +22,62 @@ export interface CreationOptionsRaw {
   bool?: boolean;
 }
 
+/** Values a TorchScript method takes and returns; tensors travel as handles. */
+export type IValueRaw = Handle | number | boolean | string | null | IValueRaw[] | { [key: string]: IValueRaw };
+
+export interface ModuleHandleRaw {
+  call(method: string, inputs: IValueRaw[]): IValueRaw;
+  train(on: boolean): void;
+  isTraining(): boolean;
+  namedParameters(): [string, Handle][];
+  namedBuffers(): [string, Handle][];
+  loadStateDict(dict: Record<string, Handle>, strict: boolean): { missing: string[]; unexpected: string[] };
+  to(device: string | null, dtype: string | null): void;
+  save(path: string): void;
+  freeze(): void;
+  methodNames(): string[];
+  frozenModeModules(): string[];
+  extraFiles(): Record<string, string>;
+}
+
+export interface OptimizerHandleRaw {
+  step(): void;
+  zeroGrad(setToNone?: boolean): void;
+  getLr(): number;
+  setLr(lr: number): void;
+  stateDict(): OptimizerStateRaw;
+  loadStateDict(state: OptimizerStateRaw): void;
+}
+
+export interface OptimizerStateRaw {
+  kind: string;
+  lr: number;
+  state: ({ step?: number; [tensor: string]: Handle | number | undefined } | null)[];
+  scaler?: { scale: Handle; growthTracker: Handle };
+}
+
+export interface TrainStepSpecRaw {
+  module: ModuleHandleRaw;
+  optimizer: OptimizerHandleRaw;
+  inputs: IValueRaw[];
+  target: Handle;
+  loss?: object;
+  clipGradNorm?: number;
+  amp?: boolean;
+  zeroGrad?: boolean;
+  step?: boolean;
+  lossScale?: number;
+}
+
+export interface TrainStepResultRaw {
+  loss: number;
+  crossEntropy: number;
+  dice: number;
+  stepped: boolean;
+  gradNorm?: number;
+  ampScale?: number;
+}
+
 export interface NativeAddon {
   setErrorClasses(classes: { TorchError: typeof TorchError; TensorDisposedError: typeof TensorDisposedError }): void;
   // creation and data
@@ -87,6 +143,24 @@ export interface NativeAddon {
   cudaSynchronize(device?: number): void;
   buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string };
   memory(): { tensors: number; storages: number; bytes: number };
+  // modules
+  loadModule(path: string, device?: string | null, extraFiles?: string[]): ModuleHandleRaw;
+  loadModuleAsync(path: string, device?: string | null, extraFiles?: string[]): Promise<ModuleHandleRaw>;
+  forwardAsync(module: ModuleHandleRaw, method: string, inputs: IValueRaw[], mode: string): Promise<IValueRaw>;
+  // optimizers, losses and the training step
+  OptimizerHandle: new (kind: string, params: Handle[], options: object) => OptimizerHandleRaw;
+  crossEntropy(logits: Handle, labels: Handle, weight?: Handle | null, ignoreIndex?: number | null): Handle;
+  dice(logits: Handle, labels: Handle, options?: object): Handle;
+  clipGradNorm(params: Handle[], maxNorm: number, normType?: number): number;
+  trainStep(spec: TrainStepSpecRaw): TrainStepResultRaw;
+  trainStepAsync(spec: TrainStepSpecRaw): Promise<TrainStepResultRaw>;
+  // checkpoints
+  pickleSave(format: string, meta: string, tensors: Record<string, Handle>): Buffer;
+  pickleLoad(buffer: Buffer): { format: string; meta: string; tensors: Record<string, Handle> };
+  moduleToBuffer(module: ModuleHandleRaw): Buffer;
+  moduleFromBuffer(buffer: Buffer, device?: string | null, extraFiles?: string[]): ModuleHandleRaw;
+  rngState(): { cpu: Handle; cuda: Handle[] };
+  setRngState(state: { cpu: Handle; cuda?: Handle[] }): void;
 }
 
 const ADDON_NAME = 'slice_distill.node';

@@ -22,6 +22,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sd::RegisterNN(env, exports);
   sd::RegisterAutograd(env, exports);
   sd::RegisterRuntime(env, exports);
+  sd::RegisterModule(env, exports);
+  sd::RegisterOptim(env, exports);
+  sd::RegisterLosses(env, exports);
+  sd::RegisterAsync(env, exports);
+  sd::RegisterCheckpoint(env, exports);
   return exports;
 }
 

@@ -79,6 +79,12 @@ CapturedError CaptureCurrentException() {
     return {Clean(e.what_without_backtrace()), "OutOfMemoryError"};
   } catch (const c10::Error& e) {
     return {Clean(e.what_without_backtrace()), "Error"};
+  } catch (const KindError& e) {
+    return {e.what(), e.kind};
+  } catch (const std::invalid_argument& e) {
+    return {e.what(), "ArgTypeError"};  // native/ops' convention for a wrong type or dtype
+  } catch (const std::out_of_range& e) {
+    return {e.what(), "ArgRangeError"};  // ... and for a wrong shape or value
   } catch (const std::bad_alloc&) {
     return {"out of memory (std::bad_alloc)", "OutOfMemoryError"};
   } catch (const std::exception& e) {

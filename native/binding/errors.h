@@ -6,9 +6,17 @@
 #pragma once
 #include <napi.h>
 
+#include <stdexcept>
 #include <string>
 
 namespace sd {
+
+// A failure with a TorchError kind of its own (e.g. "LoadError"), thrown where JS objects
+// are out of reach (worker threads) and translated on the main thread.
+struct KindError : std::runtime_error {
+  KindError(std::string kind, const std::string& message) : std::runtime_error(message), kind(std::move(kind)) {}
+  std::string kind;
+};
 
 // Called once from the TS loader with {TorchError, TensorDisposedError}.
 void RegisterErrorClasses(Napi::Env env, Napi::Object classes);
@@ -33,15 +41,29 @@ struct CapturedError {
 CapturedError CaptureCurrentException();
 Napi::Error TranslateCapturedError(Napi::Env env, const CapturedError& error);
 
-template <Napi::Value (*F)(const Napi::CallbackInfo&)>
-Napi::Value Guarded(const Napi::CallbackInfo& info) {
+// Runs f; any C++ exception other than a Napi::Error becomes the matching JS error.
+template <typename F>
+Napi::Value GuardCall(Napi::Env env, F&& f) {
   try {
-    return F(info);
+    return f();
   } catch (const Napi::Error&) {
     throw;
   } catch (...) {
-    throw TranslateCurrentException(info.Env());
+    throw TranslateCurrentException(env);
   }
 }
+
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  return GuardCall(info.Env(), [&] { return F(info); });
+}
+
+// For ObjectWrap classes: node-addon-api only catches Napi::Error around instance methods,
+// so each is registered as InstanceMethod<&T::template Guarded<&T::Method>>.
+#define SD_GUARDED_METHODS(T)                                                 \
+  template <Napi::Value (T::*M)(const Napi::CallbackInfo&)>                   \
+  Napi::Value Guarded(const Napi::CallbackInfo& info) {                       \
+    return ::sd::GuardCall(info.Env(), [&] { return (this->*M)(info); });      \
+  }
 
 }  // namespace sd

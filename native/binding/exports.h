@@ -18,5 +18,10 @@ void RegisterShape(Napi::Env env, Napi::Object exports);
 void RegisterNN(Napi::Env env, Napi::Object exports);
 void RegisterAutograd(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
+void RegisterModule(Napi::Env env, Napi::Object exports);
+void RegisterOptim(Napi::Env env, Napi::Object exports);
+void RegisterLosses(Napi::Env env, Napi::Object exports);
+void RegisterAsync(Napi::Env env, Napi::Object exports);
+void RegisterCheckpoint(Napi::Env env, Napi::Object exports);
 
 }  // namespace sd

@@ -1,0 +1,140 @@
+// Optimizers over any list of parameter tensors (torch::optim underneath, so each step is
+// PyTorch's own update rule).
+import { native, type Handle, type OptimizerHandleRaw, type OptimizerStateRaw } from '../native/addon.js';
+import { Tensor, wrap } from '../tensor/tensor.js';
+
+/** One parameter's saved state; which tensors are present depends on the optimizer. */
+export interface ParamState {
+  step?: number;
+  momentumBuffer?: Tensor;
+  expAvg?: Tensor;
+  expAvgSq?: Tensor;
+  maxExpAvgSq?: Tensor;
+}
+
+/** Everything needed to resume: per-parameter state (in parameter order), lr, AMP scaler. */
+export interface OptimizerState {
+  kind: OptimizerKind;
+  lr: number;
+  state: (ParamState | null)[];
+  scaler?: { scale: Tensor; growthTracker: Tensor };
+}
+
+export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
+
+const TENSOR_KEYS = ['momentumBuffer', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
+
+export abstract class Optimizer {
+  readonly #raw: OptimizerHandleRaw;
+  readonly kind: OptimizerKind;
+  /** How many parameters it updates. */
+  readonly size: number;
+
+  protected constructor(kind: OptimizerKind, params: Iterable<Tensor>, options: object) {
+    const list = [...params];
+    this.kind = kind;
+    this.size = list.length;
+    this.#raw = new native.OptimizerHandle(kind, list.map((p) => p.handle), options);
+  }
+
+  /** @internal */
+  get raw(): OptimizerHandleRaw {
+    return this.#raw;
+  }
+
+  /** The learning rate of every parameter group; set it per iteration from a schedule. */
+  get lr(): number {
+    return this.#raw.getLr();
+  }
+
+  set lr(value: number) {
+    this.#raw.setLr(value);
+  }
+
+  /** Clears gradients (to none by default, as PyTorch does). */
+  zeroGrad(setToNone = true): void {
+    this.#raw.zeroGrad(setToNone);
+  }
+
+  /** Applies one update from the current gradients. */
+  step(): void {
+    this.#raw.step();
+  }
+
+  /** A copy of the state; its tensors belong to the caller (and the current scope). */
+  stateDict(): OptimizerState {
+    const raw = this.#raw.stateDict();
+    return {
+      kind: raw.kind as OptimizerKind,
+      lr: raw.lr,
+      state: raw.state.map((entry) => {
+        if (entry === null) return null;
+        const out: ParamState = {};
+        if (typeof entry.step === 'number') out.step = entry.step;
+        for (const key of TENSOR_KEYS) {
+          const h = entry[key];
+          if (h !== undefined && typeof h === 'object') out[key] = wrap(h);
+        }
+        return out;
+      }),
+      scaler: raw.scaler && { scale: wrap(raw.scaler.scale), growthTracker: wrap(raw.scaler.growthTracker) },
+    };
+  }
+
+  /** Restores a state from stateDict() (same kind, same parameters in the same order). */
+  loadStateDict(state: OptimizerState): void {
+    const raw: OptimizerStateRaw = {
+      kind: state.kind,
+      lr: state.lr,
+      state: state.state.map((entry) => {
+        if (entry === null || entry === undefined) return null;
+        const out: { step?: number; [k: string]: Handle | number | undefined } = {};
+        if (entry.step !== undefined) out.step = entry.step;
+        for (const key of TENSOR_KEYS) {
+          const t = entry[key];
+          if (t instanceof Tensor) out[key] = t.handle;
+        }
+        return out;
+      }),
+      scaler: state.scaler && { scale: state.scaler.scale.handle, growthTracker: state.scaler.growthTracker.handle },
+    };
+    this.#raw.loadStateDict(raw);
+  }
+}
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/** Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay. */
+export class SGD extends Optimizer {
+  constructor(params: Iterable<Tensor>, options: SGDOptions) {
+    super('sgd', params, options);
+  }
+}
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  amsgrad?: boolean;
+}
+
+/** Adam (weight decay as an L2 term in the gradient). Default lr 1e-3. */
+export class Adam extends Optimizer {
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super('adam', params, options);
+  }
+}
+
+/** AdamW (decoupled weight decay, default 1e-2). Default lr 1e-3. */
+export class AdamW extends Optimizer {
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super('adamw', params, options);
+  }
+}

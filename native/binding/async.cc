@@ -1,0 +1,168 @@
+// Work off the JS thread: module loading, forward and the training step run on libuv's
+// thread pool and settle a Promise. The TypeScript layer queues calls per device, so one
+// module never runs two of these at once; the busy flags make sync calls refuse meanwhile.
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/core/InferenceMode.h>
+
+#include <functional>
+#include <optional>
+
+#include "binding/convert.h"
+#include "binding/errors.h"
+#include "binding/exports.h"
+#include "binding/ivalue.h"
+#include "binding/module.h"
+#include "binding/optim.h"
+#include "binding/tensor_handle.h"
+#include "binding/train_step.h"
+
+namespace sd {
+namespace {
+
+// Runs `work` on the thread pool; `settle` builds the resolved value on the JS thread.
+// A C++ exception in `work` rejects with the same typed error a sync call would throw.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> settle,
+                std::function<void()> release)
+      : Napi::AsyncWorker(env, "slice-distill"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)),
+        settle_(std::move(settle)),
+        release_(std::move(release)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  // Keeps JS objects (module / optimizer handles) alive until the work is done.
+  void Hold(Napi::Value value) {
+    if (value.IsObject()) held_.push_back(Napi::Persistent(value.As<Napi::Object>()));
+  }
+
+ protected:
+  void Execute() override {
+    try {
+      work_();
+    } catch (...) {
+      error_ = CaptureCurrentException();
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (release_) release_();
+    if (error_) {
+      deferred_.Reject(TranslateCapturedError(env, *error_).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(settle_(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+      deferred_.Reject(TranslateCurrentException(env).Value());
+    }
+  }
+
+  void OnError(const Napi::Error& e) override {
+    if (release_) release_();
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> work_;
+  std::function<Napi::Value(Napi::Env)> settle_;
+  std::function<void()> release_;
+  std::optional<CapturedError> error_;
+  std::vector<Napi::ObjectReference> held_;
+};
+
+Napi::Value Queue(PromiseWorker* worker) {
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// loadModuleAsync(path, device?, extraFileNames?) -> Promise<ModuleHandle>
+Napi::Value LoadModuleAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto path = std::make_shared<std::string>(ToString(info[0], "path"));
+  auto device = ToOptionalDevice(info[1], "device");
+  auto extra = std::make_shared<std::unordered_map<std::string, std::string>>(ExtraFileNames(info[2]));
+  auto loaded = std::make_shared<std::shared_ptr<torch::jit::Module>>();
+  auto* worker = new PromiseWorker(
+      env, [=] { *loaded = ModuleHandle::Load(*path, device, *extra); },
+      [=](Napi::Env e) -> Napi::Value { return ModuleHandle::Wrap(e, *loaded, *extra); }, nullptr);
+  return Queue(worker);
+}
+
+// forwardAsync(module, method, inputs[], mode: 'inference' | 'noGrad' | 'grad') -> Promise<result>
+Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ModuleHandle* handle = ModuleHandle::Get(info[0], "module");
+  handle->CheckIdle(env);
+  std::string method = ToString(info[1], "method");
+  auto args = std::make_shared<std::vector<c10::IValue>>(handle->ConvertArgs(env, method, info[2]));
+  std::string mode = IsNullish(info[3]) ? "inference" : ToString(info[3], "mode");
+  if (mode != "inference" && mode != "noGrad" && mode != "grad") {
+    ThrowRangeError(env, "mode: expected 'inference', 'noGrad' or 'grad', got '" + mode + "'");
+  }
+  auto module = handle->module();
+  auto result = std::make_shared<c10::IValue>();
+  handle->SetBusy(true);
+  auto* worker = new PromiseWorker(
+      env,
+      [=] {
+        // grad mode is thread-local: set it here, on the worker thread
+        std::optional<c10::InferenceMode> inference;
+        std::optional<c10::AutoGradMode> grad;
+        if (mode == "inference") inference.emplace();
+        else grad.emplace(mode == "grad");
+        *result = module->get_method(method)(*args);
+        args->clear();
+      },
+      [=](Napi::Env e) { return FromIValue(e, *result); }, [=] { handle->SetBusy(false); });
+  worker->Hold(info[0]);
+  return Queue(worker);
+}
+
+// trainStepAsync(spec) -> Promise<{loss, crossEntropy, dice, stepped, gradNorm?, ampScale?}>
+Napi::Value TrainStepAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) ThrowTypeError(env, "spec: expected an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto spec = std::make_shared<TrainStepSpec>(ReadTrainStepSpec(env, o));
+  auto result = std::make_shared<TrainStepResult>();
+  spec->moduleHandle->SetBusy(true);
+  spec->optimizerHandle->SetBusy(true);
+  auto* worker = new PromiseWorker(
+      env, [=] { *result = RunTrainStep(*spec); }, [=](Napi::Env e) { return TrainStepResultToJS(e, *result); },
+      [=] {
+        spec->moduleHandle->SetBusy(false);
+        spec->optimizerHandle->SetBusy(false);
+      });
+  worker->Hold(o.Get("module"));
+  worker->Hold(o.Get("optimizer"));
+  return Queue(worker);
+}
+
+// trainStep(spec): the same step on the JS thread (blocks the event loop; for comparison and scripts).
+Napi::Value TrainStepSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) ThrowTypeError(env, "spec: expected an object");
+  TrainStepSpec spec = ReadTrainStepSpec(env, info[0].As<Napi::Object>());
+  return TrainStepResultToJS(env, RunTrainStep(spec));
+}
+
+}  // namespace
+
+void RegisterAsync(Napi::Env env, Napi::Object exports) {
+  Export<LoadModuleAsync>(env, exports, "loadModuleAsync");
+  Export<ForwardAsync>(env, exports, "forwardAsync");
+  Export<TrainStepAsync>(env, exports, "trainStepAsync");
+  Export<TrainStepSync>(env, exports, "trainStep");
+}
+
+}  // namespace sd

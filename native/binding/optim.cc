@@ -1,0 +1,281 @@
+// Optimizers over any list of leaf tensors, with a state dict that resumes training exactly.
+#include "binding/optim.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+
+#include "binding/convert.h"
+#include "binding/errors.h"
+#include "binding/exports.h"
+#include "binding/tensor_handle.h"
+
+namespace sd {
+namespace {
+
+Napi::FunctionReference* constructor = nullptr;
+
+double Option(Napi::Object o, const char* key, double fallback) {
+  auto v = ToOptionalDouble(o.Get(key), std::string("options.") + key);
+  return v.value_or(fallback);
+}
+
+std::pair<double, double> Betas(Napi::Object o) {
+  Napi::Value v = o.Get("betas");
+  if (IsNullish(v)) return {0.9, 0.999};
+  auto b = ToDoubleList(v, "options.betas");
+  if (b.size() != 2) throw std::out_of_range("options.betas: expected two numbers");
+  return {b[0], b[1]};
+}
+
+std::unique_ptr<torch::optim::Optimizer> Make(const std::string& kind, const std::vector<at::Tensor>& params,
+                                              Napi::Object o) {
+  double lr = Option(o, "lr", kind == "sgd" ? -1 : 1e-3);
+  if (!(lr >= 0)) throw std::out_of_range("options.lr: expected a learning rate >= 0");
+  double wd = Option(o, "weightDecay", kind == "adamw" ? 1e-2 : 0);
+  if (wd < 0) throw std::out_of_range("options.weightDecay: expected a value >= 0");
+  if (kind == "sgd") {
+    double momentum = Option(o, "momentum", 0), dampening = Option(o, "dampening", 0);
+    bool nesterov = ToBool(o.Get("nesterov"), "options.nesterov", false);
+    if (nesterov && (momentum <= 0 || dampening != 0)) {
+      throw std::out_of_range("options.nesterov: needs momentum > 0 and dampening 0");
+    }
+    return std::make_unique<torch::optim::SGD>(
+        params,
+        torch::optim::SGDOptions(lr).momentum(momentum).dampening(dampening).weight_decay(wd).nesterov(nesterov));
+  }
+  auto [b1, b2] = Betas(o);
+  double eps = Option(o, "eps", 1e-8);
+  bool amsgrad = ToBool(o.Get("amsgrad"), "options.amsgrad", false);
+  if (kind == "adam") {
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(lr).betas({b1, b2}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
+  }
+  if (kind == "adamw") {
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(lr).betas({b1, b2}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
+  }
+  throw std::out_of_range("kind: expected 'sgd', 'adam' or 'adamw', got '" + kind + "'");
+}
+
+torch::optim::OptimizerParamState* StateOf(torch::optim::Optimizer& opt, const at::Tensor& p) {
+  auto& state = opt.state();
+  auto it = state.find(p.unsafeGetTensorImpl());
+  return it == state.end() ? nullptr : it->second.get();
+}
+
+void SetTensor(Napi::Env env, Napi::Object out, const char* key, const at::Tensor& t) {
+  if (t.defined()) out.Set(key, TensorHandle::Wrap(env, t.detach().clone()));
+}
+
+// A state tensor from a state dict, checked against its parameter's shape and moved to its device.
+at::Tensor StateTensor(Napi::Object entry, const char* key, const at::Tensor& param, const std::string& where) {
+  Napi::Value v = entry.Get(key);
+  if (IsNullish(v)) return at::Tensor();
+  const at::Tensor& t = TensorHandle::Arg(v, (where + "." + key).c_str());
+  if (!t.sizes().equals(param.sizes())) {
+    throw std::out_of_range(where + "." + key + ": shape " + ShapeString(t.sizes()) + " does not match the parameter's " +
+                            ShapeString(param.sizes()));
+  }
+  return t.detach().to(param.device(), param.scalar_type()).clone();
+}
+
+}  // namespace
+
+void OptimizerHandle::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(env, "OptimizerHandle",
+                                   {
+                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::Step>>("step"),
+                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::ZeroGrad>>("zeroGrad"),
+                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::GetLr>>("getLr"),
+                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::SetLr>>("setLr"),
+                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::StateDict>>("stateDict"),
+                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::LoadStateDict>>("loadStateDict"),
+                                   });
+  constructor = new Napi::FunctionReference(Napi::Persistent(cls));
+  exports.Set("OptimizerHandle", cls);
+}
+
+OptimizerHandle* OptimizerHandle::Get(Napi::Value value, const char* arg) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(constructor->Value())) {
+    ThrowTypeError(value.Env(), std::string(arg) + ": expected an optimizer");
+  }
+  return Napi::ObjectWrap<OptimizerHandle>::Unwrap(value.As<Napi::Object>());
+}
+
+// new OptimizerHandle(kind, params[], options)
+OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {
+  Napi::Env env = info.Env();
+  try {
+    kind_ = ToString(info[0], "kind");
+    params_ = ToTensorList(info[1], "params");
+    if (params_.empty()) ThrowRangeError(env, "params: expected at least one parameter tensor");
+    for (size_t i = 0; i < params_.size(); i++) {
+      const at::Tensor& p = params_[i];
+      if (!p.is_leaf() || !at::isFloatingType(p.scalar_type())) {
+        ThrowTypeError(env, "params[" + std::to_string(i) + "]: expected a floating-point leaf tensor");
+      }
+      if (!p.requires_grad()) {
+        ThrowTypeError(env, "params[" + std::to_string(i) + "]: does not require gradients (frozen?)");
+      }
+    }
+    Napi::Object options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+    optimizer_ = Make(kind_, params_, options);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw TranslateCurrentException(env);
+  }
+}
+
+OptimizerHandle::~OptimizerHandle() = default;
+
+ops::GradScaler& OptimizerHandle::Scaler(const at::Device& device) {
+  if (!scaler_) {
+    scaler_.emplace();
+    scaler_->Init(device, 65536.0);
+  }
+  return *scaler_;
+}
+
+void OptimizerHandle::CheckIdle(Napi::Env env) const {
+  if (busy_) {
+    throw MakeTorchError(env, "optimizer: busy with an async training step; await it first", "BusyError");
+  }
+}
+
+Napi::Value OptimizerHandle::Step(const Napi::CallbackInfo& info) {
+  CheckIdle(info.Env());
+  c10::NoGradGuard guard;
+  optimizer_->step();
+  return info.Env().Undefined();
+}
+
+// zeroGrad(setToNone = true), as torch.optim's default.
+Napi::Value OptimizerHandle::ZeroGrad(const Napi::CallbackInfo& info) {
+  CheckIdle(info.Env());
+  optimizer_->zero_grad(ToBool(info[0], "setToNone", true));
+  return info.Env().Undefined();
+}
+
+Napi::Value OptimizerHandle::GetLr(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), optimizer_->param_groups().front().options().get_lr());
+}
+
+Napi::Value OptimizerHandle::SetLr(const Napi::CallbackInfo& info) {
+  double lr = ToDouble(info[0], "lr");
+  if (!(lr >= 0) || !std::isfinite(lr)) ThrowRangeError(info.Env(), "lr: expected a finite learning rate >= 0");
+  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+  return info.Env().Undefined();
+}
+
+// stateDict() -> {kind, lr, state: [{step, momentumBuffer | expAvg, expAvgSq, maxExpAvgSq} | null],
+//                 scaler?: {scale, growthTracker}}; every tensor a copy.
+Napi::Value OptimizerHandle::StateDict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckIdle(env);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("kind", kind_);
+  out.Set("lr", optimizer_->param_groups().front().options().get_lr());
+  Napi::Array states = Napi::Array::New(env, params_.size());
+  for (size_t i = 0; i < params_.size(); i++) {
+    auto* s = StateOf(*optimizer_, params_[i]);
+    if (s == nullptr) {
+      states.Set(static_cast<uint32_t>(i), env.Null());
+      continue;
+    }
+    Napi::Object entry = Napi::Object::New(env);
+    if (auto* sgd = dynamic_cast<torch::optim::SGDParamState*>(s)) {
+      SetTensor(env, entry, "momentumBuffer", sgd->momentum_buffer());
+    } else if (auto* adam = dynamic_cast<torch::optim::AdamParamState*>(s)) {
+      entry.Set("step", static_cast<double>(adam->step()));
+      SetTensor(env, entry, "expAvg", adam->exp_avg());
+      SetTensor(env, entry, "expAvgSq", adam->exp_avg_sq());
+      SetTensor(env, entry, "maxExpAvgSq", adam->max_exp_avg_sq());
+    } else if (auto* adamw = dynamic_cast<torch::optim::AdamWParamState*>(s)) {
+      entry.Set("step", static_cast<double>(adamw->step()));
+      SetTensor(env, entry, "expAvg", adamw->exp_avg());
+      SetTensor(env, entry, "expAvgSq", adamw->exp_avg_sq());
+      SetTensor(env, entry, "maxExpAvgSq", adamw->max_exp_avg_sq());
+    }
+    states.Set(static_cast<uint32_t>(i), entry);
+  }
+  out.Set("state", states);
+  if (scaler_) {
+    Napi::Object sc = Napi::Object::New(env);
+    SetTensor(env, sc, "scale", scaler_->scale);
+    SetTensor(env, sc, "growthTracker", scaler_->growth_tracker);
+    out.Set("scaler", sc);
+  }
+  return out;
+}
+
+Napi::Value OptimizerHandle::LoadStateDict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckIdle(env);
+  if (!info[0].IsObject()) ThrowTypeError(env, "stateDict: expected an object");
+  Napi::Object dict = info[0].As<Napi::Object>();
+  std::string kind = ToString(dict.Get("kind"), "stateDict.kind");
+  if (kind != kind_) ThrowTypeError(env, "stateDict.kind: the state is of a '" + kind + "' optimizer, this one is '" + kind_ + "'");
+  Napi::Value statesValue = dict.Get("state");
+  if (!statesValue.IsArray()) ThrowTypeError(env, "stateDict.state: expected an array");
+  Napi::Array states = statesValue.As<Napi::Array>();
+  if (states.Length() != params_.size()) {
+    ThrowRangeError(env, "stateDict.state: has " + std::to_string(states.Length()) + " entries, the optimizer has " +
+                             std::to_string(params_.size()) + " parameters");
+  }
+  // Build every entry first, so a bad one leaves the optimizer untouched.
+  std::vector<std::unique_ptr<torch::optim::OptimizerParamState>> built(params_.size());
+  for (uint32_t i = 0; i < states.Length(); i++) {
+    Napi::Value v = states.Get(i);
+    if (IsNullish(v)) continue;
+    if (!v.IsObject()) ThrowTypeError(env, "stateDict.state[" + std::to_string(i) + "]: expected an object or null");
+    Napi::Object entry = v.As<Napi::Object>();
+    std::string where = "stateDict.state[" + std::to_string(i) + "]";
+    const at::Tensor& p = params_[i];
+    if (kind_ == "sgd") {
+      auto s = std::make_unique<torch::optim::SGDParamState>();
+      s->momentum_buffer(StateTensor(entry, "momentumBuffer", p, where));
+      built[i] = std::move(s);
+    } else {
+      int64_t step = ToInt(entry.Get("step"), where + ".step");
+      at::Tensor m = StateTensor(entry, "expAvg", p, where), v2 = StateTensor(entry, "expAvgSq", p, where),
+                 mx = StateTensor(entry, "maxExpAvgSq", p, where);
+      if (!m.defined() || !v2.defined()) ThrowTypeError(env, where + ": expected expAvg and expAvgSq tensors");
+      if (kind_ == "adam") {
+        auto s = std::make_unique<torch::optim::AdamParamState>();
+        s->step(step).exp_avg(m).exp_avg_sq(v2).max_exp_avg_sq(mx);
+        built[i] = std::move(s);
+      } else {
+        auto s = std::make_unique<torch::optim::AdamWParamState>();
+        s->step(step).exp_avg(m).exp_avg_sq(v2).max_exp_avg_sq(mx);
+        built[i] = std::move(s);
+      }
+    }
+  }
+  Napi::Value lr = dict.Get("lr");
+  auto& state = optimizer_->state();
+  state.clear();
+  for (size_t i = 0; i < params_.size(); i++) {
+    if (built[i]) state[params_[i].unsafeGetTensorImpl()] = std::move(built[i]);
+  }
+  if (!IsNullish(lr)) {
+    for (auto& group : optimizer_->param_groups()) group.options().set_lr(ToDouble(lr, "stateDict.lr"));
+  }
+  Napi::Value sc = dict.Get("scaler");
+  if (sc.IsObject()) {
+    Napi::Object s = sc.As<Napi::Object>();
+    const at::Tensor& scale = TensorHandle::Arg(s.Get("scale"), "stateDict.scaler.scale");
+    auto& scaler = Scaler(params_.front().device());
+    scaler.scale = scale.detach().to(params_.front().device(), at::kFloat).clone();
+    scaler.growth_tracker =
+        TensorHandle::Arg(s.Get("growthTracker"), "stateDict.scaler.growthTracker").detach().to(scaler.scale.device(), at::kInt).clone();
+  }
+  return env.Undefined();
+}
+
+void RegisterOptim(Napi::Env env, Napi::Object exports) { OptimizerHandle::Init(env, exports); }
+
+}  // namespace sd

@@ -1,0 +1,29 @@
+// Segmentation losses on logits [B, C, *spatial] and integer labels [B, *spatial], 2D or 3D.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+
+namespace sd::ops {
+
+// Throws std::out_of_range unless labels has logits' batch and spatial shape and every
+// label outside ignore_index lies in [0, C).
+void CheckSegmentationLabels(const at::Tensor& logits, const at::Tensor& labels, std::optional<int64_t> ignore_index);
+
+// Mean cross-entropy over non-ignored pixels, optionally class-weighted (as torch's
+// F.cross_entropy with reduction='mean').
+at::Tensor CrossEntropy(const at::Tensor& logits, const at::Tensor& labels, const std::optional<at::Tensor>& class_weights,
+                        std::optional<int64_t> ignore_index);
+
+struct DiceOptions {
+  double smooth = 1e-5;
+  bool squared = true;             // squared denominators: sum p^2 + sum y^2
+  bool include_background = true;  // class 0 counts, as the Swin-Unet / MISSFormer recipe
+  std::optional<int64_t> ignore_index;
+};
+
+// Soft Dice loss on softmax(logits): per class over the whole batch,
+// 1 - (2 sum(p y) + smooth) / (den + smooth), averaged over the classes.
+at::Tensor SoftDice(const at::Tensor& logits, const at::Tensor& labels, const DiceOptions& options);
+
+}  // namespace sd::ops

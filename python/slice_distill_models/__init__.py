@@ -1,0 +1,1 @@
+"""slice-distill model definitions, TorchScript export and test fixtures."""

@@ -1,0 +1,187 @@
+"""Small TorchScript modules and PyTorch reference values for the Node test suite.
+
+    python -m slice_distill_models.fixtures --out DIR
+
+writes scripted / traced modules and `reference.json`, which holds inputs, outputs in train
+and eval mode, optimizer trajectories and loss values computed here by PyTorch itself, so the
+tests can check the TypeScript side against them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+SEED = 1234
+
+
+class ConvNet(nn.Module):
+    """conv -> BatchNorm -> ReLU -> Dropout -> 1x1 conv: behaves differently in train and eval."""
+
+    def __init__(self, classes: int = 3) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        self.drop = nn.Dropout(0.3)
+        self.head = nn.Conv2d(6, classes, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.drop(F.relu(self.bn(self.conv1(x)))))
+
+
+class MultiOutput(nn.Module):
+    """Exercises argument and result conversion: optional / scalar / list inputs, tuple and dict outputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.arange(4, dtype=torch.float32))
+
+    def forward(
+        self, x: Tensor, scale: float = 1.0, repeat: int = 1, bias: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Dict[str, Tensor]]:
+        y = x * self.weight * scale
+        if bias is not None:
+            y = y + bias
+        return y, {"sum": y.sum().repeat(repeat), "max": y.max()}
+
+    @torch.jit.export
+    def pieces(self, xs: List[Tensor], tag: str) -> List[Tensor]:
+        out: List[Tensor] = []
+        for x in xs:
+            out.append(x + float(len(tag)))
+        return out
+
+
+def dice_reference(logits: Tensor, labels: Tensor, smooth: float, squared: bool, include_background: bool) -> Tensor:
+    """Soft Dice of the Swin-Unet recipe: per class over the whole batch, mean over classes."""
+    c = logits.shape[1]
+    p = logits.softmax(1)
+    y = F.one_hot(labels, c).movedim(-1, 1).to(p.dtype)
+    dims = [0] + list(range(2, logits.dim()))
+    inter = (p * y).sum(dims)
+    den = (p * p).sum(dims) + (y * y).sum(dims) if squared else p.sum(dims) + y.sum(dims)
+    per_class = 1 - (2 * inter + smooth) / (den + smooth)
+    if not include_background:
+        per_class = per_class[1:]
+    return per_class.mean()
+
+
+def flat(t: Tensor) -> List[float]:
+    return t.detach().double().flatten().tolist()
+
+
+def save_scripted(module: torch.jit.ScriptModule, path: str, metadata: Dict[str, object]) -> None:
+    torch.jit.save(module, path, _extra_files={"metadata.json": json.dumps(metadata)})
+
+
+def batch() -> Tuple[Tensor, Tensor]:
+    g = torch.Generator().manual_seed(SEED)
+    x = torch.rand(4, 1, 12, 12, generator=g)
+    labels = (x[:, 0] > 0.4).long() + (x[:, 0] > 0.75).long()
+    return x, labels
+
+
+def optimizer_trajectory(path: str, make, steps: int) -> Dict[str, object]:
+    model = torch.jit.load(path)
+    model.eval()  # deterministic: BatchNorm uses its running statistics, no Dropout
+    x, labels = batch()
+    opt = make(list(model.parameters()))
+    losses: List[float] = []
+    params: List[List[float]] = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        params.append(flat(torch.cat([p.detach().flatten() for p in model.parameters()])))
+    return {"losses": losses, "params": params}
+
+
+def loss_cases() -> List[Dict[str, object]]:
+    g = torch.Generator().manual_seed(SEED + 1)
+    cases = []
+    for shape in ([2, 4, 5, 6], [2, 4, 3, 4, 5]):
+        logits = torch.randn(*shape, generator=g, dtype=torch.float64, requires_grad=True)
+        labels = torch.randint(0, shape[1], [shape[0]] + shape[2:], generator=g)
+        ignored = labels.clone()
+        ignored.view(-1)[::7] = 255
+        weight = torch.tensor([0.5, 1.0, 2.0, 1.5], dtype=torch.float64)
+        ce = F.cross_entropy(logits, labels)
+        ce_w = F.cross_entropy(logits, ignored, weight=weight, ignore_index=255)
+        dice = dice_reference(logits, labels, 1e-5, True, True)
+        (grad,) = torch.autograd.grad(0.4 * ce + 0.6 * dice, logits)
+        cases.append(
+            {
+                "shape": shape,
+                "logits": flat(logits),
+                "labels": labels.flatten().tolist(),
+                "ignoredLabels": ignored.flatten().tolist(),
+                "classWeights": weight.tolist(),
+                "crossEntropy": ce.item(),
+                "crossEntropyWeightedIgnore": ce_w.item(),
+                "dice": dice.item(),
+                "diceLinearNoBackground": dice_reference(logits, labels, 1.0, False, False).item(),
+                "segGrad": flat(grad),
+            }
+        )
+    return cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, help="folder to write the fixtures into")
+    out = parser.parse_args().out
+    os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(1)
+
+    torch.manual_seed(SEED)
+    net = ConvNet()
+    scripted = torch.jit.script(net)
+    conv_path = os.path.join(out, "convnet.pt")
+    save_scripted(scripted, conv_path, {"arch": "convnet", "classes": 3, "spatialDims": 2, "inChannels": 1})
+    traced = torch.jit.trace(ConvNet().eval(), torch.rand(1, 1, 8, 8))
+    traced.save(os.path.join(out, "convnet_traced.pt"))
+    save_scripted(torch.jit.script(MultiOutput()), os.path.join(out, "multi.pt"), {"arch": "multi"})
+
+    x, labels = batch()
+    model = torch.jit.load(conv_path)
+    model.eval()
+    eval_out = model(x)
+    model.train()
+    torch.manual_seed(99)
+    train_out = model(x)  # batch statistics and a dropout mask drawn after manual_seed(99)
+    running_mean = model.bn.running_mean.clone()
+
+    steps = 5
+    trajectories = {
+        "sgd": optimizer_trajectory(
+            conv_path, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4), steps
+        ),
+        "sgdPlain": optimizer_trajectory(conv_path, lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1), steps),
+        "adam": optimizer_trajectory(conv_path, lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=1e-4), steps),
+        "adamw": optimizer_trajectory(conv_path, lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.05), steps),
+    }
+
+    reference = {
+        "torchVersion": torch.__version__,
+        "input": {"shape": list(x.shape), "data": flat(x)},
+        "labels": labels.flatten().tolist(),
+        "eval": flat(eval_out),
+        "train": {"seed": 99, "out": flat(train_out), "runningMean": flat(running_mean)},
+        "optimizers": trajectories,
+        "losses": loss_cases(),
+    }
+    tmp = os.path.join(out, "reference.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(reference, f)
+    os.replace(tmp, os.path.join(out, "reference.json"))
+
+
+if __name__ == "__main__":
+    main()
