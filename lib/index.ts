@@ -40,3 +40,4 @@ export {
   type LoadedCheckpoint,
   type Metrics,
 } from './train/checkpoint.js';
+export * as ops from './ops/index.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ScriptModule, Tensor, cat, manualSeed, optim, tensor, trainStep, trainStepSync } from '../lib/index.js';
+import { ScriptModule, Tensor, cat, manualSeed, noGrad, ops, optim, tensor, trainStep, trainStepSync } from '../lib/index.js';
 import { fixturesOrSkip, maxAbsDiff, type Fixtures } from './support/python.js';
 import { fixedBatch } from './support/training.js';
 
@@ -114,6 +114,26 @@ describe('trainStep', function () {
     await assert.rejects(trainStep({ module, optimizer, inputs: batch.input, target: batch.labels, loss: {} }), /every term has weight 0/);
     const ok = await trainStep({ module, optimizer, inputs: batch.input, target: batch.labels });
     assert.ok(Number.isFinite(ok.loss));
+  });
+
+  it('adds beta * L_DIST against a teacher prototype, as the ops compute it', async function () {
+    const module = load().eval();
+    const optimizer = new optim.SGD(module.parameters(), { lr: 0.01 });
+    const teacher = tensor(Float32Array.from({ length: 9 }, (_, i) => (i % 4 === 0 ? 4 : -1)), [3, 3]);
+    const expected = noGrad(() => ops.protoDistLoss(module.forwardTensor(batch.input), batch.labels, teacher, { tau: 2 }).item() as number);
+    const r = await trainStep({
+      module,
+      optimizer,
+      inputs: batch.input,
+      target: batch.labels,
+      loss: { crossEntropy: { weight: 0.4 }, dice: { weight: 0.6 }, dist: { weight: 0.5, teacherPrototype: teacher, tau: 2 } },
+    });
+    assert.ok(Math.abs(r.dist - expected) < 1e-6);
+    assert.ok(Math.abs(r.loss - (0.4 * r.crossEntropy + 0.6 * r.dice + 0.5 * r.dist)) < 1e-6);
+    await assert.rejects(
+      trainStep({ module, optimizer, inputs: batch.input, target: batch.labels, loss: { dist: { teacherPrototype: tensor([1, 2]) } } }),
+      (e: Error) => e instanceof RangeError && /teacherPrototype/.test(e.message),
+    );
   });
 
   it('amp on the CPU is a no-op with one notice', async function () {

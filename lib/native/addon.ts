@@ -73,6 +73,7 @@ export interface TrainStepResultRaw {
   loss: number;
   crossEntropy: number;
   dice: number;
+  dist: number;
   stepped: boolean;
   gradNorm?: number;
   ampScale?: number;
@@ -160,6 +161,11 @@ export interface NativeAddon {
   moduleToBuffer(module: ModuleHandleRaw): Buffer;
   moduleFromBuffer(buffer: Buffer, device?: string | null, extraFiles?: string[]): ModuleHandleRaw;
   rngState(): { cpu: Handle; cuda: Handle[] };
+  // prototype / DIST ops
+  classPrototypes(logits: Handle, labels: Handle, numClasses: number, options: object, reference?: boolean): [Handle, Handle];
+  distLoss(prototypes: Handle, counts: Handle, teacher: Handle, options: object, reference?: boolean): Handle;
+  protoDistLoss(logits: Handle, labels: Handle, teacher: Handle, options: object, reference?: boolean): Handle;
+  samplePrototypeSums(logits: Handle, labels: Handle, numClasses: number, options: object): [Handle, Handle];
   setRngState(state: { cpu: Handle; cuda?: Handle[] }): void;
 }
 

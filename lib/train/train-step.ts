@@ -14,6 +14,8 @@ import { Tensor } from '../tensor/tensor.js';
 export interface LossSpec {
   crossEntropy?: { weight?: number; classWeights?: Tensor };
   dice?: { weight?: number; smooth?: number; squared?: boolean; includeBackground?: boolean };
+  /** beta * L_DIST against the teacher prototype [C, C] (weight = beta, default 0.5). */
+  dist?: { weight?: number; teacherPrototype: Tensor; tau?: number; interWeight?: number; intraWeight?: number };
   ignoreIndex?: number;
 }
 
@@ -57,6 +59,7 @@ function toSpec(o: TrainStepOptions, owned?: Handle[]): TrainStepSpecRaw {
   const loss = o.loss && {
     ...o.loss,
     crossEntropy: o.loss.crossEntropy && { ...o.loss.crossEntropy, classWeights: o.loss.crossEntropy.classWeights && convert(o.loss.crossEntropy.classWeights) },
+    dist: o.loss.dist && { ...o.loss.dist, teacherPrototype: convert(o.loss.dist.teacherPrototype) },
   };
   return {
     module: o.module.raw,

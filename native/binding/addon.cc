@@ -27,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sd::RegisterLosses(env, exports);
   sd::RegisterAsync(env, exports);
   sd::RegisterCheckpoint(env, exports);
+  sd::RegisterProtoOps(env, exports);
   return exports;
 }
 

@@ -23,5 +23,6 @@ void RegisterOptim(Napi::Env env, Napi::Object exports);
 void RegisterLosses(Napi::Env env, Napi::Object exports);
 void RegisterAsync(Napi::Env env, Napi::Object exports);
 void RegisterCheckpoint(Napi::Env env, Napi::Object exports);
+void RegisterProtoOps(Napi::Env env, Napi::Object exports);
 
 }  // namespace sd

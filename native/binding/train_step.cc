@@ -9,6 +9,7 @@
 #include "binding/errors.h"
 #include "binding/module.h"
 #include "binding/optim.h"
+#include "binding/proto_ops.h"
 #include "binding/tensor_handle.h"
 #include "ops/grad_utils.h"
 
@@ -40,7 +41,7 @@ void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
   if (IsNullish(value)) return;  // the default 0.4 CE + 0.6 Dice
   if (!value.IsObject()) ThrowTypeError(env, "loss: expected {crossEntropy?, dice?}");
   Napi::Object loss = value.As<Napi::Object>();
-  Napi::Value ce = loss.Get("crossEntropy"), dice = loss.Get("dice");
+  Napi::Value ce = loss.Get("crossEntropy"), dice = loss.Get("dice"), dist = loss.Get("dist");
   spec.ceWeight = 0;
   spec.diceWeight = 0;
   if (!IsNullish(ce)) {
@@ -57,9 +58,18 @@ void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
     spec.dice.squared = ToBool(o.Get("squared"), "loss.dice.squared", true);
     spec.dice.include_background = ToBool(o.Get("includeBackground"), "loss.dice.includeBackground", true);
   }
+  if (!IsNullish(dist)) {
+    if (!dist.IsObject()) ThrowTypeError(env, "loss.dist: expected {weight?, teacherPrototype, tau?, interWeight?, intraWeight?}");
+    Napi::Object o = dist.As<Napi::Object>();
+    spec.distWeight = ToOptionalDouble(o.Get("weight"), "loss.dist.weight").value_or(0.5);
+    spec.teacherPrototype = TensorHandle::Arg(o.Get("teacherPrototype"), "loss.dist.teacherPrototype");
+    spec.dist = ToDistOptions(o);
+  }
   if (!IsNullish(loss.Get("ignoreIndex"))) spec.ignoreIndex = ToInt(loss.Get("ignoreIndex"), "loss.ignoreIndex");
   spec.dice.ignore_index = spec.ignoreIndex;
-  if (spec.ceWeight == 0 && spec.diceWeight == 0) ThrowRangeError(env, "loss: every term has weight 0");
+  spec.dist.ignoreIndex = spec.ignoreIndex;
+  spec.dist.checkLabels = false;  // the segmentation labels were checked already
+  if (spec.ceWeight == 0 && spec.diceWeight == 0 && spec.distWeight == 0) ThrowRangeError(env, "loss: every term has weight 0");
 }
 
 }  // namespace
@@ -113,7 +123,7 @@ TrainStepResult RunTrainStep(TrainStepSpec& spec) {
   if (spec.zeroGrad) optimizer.zero_grad(true);
   const bool amp = spec.amp && spec.target.is_cuda();
 
-  at::Tensor logits, ce, dice, total;
+  at::Tensor logits, ce, dice, dist, total;
   {
     CudaAutocast autocast(amp);
     logits = LogitsOf(spec.module->forward(spec.inputs));
@@ -129,6 +139,10 @@ TrainStepResult RunTrainStep(TrainStepSpec& spec) {
   if (spec.diceWeight != 0) {
     dice = ops::SoftDice(logits, spec.target, spec.dice);
     total = total + spec.diceWeight * dice;
+  }
+  if (spec.distWeight != 0) {
+    dist = ops::ProtoDistLoss(logits, spec.target, spec.teacherPrototype, spec.dist);
+    total = total + spec.distWeight * dist;
   }
   at::Tensor backward_loss = total * spec.lossScale;
   ops::GradScaler* scaler = amp ? &spec.optimizerHandle->Scaler(logits.device()) : nullptr;
@@ -151,6 +165,7 @@ TrainStepResult RunTrainStep(TrainStepSpec& spec) {
   result.loss = total.item<double>();
   if (ce.defined()) result.crossEntropy = ce.item<double>();
   if (dice.defined()) result.dice = dice.item<double>();
+  if (dist.defined()) result.dist = dist.item<double>();
   return result;
 }
 
@@ -159,6 +174,7 @@ Napi::Object TrainStepResultToJS(Napi::Env env, const TrainStepResult& r) {
   out.Set("loss", r.loss);
   out.Set("crossEntropy", r.crossEntropy);
   out.Set("dice", r.dice);
+  out.Set("dist", r.dist);
   out.Set("stepped", r.stepped);
   if (r.gradNorm) out.Set("gradNorm", *r.gradNorm);
   if (r.ampScale) out.Set("ampScale", *r.ampScale);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "ops/prototype_ops.h"
 #include "ops/seg_losses.h"
 
 namespace sd {
@@ -28,6 +29,10 @@ struct TrainStepSpec {
   std::optional<at::Tensor> classWeights;
   ops::DiceOptions dice;
   std::optional<int64_t> ignoreIndex;
+  // beta * L_DIST against the teacher prototype, where distWeight > 0
+  double distWeight = 0;
+  at::Tensor teacherPrototype;
+  ops::DistOptions dist;
   std::optional<double> clipGradNorm;
   bool amp = false;
   bool zeroGrad = true;
@@ -36,7 +41,7 @@ struct TrainStepSpec {
 };
 
 struct TrainStepResult {
-  double loss = 0, crossEntropy = 0, dice = 0;
+  double loss = 0, crossEntropy = 0, dice = 0, dist = 0;
   std::optional<double> gradNorm;
   bool stepped = false;       // false when accumulating, or when AMP found inf / nan gradients
   std::optional<double> ampScale;

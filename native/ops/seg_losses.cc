@@ -28,7 +28,11 @@ void CheckSegmentationLabels(const at::Tensor& logits, const at::Tensor& labels,
     throw std::out_of_range("labels: shape " + Shape(labels.sizes()) + " does not match logits " + Shape(logits.sizes()) +
                             " (expected " + Shape(expected) + ")");
   }
-  const int64_t classes = logits.size(1);
+  CheckLabelValues(labels, logits.size(1), ignore_index);
+}
+
+void CheckLabelValues(const at::Tensor& labels, int64_t classes, std::optional<int64_t> ignore_index) {
+  if (labels.numel() == 0) return;
   at::Tensor valid = ignore_index ? labels.ne(*ignore_index) : at::ones_like(labels, at::kBool);
   at::Tensor bad = valid.logical_and(labels.lt(0).logical_or(labels.ge(classes)));
   if (bad.any().item<bool>()) {

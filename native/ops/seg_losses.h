@@ -6,6 +6,9 @@
 
 namespace sd::ops {
 
+// Throws std::out_of_range if a label other than ignore_index lies outside [0, classes).
+void CheckLabelValues(const at::Tensor& labels, int64_t classes, std::optional<int64_t> ignore_index);
+
 // Throws std::out_of_range unless labels has logits' batch and spatial shape and every
 // label outside ignore_index lies in [0, C).
 void CheckSegmentationLabels(const at::Tensor& logits, const at::Tensor& labels, std::optional<int64_t> ignore_index);

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import dist_reference
+
 SEED = 1234
 
 
@@ -133,6 +135,25 @@ def loss_cases() -> List[Dict[str, object]]:
     return cases
 
 
+def dist_cases() -> List[Dict[str, object]]:
+    """Inputs with absent classes, a background-only sample and an ignore index; loss and gradient."""
+    g = torch.Generator().manual_seed(SEED + 2)
+    cases = []
+    for shape, tau, ignore in (([3, 5, 6, 7], 1.0, None), ([2, 5, 3, 4, 5], 2.0, 255)):
+        logits = torch.randn(*shape, generator=g, dtype=torch.float64, requires_grad=True)
+        labels = torch.randint(0, 4, [shape[0]] + shape[2:], generator=g)  # class 4 never appears
+        labels[0].zero_()  # sample 0: background only, so it has no inter term
+        if ignore is not None:
+            labels.view(-1)[::5] = ignore
+        teacher = torch.randn(5, 5, generator=g, dtype=torch.float64) * 3
+        loss = dist_reference.proto_dist_loss(logits, labels, teacher, tau, 1.0, 0.5, ignore)
+        (grad,) = torch.autograd.grad(loss, logits)
+        cases.append({"shape": shape, "tau": tau, "ignoreIndex": ignore, "interWeight": 1.0, "intraWeight": 0.5,
+                      "logits": flat(logits), "labels": labels.flatten().tolist(), "teacher": flat(teacher),
+                      "loss": loss.item(), "grad": flat(grad)})
+    return cases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="folder to write the fixtures into")
@@ -176,6 +197,7 @@ def main() -> None:
         "train": {"seed": 99, "out": flat(train_out), "runningMean": flat(running_mean)},
         "optimizers": trajectories,
         "losses": loss_cases(),
+        "dist": dist_cases(),
     }
     tmp = os.path.join(out, "reference.json.tmp")
     with open(tmp, "w") as f:

@@ -52,6 +52,18 @@ export interface Reference {
     diceLinearNoBackground: number;
     segGrad: number[];
   }[];
+  dist: {
+    shape: number[];
+    tau: number;
+    ignoreIndex: number | null;
+    interWeight: number;
+    intraWeight: number;
+    logits: number[];
+    labels: number[];
+    teacher: number[];
+    loss: number;
+    grad: number[];
+  }[];
 }
 
 let made: Promise<Fixtures> | null = null;

@@ -1,0 +1,167 @@
+// CPU passes (at::parallel_for over batch x pixel chunks) and the device dispatch.
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include "ops/proto_kernels.h"
+
+namespace sd::ops {
+namespace {
+
+constexpr int64_t kChunk = 8192;
+constexpr uint8_t kSkip = 255;  // the compact label of a pixel that counts for no class  // pixels per task: large enough to amortise, small enough to balance
+
+[[noreturn]] void NoCuda() { throw std::invalid_argument("logits: on CUDA, but this build of slice-distill has no CUDA kernels"); }
+
+// Per chunk: sums over its pixels, all channels at once per pixel (CH independent adds per
+// pixel, so successive pixels of one class do not serialise on one accumulator).
+template <typename T>
+void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int64_t K, int64_t ignore, double* sums,
+             int64_t* counts, uint8_t* compact, std::optional<int64_t>& bad_label) {
+  const int64_t chunks_per_b = (N + kChunk - 1) / kChunk;
+  const int64_t tasks = B * chunks_per_b;
+  std::vector<double> partial(tasks * K * CH, 0.0);
+  std::vector<int64_t> partial_n(tasks * K, 0);
+  std::vector<int64_t> bad(tasks, 0);
+  std::vector<char> has_bad(tasks, 0);
+  at::parallel_for(0, tasks, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; t++) {
+      const int64_t b = t / chunks_per_b, start = (t % chunks_per_b) * kChunk, stop = std::min(N, start + kChunk);
+      double* acc = partial.data() + t * K * CH;
+      int64_t* n = partial_n.data() + t * K;
+      const T* xb = x + b * CH * N;
+      const int64_t* yb = y + b * N;
+      uint8_t* cb = compact + b * N;
+      for (int64_t i = start; i < stop; i++) {
+        const int64_t l = yb[i];
+        if (l < 0 || l >= K || l == ignore) {
+          if (l != ignore && !has_bad[t]) has_bad[t] = 1, bad[t] = l;  // validated here, for free
+          cb[i] = kSkip;
+          continue;
+        }
+        cb[i] = static_cast<uint8_t>(l);
+        n[l]++;
+        double* row = acc + l * CH;
+        for (int64_t c = 0; c < CH; c++) row[c] += static_cast<double>(xb[c * N + i]);
+      }
+    }
+  });
+  for (int64_t t = 0; t < tasks; t++) {
+    if (has_bad[t] && !bad_label) bad_label = bad[t];
+    const int64_t b = t / chunks_per_b;
+    for (int64_t j = 0; j < K * CH; j++) sums[b * K * CH + j] += partial[t * K * CH + j];
+    for (int64_t k = 0; k < K; k++) counts[b * K + k] += partial_n[t * K + k];
+  }
+}
+
+// Per chunk and channel, one contiguous write: out[c, i] = column_c[label_i], where the
+// 256-entry column holds table[k, c] for classes and 0 for the skip label.
+template <typename T>
+void ScatterCpu(const T* table, const uint8_t* y, int64_t B, int64_t CH, int64_t N, int64_t K, T* out) {
+  const int64_t chunks_per_b = (N + kChunk - 1) / kChunk;
+  at::parallel_for(0, B * chunks_per_b, 1, [&](int64_t t0, int64_t t1) {
+    T column[256];
+    for (int64_t t = t0; t < t1; t++) {
+      const int64_t b = t / chunks_per_b, start = (t % chunks_per_b) * kChunk, stop = std::min(N, start + kChunk);
+      const uint8_t* yb = y + b * N;
+      for (int64_t c = 0; c < CH; c++) {
+        for (int j = 0; j < 256; j++) column[j] = j < K ? table[(b * K + j) * CH + c] : T(0);
+        T* oc = out + (b * CH + c) * N;
+        for (int64_t i = start; i < stop; i++) oc[i] = column[yb[i]];
+      }
+    }
+  });
+}
+
+}  // namespace
+
+PrototypeSums ComputePrototypeSums(const at::Tensor& logits, const at::Tensor& labels, int64_t K, int64_t ignore_index) {
+  const int64_t B = logits.size(0), CH = logits.size(1), N = logits.size(2);
+  auto opts = logits.options();
+  PrototypeSums r{at::zeros({B, K, CH}, opts.dtype(at::kDouble)), at::zeros({B, K}, opts.dtype(at::kLong)),
+                  at::empty({B, N}, opts.dtype(at::kByte))};
+  if (logits.is_cuda()) {
+#ifdef SD_WITH_CUDA
+    PrototypeSumsCuda(logits, labels, K, ignore_index, r.sums, r.counts, r.compactLabels);
+    return r;
+#else
+    NoCuda();
+#endif
+  }
+  AT_DISPATCH_FLOATING_TYPES(logits.scalar_type(), "prototype_sums", [&] {
+    SumsCpu<scalar_t>(logits.const_data_ptr<scalar_t>(), labels.const_data_ptr<int64_t>(), B, CH, N, K, ignore_index,
+                      r.sums.mutable_data_ptr<double>(), r.counts.mutable_data_ptr<int64_t>(),
+                      r.compactLabels.mutable_data_ptr<uint8_t>(), r.badLabel);
+  });
+  return r;
+}
+
+at::Tensor ScatterByLabel(const at::Tensor& table, const at::Tensor& compact_labels, int64_t N) {
+  const int64_t B = table.size(0), K = table.size(1), CH = table.size(2);
+  at::Tensor out = at::empty({B, CH, N}, table.options());
+  if (table.is_cuda()) {
+#ifdef SD_WITH_CUDA
+    ScatterByLabelCuda(table, compact_labels, out);
+    return out;
+#else
+    NoCuda();
+#endif
+  }
+  AT_DISPATCH_FLOATING_TYPES(table.scalar_type(), "scatter_by_label", [&] {
+    ScatterCpu<scalar_t>(table.const_data_ptr<scalar_t>(), compact_labels.const_data_ptr<uint8_t>(), B, CH, N, K,
+                         out.mutable_data_ptr<scalar_t>());
+  });
+  return out;
+}
+
+at::Tensor DistForward(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p) {
+  at::Tensor loss = at::zeros({}, P.options());
+  if (P.is_cuda()) {
+#ifdef SD_WITH_CUDA
+    DistForwardCuda(P, counts, Tn, p, loss);
+    return loss;
+#else
+    NoCuda();
+#endif
+  }
+  const int64_t B = P.size(0);
+  std::vector<double> scratch(dist::ScratchSize(p));
+  double intra = 0, inter = 0;
+  int64_t n_intra = 0, n_inter = 0;
+  for (int64_t b = 0; b < B; b++) {
+    auto t = dist::SampleForward(P.const_data_ptr<double>() + b * p.K * p.CH, counts.const_data_ptr<int64_t>() + b * p.K,
+                                 Tn.const_data_ptr<double>(), p, scratch.data());
+    if (t.present >= 1) intra += t.intra, n_intra++;
+    if (t.present >= 2) inter += t.inter, n_inter++;
+  }
+  loss.fill_(dist::Combine(intra, n_intra, inter, n_inter, p).loss);
+  return loss;
+}
+
+at::Tensor DistBackward(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p,
+                        const at::Tensor& grad_out) {
+  at::Tensor gP = at::zeros_like(P);
+  if (P.is_cuda()) {
+#ifdef SD_WITH_CUDA
+    DistBackwardCuda(P, counts, Tn, p, grad_out, gP);
+    return gP;
+#else
+    NoCuda();
+#endif
+  }
+  const int64_t B = P.size(0);
+  const int64_t* n = counts.const_data_ptr<int64_t>();
+  auto c = dist::BackwardCoefficients(n, B, p, grad_out.item<double>());
+  std::vector<double> scratch(dist::ScratchSize(p));
+  for (int64_t b = 0; b < B; b++) {
+    dist::SampleBackward(P.const_data_ptr<double>() + b * p.K * p.CH, n + b * p.K, Tn.const_data_ptr<double>(), p,
+                         c.coefIntra, c.coefInter, scratch.data(), gP.mutable_data_ptr<double>() + b * p.K * p.CH);
+  }
+  return gP;
+}
+
+}  // namespace sd::ops

@@ -1,0 +1,90 @@
+"""The prototype / DIST-loss semantics of DESIGN.md in plain PyTorch (autograd does the backward).
+
+Written sample by sample and class by class, as the definitions read, so that it checks the
+native fused ops (and their vectorised ATen reference) from an independent angle.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+EPS = 1e-8
+
+
+def pearson(a: Tensor, b: Tensor, eps: float = EPS) -> Tensor:
+    """cos(a - mean(a), b - mean(b)) with eps added to the product of the norms."""
+    ac = a - a.mean()
+    bc = b - b.mean()
+    return (ac * bc).sum() / (ac.norm() * bc.norm() + eps)
+
+
+def class_prototypes(logits: Tensor, labels: Tensor, num_classes: int, ignore_index: Optional[int] = None) -> Tuple[Tensor, Tensor]:
+    """Per sample and class, the mean logit vector over the class's pixels: ([B, K, CH], [B, K])."""
+    b, ch = logits.shape[:2]
+    x = logits.reshape(b, ch, -1)
+    y = labels.reshape(b, -1)
+    protos = []
+    counts = torch.zeros(b, num_classes, dtype=torch.long)
+    for s in range(b):
+        rows = []
+        for k in range(num_classes):
+            mask = y[s] == k
+            if ignore_index is not None and k == ignore_index:
+                mask = torch.zeros_like(mask)
+            n = int(mask.sum())
+            counts[s, k] = n
+            rows.append(x[s][:, mask].mean(1) if n > 0 else x.new_zeros(ch))
+        protos.append(torch.stack(rows))
+    return torch.stack(protos), counts
+
+
+def dist_loss(
+    protos: Tensor, counts: Tensor, teacher: Tensor, tau: float = 1.0, inter_weight: float = 1.0, intra_weight: float = 1.0
+) -> Tensor:
+    """L_DIST = tau^2 (w_inter mean_b L_inter_b + w_intra mean_b L_intra_b) over samples having each term."""
+    t = (teacher.to(protos.dtype) / tau).softmax(-1)
+    intra: List[Tensor] = []
+    inter: List[Tensor] = []
+    for s in range(protos.shape[0]):
+        present = [k for k in range(protos.shape[1]) if counts[s, k] > 0]
+        if not present:
+            continue
+        S = (protos[s, present] / tau).softmax(-1)  # [m, CH]
+        T = t[present]
+        intra.append(1 - torch.stack([pearson(S[i], T[i]) for i in range(len(present))]).mean())
+        if len(present) >= 2:
+            inter.append(1 - torch.stack([pearson(S[:, j], T[:, j]) for j in range(S.shape[1])]).mean())
+    zero = protos.new_zeros(())
+    intra_mean = torch.stack(intra).mean() if intra else zero
+    inter_mean = torch.stack(inter).mean() if inter else zero
+    return tau * tau * (inter_weight * inter_mean + intra_weight * intra_mean)
+
+
+def proto_dist_loss(logits: Tensor, labels: Tensor, teacher: Tensor, tau: float = 1.0, inter_weight: float = 1.0,
+                    intra_weight: float = 1.0, ignore_index: Optional[int] = None) -> Tensor:
+    protos, counts = class_prototypes(logits, labels, teacher.shape[0], ignore_index)
+    return dist_loss(protos, counts, teacher, tau, inter_weight, intra_weight)
+
+
+def teacher_prototype(logits: Tensor, labels: Tensor, num_classes: int, mode: str = "slice-mean") -> Tuple[Tensor, Tensor]:
+    """Teacher prototype from 3D logits [B, CH, D, H, W]: class means per axial slice, then averaged."""
+    b, ch, d = logits.shape[:3]
+    slices = logits.permute(0, 2, 1, 3, 4).reshape(b * d, ch, -1).double()
+    y = labels.reshape(b * d, -1)
+    total = torch.zeros(num_classes, ch, dtype=torch.float64)
+    count = torch.zeros(num_classes, dtype=torch.float64)
+    for s in range(b * d):
+        for k in range(num_classes):
+            mask = y[s] == k
+            n = int(mask.sum())
+            if n == 0:
+                continue
+            if mode == "slice-mean":
+                total[k] += slices[s][:, mask].mean(1)
+                count[k] += 1
+            else:
+                total[k] += slices[s][:, mask].sum(1)
+                count[k] += n
+    return total / count.clamp_min(1).unsqueeze(1), count
