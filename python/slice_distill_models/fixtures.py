@@ -36,6 +36,17 @@ class ConvNet(nn.Module):
         return self.head(self.drop(F.relu(self.bn(self.conv1(x)))))
 
 
+class Pointwise3d(nn.Module):
+    """A 1x1x1 convolution: its sliding-window result must equal its whole-volume result."""
+
+    def __init__(self, classes: int = 3) -> None:
+        super().__init__()
+        self.conv = nn.Conv3d(1, classes, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(x)
+
+
 class MultiOutput(nn.Module):
     """Exercises argument and result conversion: optional / scalar / list inputs, tuple and dict outputs."""
 
@@ -169,6 +180,7 @@ def main() -> None:
     traced = torch.jit.trace(ConvNet().eval(), torch.rand(1, 1, 8, 8))
     traced.save(os.path.join(out, "convnet_traced.pt"))
     save_scripted(torch.jit.script(MultiOutput()), os.path.join(out, "multi.pt"), {"arch": "multi"})
+    save_scripted(torch.jit.script(Pointwise3d()), os.path.join(out, "pointwise3d.pt"), {"arch": "pointwise3d", "spatialDims": 3})
 
     x, labels = batch()
     model = torch.jit.load(conv_path)

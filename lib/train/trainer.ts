@@ -1,0 +1,259 @@
+// The training loop for any TorchScript segmentation module, 2D or 3D: epochs of async
+// training steps, a learning-rate schedule, gradient accumulation, validation each epoch,
+// best-checkpoint selection, early stop, atomic checkpoints with exact resume, callbacks,
+// progress, and an AbortSignal that stops at the next batch with a checkpoint.
+import { appendFile, copyFile, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ScriptModule } from '../module/script-module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Schedule } from '../optim/schedules.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { loadCheckpoint, saveCheckpoint, type Metrics } from './checkpoint.js';
+import { progressSink, type ProgressMode } from './progress.js';
+import { trainStep, type LossSpec } from './train-step.js';
+
+/** One training batch; dispose() (if given) is called once the step has used it. */
+export interface TrainBatch {
+  image: Tensor;
+  label: Tensor | null;
+  dispose?(): void;
+}
+
+/** The batches of an epoch, from `start` on (batches before it are skipped on resume). */
+export interface TrainData {
+  epochBatches(epoch: number, start: number): AsyncIterable<TrainBatch>;
+  /** Batches per epoch, for progress (optional). */
+  batchesPerEpoch?(): number;
+}
+
+/** The tfjs-style logs of a batch. */
+export interface BatchLogs {
+  batch: number;
+  size: number;
+  loss: number;
+  crossEntropy: number;
+  dice: number;
+  dist: number;
+  lr: number;
+}
+
+export interface EpochLogs {
+  epoch: number;
+  loss: number;
+  lr: number;
+  seconds: number;
+  /** Validation metrics (e.g. valDice), where a validate function is given. */
+  [metric: string]: number;
+}
+
+export interface TrainerCallbacks {
+  onBatchEnd?(batch: number, logs: BatchLogs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: EpochLogs): void | Promise<void>;
+}
+
+export interface TrainerOptions {
+  module: ScriptModule;
+  optimizer: Optimizer;
+  data: TrainData;
+  epochs: number;
+  /** lr as a function of the optimizer step (0-based); constant where absent. */
+  schedule?: Schedule;
+  /** Default: 0.4 cross-entropy + 0.6 soft Dice. */
+  loss?: LossSpec;
+  /** Batches per optimizer step (default 1). */
+  accumulate?: number;
+  amp?: boolean;
+  clipGradNorm?: number;
+  /** Runs after every epoch in eval mode; returns metrics such as { valDice }. */
+  validate?: (module: ScriptModule, epoch: number) => Promise<Record<string, number>>;
+  /** The metric that picks the best checkpoint (default 'valDice', higher is better). */
+  monitor?: { metric: string; mode: 'max' | 'min' };
+  /** Stop after this many epochs without improvement of the monitored metric. */
+  earlyStop?: { patience: number; minDelta?: number };
+  /** Folder for last.ckpt, best.ckpt and train-log.jsonl. */
+  runDir: string;
+  /** Continue from runDir/last.ckpt where it exists. */
+  resume?: boolean;
+  callbacks?: TrainerCallbacks;
+  signal?: AbortSignal;
+  progress?: ProgressMode;
+  /** A label shown in progress lines (default 'train'). */
+  stage?: string;
+  /** JSON stored in the checkpoints (the config, say). */
+  extra?: unknown;
+}
+
+export interface TrainResult {
+  history: EpochLogs[];
+  bestEpoch: number | null;
+  bestMetric: number | null;
+  bestCheckpoint: string | null;
+  lastCheckpoint: string;
+  aborted: boolean;
+  stoppedEarly: boolean;
+  steps: number;
+}
+
+/** Where a run stands; saved in every checkpoint so that --resume continues exactly. */
+interface Position {
+  epoch: number;
+  batch: number;
+  steps: number;
+  history: EpochLogs[];
+  bestEpoch: number | null;
+  bestMetric: number | null;
+  badEpochs: number;
+  epochLossSum: number;
+  epochBatches: number;
+  epochStarted: number;
+}
+
+export async function train(o: TrainerOptions): Promise<TrainResult> {
+  const accumulate = o.accumulate ?? 1;
+  if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new RangeError('epochs: expected an integer >= 0');
+  if (!Number.isInteger(accumulate) || accumulate < 1) throw new RangeError('accumulate: expected an integer >= 1');
+  const monitor = o.monitor ?? { metric: 'valDice', mode: 'max' as const };
+  await mkdir(o.runDir, { recursive: true });
+  const last = path.join(o.runDir, 'last.ckpt');
+  const best = path.join(o.runDir, 'best.ckpt');
+  const log = path.join(o.runDir, 'train-log.jsonl');
+  const sink = progressSink(o.progress);
+  const stage = o.stage ?? 'train';
+
+  let pos: Position = {
+    epoch: 0,
+    batch: 0,
+    steps: 0,
+    history: [],
+    bestEpoch: null,
+    bestMetric: null,
+    badEpochs: 0,
+    epochLossSum: 0,
+    epochBatches: 0,
+    epochStarted: Date.now(),
+  };
+  if (o.resume && existsSync(last)) {
+    const ck = await loadCheckpoint(last, { module: o.module, optimizer: o.optimizer });
+    pos = (ck.extra as { position: Position }).position;
+    pos.epochStarted = Date.now();
+    sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, message: `resumed from ${last} at epoch ${pos.epoch + 1}, batch ${pos.batch}` });
+  } else if (!o.resume) {
+    await rm(log, { force: true });
+  }
+
+  const save = (file: string, metrics: Metrics = {}) =>
+    saveCheckpoint(file, { module: o.module, optimizer: o.optimizer, epoch: pos.epoch, step: pos.steps, metrics, extra: { position: pos, config: o.extra ?? null } });
+  const result = (aborted: boolean, stoppedEarly: boolean): TrainResult => ({
+    history: pos.history,
+    bestEpoch: pos.bestEpoch,
+    bestMetric: pos.bestMetric,
+    bestCheckpoint: existsSync(best) ? best : null,
+    lastCheckpoint: last,
+    aborted,
+    stoppedEarly,
+    steps: pos.steps,
+  });
+  const improved = (value: number) => {
+    if (pos.bestMetric === null) return true;
+    const delta = o.earlyStop?.minDelta ?? 0;
+    return monitor.mode === 'max' ? value > pos.bestMetric + delta : value < pos.bestMetric - delta;
+  };
+
+  try {
+    while (pos.epoch < o.epochs) {
+      const total = o.data.batchesPerEpoch?.() ?? null;
+      o.module.train();
+      let k = pos.batch;
+      for await (const batch of o.data.epochBatches(pos.epoch, pos.batch)) {
+        try {
+          // stop only between optimizer steps: accumulated gradients are not checkpointed
+          if (o.signal?.aborted && k % accumulate === 0) {
+            pos.batch = k;
+            await save(last);
+            sink.log({ stage, unit: 'batch', done: k, total, epoch: pos.epoch, message: `aborted; checkpoint ${last}` });
+            return result(true, false);
+          }
+          if (!batch.label) throw new TypeError(`${stage}: batch ${k} of epoch ${pos.epoch + 1} has no labels`);
+          const startsStep = k % accumulate === 0;
+          const endsStep = (k + 1) % accumulate === 0 || (total !== null && k + 1 === total);
+          if (startsStep && o.schedule) o.optimizer.lr = o.schedule(pos.steps);
+          const r = await trainStep({
+            module: o.module,
+            optimizer: o.optimizer,
+            inputs: batch.image,
+            target: batch.label,
+            loss: o.loss,
+            amp: o.amp,
+            clipGradNorm: o.clipGradNorm,
+            zeroGrad: startsStep,
+            step: endsStep,
+            lossScale: 1 / accumulate,
+          });
+          if (!Number.isFinite(r.loss)) throw new RangeError(`${stage}: the loss is ${r.loss} at epoch ${pos.epoch + 1}, batch ${k}`);
+          if (r.stepped) pos.steps++;
+          pos.epochLossSum += r.loss;
+          pos.epochBatches++;
+          const logs: BatchLogs = {
+            batch: k,
+            size: batch.image.shape[0]!,
+            loss: r.loss,
+            crossEntropy: r.crossEntropy,
+            dice: r.dice,
+            dist: r.dist,
+            lr: o.optimizer.lr,
+          };
+          await o.callbacks?.onBatchEnd?.(k, logs);
+          sink.update({ stage, unit: 'batch', done: k + 1, total, epoch: pos.epoch, epochs: o.epochs, values: { loss: r.loss, lr: logs.lr } });
+          k++;
+        } finally {
+          batch.dispose?.();
+        }
+      }
+
+      const logs: EpochLogs = {
+        epoch: pos.epoch,
+        loss: pos.epochBatches > 0 ? pos.epochLossSum / pos.epochBatches : NaN,
+        lr: o.optimizer.lr,
+        seconds: (Date.now() - pos.epochStarted) / 1000,
+      };
+      if (o.validate) {
+        o.module.eval();
+        Object.assign(logs, await o.validate(o.module, pos.epoch));
+        o.module.train();
+      }
+      pos.history.push(logs);
+      const value = logs[monitor.metric];
+      let isBest = false;
+      if (value !== undefined && Number.isFinite(value)) {
+        if (improved(value)) {
+          pos.bestMetric = value;
+          pos.bestEpoch = pos.epoch;
+          pos.badEpochs = 0;
+          isBest = true;
+        } else {
+          pos.badEpochs++;
+        }
+      }
+      pos.epoch++;
+      pos.batch = 0;
+      pos.epochLossSum = 0;
+      pos.epochBatches = 0;
+      pos.epochStarted = Date.now();
+      await save(last, logs);
+      if (isBest || (value === undefined && pos.epoch === o.epochs)) await copyFile(last, best);
+      await appendFile(log, JSON.stringify({ ...logs, best: isBest }) + '\n');
+      const { epoch: _e, ...shown } = logs;
+      sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, epoch: logs.epoch, values: shown, message: isBest ? 'best so far' : '' });
+      await o.callbacks?.onEpochEnd?.(logs.epoch, logs);
+      if (o.earlyStop && pos.badEpochs >= o.earlyStop.patience) {
+        sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, message: `early stop: no improvement of ${monitor.metric} for ${pos.badEpochs} epochs` });
+        return result(false, true);
+      }
+      if (o.signal?.aborted) return result(true, false);
+    }
+    return result(false, false);
+  } finally {
+    sink.done();
+  }
+}
