@@ -88,3 +88,37 @@ def teacher_prototype(logits: Tensor, labels: Tensor, num_classes: int, mode: st
                 total[k] += slices[s][:, mask].sum(1)
                 count[k] += n
     return total / count.clamp_min(1).unsqueeze(1), count
+
+
+def proto_dist_loss_onehot(logits: Tensor, labels: Tensor, teacher: Tensor, tau: float = 1.0, inter_weight: float = 1.0,
+                           intra_weight: float = 1.0) -> Tensor:
+    """The same loss as a Python user would vectorise it (one-hot einsum, masked Pearson): the
+    Python baseline of the benchmarks. Labels must lie in [0, K)."""
+    b, ch = logits.shape[:2]
+    k = teacher.shape[0]
+    x = logits.reshape(b, ch, -1)
+    onehot = torch.nn.functional.one_hot(labels.reshape(b, -1), k).to(x.dtype)  # [B, N, K]
+    counts = onehot.sum(1)  # [B, K]
+    protos = torch.einsum("bcn,bnk->bkc", x, onehot) / counts.clamp_min(1).unsqueeze(-1)
+    s = (protos / tau).softmax(-1)
+    t = (teacher.to(x.dtype) / tau).softmax(-1)
+    present = (counts > 0).to(x.dtype)
+    m = present.sum(1)
+
+    def norm(v: Tensor, dim: int) -> Tensor:
+        return (v * v).sum(dim).clamp_min(1e-300).sqrt()
+
+    sc, tc = s - s.mean(-1, keepdim=True), t - t.mean(-1, keepdim=True)
+    rho = (sc * tc).sum(-1) / (norm(sc, -1) * norm(tc, -1) + EPS)
+    intra = 1 - (rho * present).sum(1) / m.clamp_min(1)
+    mask = present.unsqueeze(-1)
+    tb = t.unsqueeze(0).expand_as(s)
+    denom = m.clamp_min(1).view(-1, 1, 1)
+    sc2 = (s - (s * mask).sum(1, keepdim=True) / denom) * mask
+    tc2 = (tb - (tb * mask).sum(1, keepdim=True) / denom) * mask
+    rho2 = (sc2 * tc2).sum(1) / (norm(sc2, 1) * norm(tc2, 1) + EPS)
+    inter = 1 - rho2.mean(-1)
+    has_intra, has_inter = (m >= 1).to(x.dtype), (m >= 2).to(x.dtype)
+    intra_mean = (intra * has_intra).sum() / has_intra.sum().clamp_min(1)
+    inter_mean = (inter * has_inter).sum() / has_inter.sum().clamp_min(1)
+    return tau * tau * (inter_weight * inter_mean + intra_weight * intra_mean)

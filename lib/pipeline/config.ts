@@ -1,0 +1,214 @@
+// The pipeline's configuration: one JSON file for all stages (each stage reads its section),
+// defaults from DESIGN.md's recipes, validated in full before any work starts.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, validateConfig, type Schema } from './config-schema.js';
+
+export type Arch2d = 'deeplabv3' | 'swin_unet' | 'missformer';
+export type Preset = 'tiny' | 'base';
+
+export interface TeacherConfig {
+  /** A TorchScript teacher trained elsewhere (e.g. in Python); skips train-teacher. */
+  model?: string;
+  arch: 'unest';
+  preset: Preset;
+  epochs: number;
+  batchSize: number;
+  /** Random crops per volume and epoch. */
+  samplesPerVolume: number;
+  lr: number;
+  weightDecay: number;
+  warmupEpochs: number;
+  /** Crop / window size of the teacher, [D, H, W] voxels. */
+  roi: number[];
+  /** Target spacing [z, y, x] in mm. */
+  spacing: number[];
+  /** Positive : negative crop centres. */
+  posNeg: number[];
+  overlap: number;
+}
+
+export interface StudentConfig {
+  model?: string;
+  arch: Arch2d;
+  preset: Preset;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** Slices resampled to size x size. */
+  size: number;
+  augment: boolean;
+}
+
+export interface DistillConfig {
+  epochs: number;
+  beta: number;
+  tau: number;
+  interWeight: number;
+  intraWeight: number;
+  /** Default: the student's lr. */
+  lr?: number;
+}
+
+export interface CropConfig {
+  kind: 'kidneys' | 'z-range' | 'regressor' | 'none';
+  margin?: number;
+  from?: number;
+  to?: number;
+  model?: string;
+}
+
+export interface PipelineConfig {
+  dataset: string;
+  runDir: string;
+  seed: number;
+  device: string;
+  threads: number;
+  workers: number;
+  split: { train: number; val: number; test: number };
+  /** Train on this many training subjects only (the low-data experiment). */
+  trainSubjects?: number;
+  teacher: TeacherConfig;
+  prototype: { mode: 'slice-mean' | 'voxel-weighted'; crop: CropConfig };
+  student: StudentConfig;
+  distill: DistillConfig;
+  /** Early stop after this many epochs without a better validation Dice (0: off). */
+  patience: number;
+}
+
+export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
+  seed: 0,
+  device: 'cpu',
+  threads: 0,
+  workers: 2,
+  split: { train: 0.6, val: 0.2, test: 0.2 },
+  teacher: {
+    arch: 'unest',
+    preset: 'base',
+    epochs: 100,
+    batchSize: 2,
+    samplesPerVolume: 2,
+    lr: 1e-4,
+    weightDecay: 1e-5,
+    warmupEpochs: 5,
+    roi: [96, 96, 96],
+    spacing: [2, 1.5, 1.5],
+    posNeg: [1, 1],
+    overlap: 0.5,
+  },
+  prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 0 } },
+  student: { arch: 'deeplabv3', preset: 'base', epochs: 100, batchSize: 24, lr: 0.01, momentum: 0.9, weightDecay: 1e-4, size: 224, augment: true },
+  distill: { epochs: 100, beta: 0.5, tau: 1, interWeight: 1, intraWeight: 1 },
+  patience: 0,
+};
+
+const num = (o: { min?: number; integer?: boolean } = {}) => ({ type: 'number' as const, optional: true, ...o });
+const str = (oneOf?: readonly string[]) => ({ type: 'string' as const, optional: true, oneOf });
+
+export const SCHEMA: Schema = {
+  $schema: { type: 'any', optional: true },
+  dataset: { type: 'string', optional: true },
+  runDir: { type: 'string', optional: true },
+  seed: num({ integer: true }),
+  device: str(),
+  threads: num({ integer: true, min: 0 }),
+  workers: num({ integer: true, min: 0 }),
+  split: { type: 'object', optional: true, fields: { train: num({ min: 0 }), val: num({ min: 0 }), test: num({ min: 0 }) } },
+  trainSubjects: num({ integer: true, min: 1 }),
+  teacher: {
+    type: 'object',
+    optional: true,
+    fields: {
+      model: str(),
+      arch: str(['unest']),
+      preset: str(['tiny', 'base']),
+      epochs: num({ integer: true, min: 0 }),
+      batchSize: num({ integer: true, min: 1 }),
+      samplesPerVolume: num({ integer: true, min: 1 }),
+      lr: num({ min: 0 }),
+      weightDecay: num({ min: 0 }),
+      warmupEpochs: num({ min: 0 }),
+      roi: { type: 'numbers', length: 3, optional: true },
+      spacing: { type: 'numbers', length: 3, optional: true },
+      posNeg: { type: 'numbers', length: 2, optional: true },
+      overlap: num({ min: 0 }),
+    },
+  },
+  prototype: {
+    type: 'object',
+    optional: true,
+    fields: {
+      mode: str(['slice-mean', 'voxel-weighted']),
+      crop: {
+        type: 'object',
+        optional: true,
+        fields: { kind: str(['kidneys', 'z-range', 'regressor', 'none']), margin: num({ min: 0 }), from: num({ integer: true }), to: num({ integer: true }), model: str() },
+      },
+    },
+  },
+  student: {
+    type: 'object',
+    optional: true,
+    fields: {
+      model: str(),
+      arch: str(['deeplabv3', 'swin_unet', 'missformer']),
+      preset: str(['tiny', 'base']),
+      epochs: num({ integer: true, min: 0 }),
+      batchSize: num({ integer: true, min: 1 }),
+      lr: num({ min: 0 }),
+      momentum: num({ min: 0 }),
+      weightDecay: num({ min: 0 }),
+      size: num({ integer: true, min: 8 }),
+      augment: { type: 'boolean', optional: true },
+    },
+  },
+  distill: {
+    type: 'object',
+    optional: true,
+    fields: { epochs: num({ integer: true, min: 0 }), beta: num({ min: 0 }), tau: num({ min: 0 }), interWeight: num({ min: 0 }), intraWeight: num({ min: 0 }), lr: num({ min: 0 }) },
+  },
+  patience: num({ integer: true, min: 0 }),
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type PartialConfig = DeepPartial<PipelineConfig>;
+
+function merge<T>(base: T, over: unknown): T {
+  if (over === undefined || over === null) return base;
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = merge((base as Record<string, unknown>)[k], v);
+  return out as T;
+}
+
+/** Defaults, then the file's values, then overrides (e.g. from CLI flags); relative paths resolve against `baseDir`. */
+export function resolveConfig(partial: PartialConfig, baseDir: string, source = 'config'): PipelineConfig {
+  validateConfig(partial, SCHEMA, source);
+  const merged = merge(DEFAULTS as PipelineConfig, partial);
+  const problems: string[] = [];
+  if (!merged.dataset) problems.push('dataset: required (a folder with dataset.json)');
+  if (!merged.runDir) problems.push('runDir: required (where the stages write)');
+  const s = merged.split;
+  if (s.train <= 0 || s.val < 0 || s.test < 0) problems.push('split: train must be > 0, val and test >= 0');
+  if (problems.length) throw new ConfigError(problems, source);
+  const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));
+  merged.dataset = resolve(merged.dataset)!;
+  merged.runDir = resolve(merged.runDir)!;
+  merged.teacher.model = resolve(merged.teacher.model);
+  merged.student.model = resolve(merged.student.model);
+  merged.prototype.crop.model = resolve(merged.prototype.crop.model);
+  return merged;
+}
+
+export async function loadConfig(file: string, overrides: PartialConfig = {}): Promise<PipelineConfig> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError([(e as Error).message], file);
+  }
+  validateConfig(json, SCHEMA, file);
+  return resolveConfig(merge(json as PartialConfig, overrides), path.dirname(path.resolve(file)), file);
+}
