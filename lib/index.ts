@@ -41,3 +41,14 @@ export {
   type Metrics,
 } from './train/checkpoint.js';
 export * as ops from './ops/index.js';
+export {
+  exportModel,
+  ExportError,
+  MODEL_ARCHS,
+  MODEL_FORMAT,
+  type ExportModelOptions,
+  type ExportedModel,
+  type ExportedModelMetadata,
+  type ModelArch,
+  type ModelPreset,
+} from './models/export.js';

@@ -250,8 +250,9 @@ Napi::Value ModuleHandle::MethodNames(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// Submodules whose mode cannot change: BatchNorm / InstanceNorm / Dropout layers whose
-// forward never reads `self.training`, as torch.jit.trace leaves them.
+// Submodules whose mode cannot change: Dropout layers, and BatchNorm / InstanceNorm layers
+// with running statistics, whose forward never reads `self.training`, as torch.jit.trace
+// leaves them.
 Napi::Value ModuleHandle::FrozenModeModules(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array out = Napi::Array::New(env);
@@ -260,8 +261,10 @@ Napi::Value ModuleHandle::FrozenModeModules(const Napi::CallbackInfo& info) {
     auto type = item.value.type()->name();
     if (!type) continue;
     std::string name = type->qualifiedName();
-    bool modal = name.find("BatchNorm") != std::string::npos || name.find("Dropout") != std::string::npos ||
-                 name.find("InstanceNorm") != std::string::npos;
+    const bool norm = name.find("BatchNorm") != std::string::npos || name.find("InstanceNorm") != std::string::npos;
+    const bool dropout = name.find("Dropout") != std::string::npos;
+    // a norm layer without running statistics uses batch statistics in both modes: not modal
+    const bool modal = dropout || (norm && item.value.hasattr("running_mean") && item.value.attr("running_mean").isTensor());
     auto forward = item.value.find_method("forward");
     if (!modal || !forward) continue;
     std::string graph = forward->graph()->toString();
