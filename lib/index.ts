@@ -52,3 +52,47 @@ export {
   type ModelArch,
   type ModelPreset,
 } from './models/export.js';
+export * as data from './data/index.js';
+export {
+  nifti,
+  NiftiError,
+  DatasetError,
+  DataLoadError,
+  loadDataset,
+  validateDataset,
+  assertValidDataset,
+  subjectsOf,
+  splitSubjects,
+  nestedSubsets,
+  DataLoader,
+  transforms,
+  CLASSES,
+  NUM_CLASSES,
+  LABEL_MAPS,
+  LabelMapper,
+  KidneyRangeCrop,
+  ExplicitZRange,
+  SliceScoreCrop,
+  generatePhantom,
+  renderPreview,
+  Rng,
+  type NiftiImage,
+  type Dataset,
+  type DatasetJson,
+  type VolumeEntry,
+  type SliceEntry,
+  type Split,
+  type Batch,
+  type LoaderOptions,
+  type BodyPartCrop,
+  type ZRange,
+  type PhantomOptions,
+} from './data/index.js';
+export * as evaluation from './eval/index.js';
+export * as stats from './eval/stats.js';
+export { diceScores, DiceAccumulator, ORGANS, type EvaluationResult } from './eval/index.js';
+export * as report from './report/index.js';
+export { train, type TrainerOptions, type TrainResult, type TrainBatch, type TrainData, type BatchLogs, type EpochLogs, type TrainerCallbacks } from './train/trainer.js';
+export { slidingWindowInference, type SlidingWindowOptions } from './infer/sliding-window.js';
+export { fromLoader, fromFunction } from './train/data-source.js';
+export { type ProgressEvent, type ProgressMode } from './train/progress.js';

@@ -47,6 +47,13 @@ class Pointwise3d(nn.Module):
         return self.conv(x)
 
 
+class MeanScore(nn.Module):
+    """A stand-in slice-score regressor: each slice's score is 10 x its mean intensity, [N, 1]."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.mean(dim=(1, 2, 3)).unsqueeze(1) * 10.0
+
+
 class MultiOutput(nn.Module):
     """Exercises argument and result conversion: optional / scalar / list inputs, tuple and dict outputs."""
 
@@ -180,6 +187,7 @@ def main() -> None:
     traced = torch.jit.trace(ConvNet().eval(), torch.rand(1, 1, 8, 8))
     traced.save(os.path.join(out, "convnet_traced.pt"))
     save_scripted(torch.jit.script(MultiOutput()), os.path.join(out, "multi.pt"), {"arch": "multi"})
+    save_scripted(torch.jit.script(MeanScore()), os.path.join(out, "mean_score.pt"), {"arch": "mean_score"})
     save_scripted(torch.jit.script(Pointwise3d()), os.path.join(out, "pointwise3d.pt"), {"arch": "pointwise3d", "spatialDims": 3})
 
     x, labels = batch()

@@ -1,0 +1,202 @@
+// A small command-line parser: one spec per subcommand (options with types, defaults and
+// help text, positionals), strict about unknown flags and malformed values, and the help
+// text generated from the same spec.
+
+export type OptionType = 'string' | 'number' | 'integer' | 'boolean';
+
+export interface OptionSpec {
+  type: OptionType;
+  description: string;
+  default?: string | number | boolean;
+  required?: boolean;
+  /** A one-letter alias, e.g. 'o' for -o. */
+  short?: string;
+  /** Shown in the help after the flag, e.g. DIR. */
+  placeholder?: string;
+}
+
+export interface PositionalSpec {
+  name: string;
+  description: string;
+  required?: boolean;
+}
+
+export type OptionValues = Record<string, string | number | boolean | undefined>;
+
+export interface ParsedArgs {
+  options: OptionValues;
+  positionals: string[];
+  help: boolean;
+}
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** One line, for the command list. */
+  summary: string;
+  /** Longer text for --help (optional). */
+  description?: string;
+  positionals?: PositionalSpec[];
+  options: Record<string, OptionSpec>;
+  /** Example invocations for --help. */
+  examples?: string[];
+  /** Runs the command; returns the exit code (0 when omitted). */
+  run(args: ParsedArgs, io: Io): Promise<number | void>;
+}
+
+/** A mistake in how the command was called: printed with a pointer to --help, exit code 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The closest known name, if it is close enough to be a likely typo. */
+export function suggest(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+function convert(spec: OptionSpec, flag: string, raw: string, command: string): string | number | boolean {
+  switch (spec.type) {
+    case 'string':
+      return raw;
+    case 'boolean':
+      if (['true', '1', 'yes'].includes(raw)) return true;
+      if (['false', '0', 'no'].includes(raw)) return false;
+      throw new UsageError(`${flag} expects true or false, got '${raw}'`, command);
+    case 'number':
+    case 'integer': {
+      const v = raw.trim() === '' ? NaN : Number(raw);
+      if (!Number.isFinite(v) || (spec.type === 'integer' && !Number.isInteger(v))) {
+        throw new UsageError(`${flag} expects ${spec.type === 'integer' ? 'an integer' : 'a number'}, got '${raw}'`, command);
+      }
+      return v;
+    }
+  }
+}
+
+/** Parses argv (without the command name) against a command's spec. */
+export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
+  const options: OptionValues = {};
+  const positionals: string[] = [];
+  const names = Object.keys(spec.options);
+  const byShort = new Map(Object.entries(spec.options).filter(([, o]) => o.short).map(([n, o]) => [o.short!, n]));
+  let help = false;
+  let onlyPositionals = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (onlyPositionals || arg === '-' || !arg.startsWith('-')) {
+      positionals.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      onlyPositionals = true;
+      continue;
+    }
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    let name: string;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    } else {
+      const short = arg.slice(1, 2);
+      const long = byShort.get(short);
+      if (!long || arg.length > 2) throw new UsageError(`unknown option ${arg}`, spec.name);
+      name = long;
+    }
+    let negated = false;
+    if (!(name in spec.options) && name.startsWith('no-') && spec.options[name.slice(3)]?.type === 'boolean') {
+      name = name.slice(3);
+      negated = true;
+    }
+    const opt = spec.options[name];
+    if (!opt) {
+      const hint = suggest(name, names);
+      throw new UsageError(`unknown option --${name}${hint ? ` (did you mean --${hint}?)` : ''}`, spec.name);
+    }
+    if (name in options) throw new UsageError(`--${name} given twice`, spec.name);
+    if (opt.type === 'boolean') {
+      if (negated && inline !== undefined) throw new UsageError(`--no-${name} takes no value`, spec.name);
+      options[name] = negated ? false : inline === undefined ? true : convert(opt, `--${name}`, inline, spec.name);
+      continue;
+    }
+    let raw = inline;
+    if (raw === undefined) {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new UsageError(`--${name} needs a value`, spec.name);
+      raw = next;
+      i++;
+    }
+    options[name] = convert(opt, `--${name}`, raw, spec.name);
+  }
+  if (!help) {
+    for (const [name, opt] of Object.entries(spec.options)) {
+      if (options[name] === undefined) {
+        if (opt.required) throw new UsageError(`--${name} is required`, spec.name);
+        if (opt.default !== undefined) options[name] = opt.default;
+      }
+    }
+    const pos = spec.positionals ?? [];
+    const required = pos.filter((p) => p.required !== false).length;
+    if (positionals.length < required) throw new UsageError(`missing ${pos[positionals.length].name.toUpperCase()}`, spec.name);
+    if (positionals.length > pos.length) throw new UsageError(`unexpected argument '${positionals[pos.length]}'`, spec.name);
+  }
+  return { options, positionals, help };
+}
+
+/** The --help text of a command. */
+export function formatHelp(spec: CommandSpec, program: string): string {
+  const pos = (spec.positionals ?? []).map((p) => (p.required === false ? `[${p.name.toUpperCase()}]` : p.name.toUpperCase()));
+  const lines = [`Usage: ${program} ${spec.name} ${[...pos, '[options]'].join(' ')}`, '', spec.summary];
+  if (spec.description) lines.push('', spec.description);
+  if (spec.positionals?.length) {
+    lines.push('', 'Arguments:');
+    for (const p of spec.positionals) lines.push(`  ${p.name.toUpperCase().padEnd(24)} ${p.description}`);
+  }
+  lines.push('', 'Options:');
+  const rows = Object.entries(spec.options).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'boolean' ? '' : ` ${o.placeholder ?? (o.type === 'string' ? 'VALUE' : 'N')}`}`;
+    const extra = o.required ? ' (required)' : o.default !== undefined ? ` (default: ${o.default})` : '';
+    return [flag, `${o.description}${extra}`];
+  });
+  rows.push(['-h, --help', 'Show this help']);
+  for (const [flag, text] of rows) lines.push(`  ${flag.padEnd(24)} ${text}`);
+  if (spec.examples?.length) {
+    lines.push('', 'Examples:');
+    for (const e of spec.examples) lines.push(`  ${e}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,98 @@
+// Each stage writes its outputs and a manifest.json into its own folder of the run: inputs,
+// config, versions, seed, metrics and timing. A finished stage whose inputs and config are
+// unchanged is not redone (experiments resume stage by stage).
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { buildInfo } from '../runtime.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+export const MANIFEST = 'manifest.json';
+
+export interface Manifest {
+  stage: string;
+  status: 'done';
+  /** Hash of the stage's config and inputs: a change means the stage must run again. */
+  key: string;
+  inputs: Record<string, unknown>;
+  config: unknown;
+  outputs: Record<string, string>;
+  metrics: Record<string, unknown>;
+  seed: number;
+  versions: { slice_distill: string; torch: string; node: string; cudaBuild: boolean };
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+}
+
+let packageVersion: string | null = null;
+function ownVersion(): string {
+  if (packageVersion) return packageVersion;
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  packageVersion = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  return packageVersion;
+}
+
+export function stageKey(config: unknown, inputs: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify({ config, inputs })).digest('hex').slice(0, 16);
+}
+
+/** The manifest of a finished stage in `dir` with this key, or null. */
+export function finishedStage(dir: string, key: string): Manifest | null {
+  const file = path.join(dir, MANIFEST);
+  if (!existsSync(file)) return null;
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    return m.status === 'done' && m.key === key ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface StageRun<T> {
+  outputs: Record<string, string>;
+  metrics: Record<string, unknown>;
+  result: T;
+}
+
+/**
+ * Runs `work` for a stage in `dir` unless a finished run with the same key is there (then
+ * `reuse` rebuilds the result from its manifest). Writes manifest.json when the work is done.
+ */
+export async function runStage<T>(options: {
+  stage: string;
+  dir: string;
+  config: unknown;
+  inputs: Record<string, unknown>;
+  seed: number;
+  force?: boolean;
+  work: () => Promise<StageRun<T>>;
+  reuse: (manifest: Manifest) => T;
+}): Promise<{ result: T; manifest: Manifest; reused: boolean }> {
+  const key = stageKey(options.config, options.inputs);
+  const done = options.force ? null : finishedStage(options.dir, key);
+  if (done) return { result: options.reuse(done), manifest: done, reused: true };
+  await mkdir(options.dir, { recursive: true });
+  const started = new Date();
+  const run = await options.work();
+  const info = buildInfo();
+  const finished = new Date();
+  const manifest: Manifest = {
+    stage: options.stage,
+    status: 'done',
+    key,
+    inputs: options.inputs,
+    config: options.config,
+    outputs: run.outputs,
+    metrics: run.metrics,
+    seed: options.seed,
+    versions: { slice_distill: ownVersion(), torch: info.torchVersion, node: process.version, cudaBuild: info.cudaBuild },
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    seconds: (finished.getTime() - started.getTime()) / 1000,
+  };
+  await writeFileAtomic(path.join(options.dir, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
+  return { result: run.result, manifest, reused: false };
+}

@@ -1,0 +1,48 @@
+// Report: the comparison table, SVG / PNG charts, slice overlays and the self-contained HTML report.
+export { buildTable, boxPlotFromResults, lowDataFromResults, type ComparisonTable, type TableRow, type TableCell, type TableTest, type TableOptions } from './table.js';
+export {
+  renderReport,
+  writeReport,
+  buildReport,
+  formatP,
+  type ReportData,
+  type Figure,
+  type RenderedFigure,
+  type BuiltReport,
+  type ReportJson,
+  type ResultJson,
+} from './html.js';
+export {
+  boxPlotScene,
+  lineChartScene,
+  boxStats,
+  quantile,
+  niceTicks,
+  SERIES_COLORS,
+  type Scene,
+  type Shape,
+  type BoxStats,
+  type BoxPlotData,
+  type BoxPlotSeries,
+  type LineChartData,
+  type LineSeries,
+  type ChartOptions,
+  type MarkerShape,
+} from './charts.js';
+export { sceneToSvg, boxPlotSvg, lineChartSvg, escapeXml } from './svg.js';
+export { encodePng, decodePng, crc32, Raster, rasterizeScene, sceneToPng, boxPlotPng, lineChartPng, parseColor, type DecodedPng, type RasterOptions, type TextStyle } from './png.js';
+export {
+  CLASS_COLORS,
+  CLASS_NAMES,
+  HU_WINDOW,
+  windowToGray,
+  orient,
+  overlayRgba,
+  renderOverlayFigure,
+  overlayFigurePng,
+  overlayPng,
+  type OverlayStyle,
+  type OverlayPanel,
+  type OverlayFigureData,
+  type Orientation,
+} from './overlay.js';
