@@ -96,3 +96,4 @@ export { train, type TrainerOptions, type TrainResult, type TrainBatch, type Tra
 export { slidingWindowInference, type SlidingWindowOptions } from './infer/sliding-window.js';
 export { fromLoader, fromFunction } from './train/data-source.js';
 export { type ProgressEvent, type ProgressMode } from './train/progress.js';
+export * as pipeline from './pipeline/index.js';

@@ -5,16 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { parseArgs, type CommandSpec } from '../lib/cli/args.js';
-import { runCli } from '../lib/cli/main.js';
 import { crc32 } from '../lib/util/png.js';
 import { CASE_A, REPO, requireRealCt, tempDir } from './support/data-fixtures.js';
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
+import { cli } from './support/cli.js';
 
 /** Checks a PNG's chunks and CRCs and returns its size and decoded RGB rows. */
 function decodePng(bytes: Buffer): { width: number; height: number; pixels: Buffer } {

@@ -13,15 +13,19 @@ export interface OptionSpec {
   short?: string;
   /** Shown in the help after the flag, e.g. DIR. */
   placeholder?: string;
+  /** May be given several times; the value is then an array (empty when never given). */
+  multiple?: boolean;
 }
 
 export interface PositionalSpec {
   name: string;
   description: string;
   required?: boolean;
+  /** The last positional only: takes every remaining argument (at least one when required). */
+  variadic?: boolean;
 }
 
-export type OptionValues = Record<string, string | number | boolean | undefined>;
+export type OptionValues = Record<string, string | number | boolean | (string | number)[] | undefined>;
 
 export interface ParsedArgs {
   options: OptionValues;
@@ -147,7 +151,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       const hint = suggest(name, names);
       throw new UsageError(`unknown option --${name}${hint ? ` (did you mean --${hint}?)` : ''}`, spec.name);
     }
-    if (name in options) throw new UsageError(`--${name} given twice`, spec.name);
+    if (name in options && !(opt.multiple && opt.type !== 'boolean')) throw new UsageError(`--${name} given twice`, spec.name);
     if (opt.type === 'boolean') {
       if (negated && inline !== undefined) throw new UsageError(`--no-${name} takes no value`, spec.name);
       options[name] = negated ? false : inline === undefined ? true : convert(opt, `--${name}`, inline, spec.name);
@@ -160,26 +164,31 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       raw = next;
       i++;
     }
-    options[name] = convert(opt, `--${name}`, raw, spec.name);
+    const value = convert(opt, `--${name}`, raw, spec.name) as string | number;
+    options[name] = opt.multiple ? [...((options[name] as (string | number)[] | undefined) ?? []), value] : value;
   }
   if (!help) {
     for (const [name, opt] of Object.entries(spec.options)) {
       if (options[name] === undefined) {
         if (opt.required) throw new UsageError(`--${name} is required`, spec.name);
         if (opt.default !== undefined) options[name] = opt.default;
+        else if (opt.multiple && opt.type !== 'boolean') options[name] = [];
       }
     }
     const pos = spec.positionals ?? [];
     const required = pos.filter((p) => p.required !== false).length;
     if (positionals.length < required) throw new UsageError(`missing ${pos[positionals.length].name.toUpperCase()}`, spec.name);
-    if (positionals.length > pos.length) throw new UsageError(`unexpected argument '${positionals[pos.length]}'`, spec.name);
+    if (positionals.length > pos.length && !pos.at(-1)?.variadic) throw new UsageError(`unexpected argument '${positionals[pos.length]}'`, spec.name);
   }
   return { options, positionals, help };
 }
 
 /** The --help text of a command. */
 export function formatHelp(spec: CommandSpec, program: string): string {
-  const pos = (spec.positionals ?? []).map((p) => (p.required === false ? `[${p.name.toUpperCase()}]` : p.name.toUpperCase()));
+  const pos = (spec.positionals ?? []).map((p) => {
+    const name = `${p.name.toUpperCase()}${p.variadic ? '...' : ''}`;
+    return p.required === false ? `[${name}]` : name;
+  });
   const lines = [`Usage: ${program} ${spec.name} ${[...pos, '[options]'].join(' ')}`, '', spec.summary];
   if (spec.description) lines.push('', spec.description);
   if (spec.positionals?.length) {
@@ -189,7 +198,7 @@ export function formatHelp(spec: CommandSpec, program: string): string {
   lines.push('', 'Options:');
   const rows = Object.entries(spec.options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'boolean' ? '' : ` ${o.placeholder ?? (o.type === 'string' ? 'VALUE' : 'N')}`}`;
-    const extra = o.required ? ' (required)' : o.default !== undefined ? ` (default: ${o.default})` : '';
+    const extra = (o.required ? ' (required)' : o.default !== undefined ? ` (default: ${o.default})` : '') + (o.multiple ? ' (repeatable)' : '');
     return [flag, `${o.description}${extra}`];
   });
   rows.push(['-h, --help', 'Show this help']);

@@ -70,6 +70,9 @@ function isEntry(): boolean {
   }
 }
 
+// No top-level await, so the module also loads through require(esm).
 if (isEntry()) {
-  process.exitCode = await runCli(process.argv.slice(2));
+  void runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -178,10 +178,19 @@ export class DataLoader implements AsyncIterable<Batch> {
    */
   static fromDataset(
     dataset: Dataset,
-    options: Omit<LoaderOptions, 'items' | 'labelMap' | 'spatialDims'> & { kind: 'slices' | 'volumes'; subjects?: Iterable<string>; spatialDims?: 2 | 3; zRanges?: Map<string, [number, number]> },
+    options: Omit<LoaderOptions, 'items' | 'labelMap' | 'spatialDims'> & {
+      kind: 'slices' | 'volumes';
+      subjects?: Iterable<string>;
+      /** Keep only the entries this accepts (e.g. volumes of one phase). */
+      filter?: (entry: VolumeEntry | SliceEntry) => boolean;
+      spatialDims?: 2 | 3;
+      zRanges?: Map<string, [number, number]>;
+    },
   ): DataLoader {
     const wanted = options.subjects ? new Set(options.subjects) : null;
-    const entries: (VolumeEntry | SliceEntry)[] = (options.kind === 'slices' ? dataset.slices : dataset.volumes).filter((e) => !wanted || wanted.has(e.subject));
+    const entries: (VolumeEntry | SliceEntry)[] = (options.kind === 'slices' ? dataset.slices : dataset.volumes).filter(
+      (e) => (!wanted || wanted.has(e.subject)) && (!options.filter || options.filter(e)),
+    );
     const spatialDims = options.spatialDims ?? (options.kind === 'slices' ? 2 : 3);
     const items: SampleRef[] = entries.map((e) => {
       const meta: Record<string, string> = {};
@@ -193,7 +202,8 @@ export class DataLoader implements AsyncIterable<Batch> {
       if (z) ref.zRange = z;
       return ref;
     });
-    return new DataLoader({ ...options, items, spatialDims, labelMap: dataset.labelMap, unmappedLabels: dataset.labelMap.unmapped });
+    const { kind: _kind, subjects: _subjects, filter: _filter, zRanges: _zRanges, ...loaderOptions } = options;
+    return new DataLoader({ ...loaderOptions, items, spatialDims, labelMap: dataset.labelMap, unmappedLabels: dataset.labelMap.unmapped });
   }
 
   /** Batches per epoch. */

@@ -6,7 +6,8 @@ export type FieldSpec =
   | { type: 'string'; optional?: boolean; oneOf?: readonly string[] }
   | { type: 'boolean'; optional?: boolean }
   | { type: 'numbers'; length?: number; optional?: boolean }
-  | { type: 'strings'; optional?: boolean }
+  | { type: 'strings'; optional?: boolean; oneOf?: readonly string[] }
+  | { type: 'objects'; fields: Schema; optional?: boolean }
   | { type: 'object'; fields: Schema; optional?: boolean }
   | { type: 'any'; optional?: boolean };
 
@@ -47,6 +48,11 @@ function check(value: unknown, spec: FieldSpec, where: string, problems: string[
       return;
     case 'strings':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) problems.push(`${where}: expected an array of strings`);
+      else if (spec.oneOf) for (const v of value as string[]) if (!spec.oneOf.includes(v)) problems.push(`${where}: '${v}' is not one of ${spec.oneOf.join(', ')}`);
+      return;
+    case 'objects':
+      if (!Array.isArray(value)) problems.push(`${where}: expected an array of objects`);
+      else value.forEach((v, i) => check(v, { type: 'object', fields: spec.fields }, `${where}[${i}]`, problems));
       return;
     case 'object':
       if (typeof value !== 'object' || Array.isArray(value)) problems.push(`${where}: expected an object`);

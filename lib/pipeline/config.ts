@@ -2,14 +2,21 @@
 // defaults from DESIGN.md's recipes, validated in full before any work starts.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Device } from '../tensor/dtype.js';
 import { ConfigError, validateConfig, type Schema } from './config-schema.js';
 
 export type Arch2d = 'deeplabv3' | 'swin_unet' | 'missformer';
 export type Preset = 'tiny' | 'base';
 
 export interface TeacherConfig {
-  /** A TorchScript teacher trained elsewhere (e.g. in Python); skips train-teacher. */
+  /** Names the teacher's folders in the run and its column in the tables (default 'unest'). */
+  name: string;
+  /** A TorchScript teacher trained elsewhere (e.g. in Python; or a checkpoint); skips train-teacher. */
   model?: string;
+  /** Train on the volumes of these contrast phases only (default: all volumes). */
+  phases?: string[];
+  /** Fraction of the volume subjects held out to pick the best teacher checkpoint (default 0.2). */
+  valFraction: number;
   arch: 'unest';
   preset: Preset;
   epochs: number;
@@ -29,11 +36,14 @@ export interface TeacherConfig {
 }
 
 export interface StudentConfig {
+  /** Initial TorchScript weights (default: a fresh export of arch / preset). */
   model?: string;
   arch: Arch2d;
   preset: Preset;
   epochs: number;
   batchSize: number;
+  /** 'sgd' (the papers' recipe, default) or 'adamw' (converges in far fewer steps: the tiny CPU runs). */
+  optimizer: 'sgd' | 'adamw';
   lr: number;
   momentum: number;
   weightDecay: number;
@@ -54,17 +64,39 @@ export interface DistillConfig {
 
 export interface CropConfig {
   kind: 'kidneys' | 'z-range' | 'regressor' | 'none';
+  /** kidneys: mm added above and below the kidneys' z-range (default 10). */
   margin?: number;
+  /** z-range: RAS slice indices [from, to). */
   from?: number;
   to?: number;
+  /** regressor: the TorchScript slice-score model, and the scores of L5 (lower) and Th12/L1 (upper). */
   model?: string;
+  lower?: number;
+  upper?: number;
+}
+
+/** A teacher column of Table 1: its name and what differs from `teacher`. */
+export interface TeacherVariant {
+  name: string;
+  phases?: string[];
+  model?: string;
+}
+
+export interface ExperimentConfig {
+  /** Students of Table 1 (default: all three). */
+  students: Arch2d[];
+  /** Teachers of Table 1 (default: one, `teacher`). */
+  teachers: TeacherVariant[];
+  /** The low-data curve: training-subject counts (all subjects is always added), student and teacher. */
+  lowData: { subjects: number[]; student: Arch2d; teacher?: string };
 }
 
 export interface PipelineConfig {
   dataset: string;
   runDir: string;
   seed: number;
-  device: string;
+  /** 'cpu', 'cuda' or 'cuda:N'. */
+  device: Device;
   threads: number;
   workers: number;
   split: { train: number; val: number; test: number };
@@ -76,6 +108,7 @@ export interface PipelineConfig {
   distill: DistillConfig;
   /** Early stop after this many epochs without a better validation Dice (0: off). */
   patience: number;
+  experiment: ExperimentConfig;
 }
 
 export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
@@ -85,6 +118,8 @@ export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
   workers: 2,
   split: { train: 0.6, val: 0.2, test: 0.2 },
   teacher: {
+    name: 'unest',
+    valFraction: 0.2,
     arch: 'unest',
     preset: 'base',
     epochs: 100,
@@ -98,13 +133,16 @@ export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
     posNeg: [1, 1],
     overlap: 0.5,
   },
-  prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 0 } },
-  student: { arch: 'deeplabv3', preset: 'base', epochs: 100, batchSize: 24, lr: 0.01, momentum: 0.9, weightDecay: 1e-4, size: 224, augment: true },
+  prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 10 } },
+  student: { arch: 'deeplabv3', preset: 'base', epochs: 100, batchSize: 24, optimizer: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-4, size: 224, augment: true },
   distill: { epochs: 100, beta: 0.5, tau: 1, interWeight: 1, intraWeight: 1 },
   patience: 0,
+  experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' } },
 };
 
-const num = (o: { min?: number; integer?: boolean } = {}) => ({ type: 'number' as const, optional: true, ...o });
+export const ARCHS_2D: readonly Arch2d[] = ['deeplabv3', 'swin_unet', 'missformer'];
+
+const num = (o: { min?: number; max?: number; integer?: boolean } = {}) => ({ type: 'number' as const, optional: true, ...o });
 const str = (oneOf?: readonly string[]) => ({ type: 'string' as const, optional: true, oneOf });
 
 export const SCHEMA: Schema = {
@@ -121,7 +159,10 @@ export const SCHEMA: Schema = {
     type: 'object',
     optional: true,
     fields: {
+      name: str(),
       model: str(),
+      phases: { type: 'strings', optional: true },
+      valFraction: num({ min: 0, max: 0.9 }),
       arch: str(['unest']),
       preset: str(['tiny', 'base']),
       epochs: num({ integer: true, min: 0 }),
@@ -144,7 +185,7 @@ export const SCHEMA: Schema = {
       crop: {
         type: 'object',
         optional: true,
-        fields: { kind: str(['kidneys', 'z-range', 'regressor', 'none']), margin: num({ min: 0 }), from: num({ integer: true }), to: num({ integer: true }), model: str() },
+        fields: { kind: str(['kidneys', 'z-range', 'regressor', 'none']), margin: num({ min: 0 }), from: num({ integer: true }), to: num({ integer: true }), model: str(), lower: num(), upper: num() },
       },
     },
   },
@@ -153,10 +194,11 @@ export const SCHEMA: Schema = {
     optional: true,
     fields: {
       model: str(),
-      arch: str(['deeplabv3', 'swin_unet', 'missformer']),
+      arch: str(ARCHS_2D),
       preset: str(['tiny', 'base']),
       epochs: num({ integer: true, min: 0 }),
       batchSize: num({ integer: true, min: 1 }),
+      optimizer: str(['sgd', 'adamw']),
       lr: num({ min: 0 }),
       momentum: num({ min: 0 }),
       weightDecay: num({ min: 0 }),
@@ -170,6 +212,19 @@ export const SCHEMA: Schema = {
     fields: { epochs: num({ integer: true, min: 0 }), beta: num({ min: 0 }), tau: num({ min: 0 }), interWeight: num({ min: 0 }), intraWeight: num({ min: 0 }), lr: num({ min: 0 }) },
   },
   patience: num({ integer: true, min: 0 }),
+  experiment: {
+    type: 'object',
+    optional: true,
+    fields: {
+      students: { type: 'strings', optional: true, oneOf: ARCHS_2D },
+      teachers: { type: 'objects', optional: true, fields: { name: { type: 'string' }, phases: { type: 'strings', optional: true }, model: str() } },
+      lowData: {
+        type: 'object',
+        optional: true,
+        fields: { subjects: { type: 'numbers', optional: true }, student: str(ARCHS_2D), teacher: str() },
+      },
+    },
+  },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
@@ -192,6 +247,10 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   if (!merged.runDir) problems.push('runDir: required (where the stages write)');
   const s = merged.split;
   if (s.train <= 0 || s.val < 0 || s.test < 0) problems.push('split: train must be > 0, val and test >= 0');
+  const crop = merged.prototype.crop;
+  if (crop.kind === 'z-range' && !(crop.from !== undefined && crop.to !== undefined && crop.to > crop.from)) problems.push('prototype.crop: kind z-range needs from < to (RAS slice indices)');
+  if (crop.kind === 'regressor' && !(crop.model && crop.lower !== undefined && crop.upper !== undefined)) problems.push('prototype.crop: kind regressor needs model, lower and upper');
+  if (!/^(cpu|cuda(:\d+)?)$/.test(merged.device)) problems.push(`device: expected 'cpu', 'cuda' or 'cuda:N', got '${merged.device}'`);
   if (problems.length) throw new ConfigError(problems, source);
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));
   merged.dataset = resolve(merged.dataset)!;
@@ -199,6 +258,13 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   merged.teacher.model = resolve(merged.teacher.model);
   merged.student.model = resolve(merged.student.model);
   merged.prototype.crop.model = resolve(merged.prototype.crop.model);
+  merged.experiment.teachers = merged.experiment.teachers.map((t) => ({ ...t, model: resolve(t.model) }));
+  const names = merged.experiment.teachers.map((t) => t.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) throw new ConfigError([`experiment.teachers: the name '${twice[0]}' is used twice`], source);
+  for (const n of [merged.teacher.name, ...names]) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n)) throw new ConfigError([`teacher name '${n}': use letters, digits, '.', '_' and '-' (it names a folder)`], source);
+  }
   return merged;
 }
 

@@ -2,7 +2,7 @@
 // config, versions, seed, metrics and timing. A finished stage whose inputs and config are
 // unchanged is not redone (experiments resume stage by stage).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildInfo } from '../runtime.js';
@@ -95,4 +95,10 @@ export async function runStage<T>(options: {
   };
   await writeFileAtomic(path.join(options.dir, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
   return { result: run.result, manifest, reused: false };
+}
+
+/** A file's identity for stage keys: a re-written file (new size or time) means a new input. */
+export function fileStamp(file: string): { file: string; bytes: number; mtime: number } {
+  const s = statSync(file);
+  return { file, bytes: s.size, mtime: Math.round(s.mtimeMs) };
 }

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { csv } from '../util/csv.js';
 import { summarizeResult, type EvaluationResult } from '../eval/results.js';
 import { boxPlotScene, lineChartScene, type BoxPlotData, type LineChartData, type Scene } from './charts.js';
 import { sceneToSvg, escapeXml } from './svg.js';
@@ -123,15 +124,6 @@ export function formatP(p: number | null | undefined): string {
 
 function testTitle(t: TableTest): string {
   return `Wilcoxon signed-rank (${t.method}): statistic ${t.statistic}, W+ ${t.wPlus}, W- ${t.wMinus}, ${t.pairs} paired subjects, p = ${t.pValue}`;
-}
-
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csv(rows: unknown[][]): string {
-  return rows.map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }
 
 /** One result in report.json: its summary and the per-subject Dice. */
@@ -378,15 +370,15 @@ export function renderReport(data: ReportData): string {
 }
 
 /**
- * Writes report.html, report.json, table.csv, dice_per_subject.csv (when per-subject results
- * are known) and every figure as <id>.png and <id>.svg into `dir` (created if needed).
- * Each file is written atomically. Returns the paths written.
+ * Writes report.html (or `options.htmlFile`, e.g. index.html), report.json, table.csv,
+ * dice_per_subject.csv (when per-subject results are known) and every figure as <id>.png and
+ * <id>.svg into `dir` (created if needed). Each file is written atomically. Returns the paths written.
  */
-export async function writeReport(dir: string, data: ReportData): Promise<{ dir: string; files: string[] }> {
+export async function writeReport(dir: string, data: ReportData, options: { htmlFile?: string } = {}): Promise<{ dir: string; files: string[] }> {
   const built = buildReport(data);
   await mkdir(dir, { recursive: true });
   const files: [string, string | Uint8Array][] = [
-    ['report.html', built.html],
+    [options.htmlFile ?? 'report.html', built.html],
     ['report.json', JSON.stringify(built.json, null, 2) + '\n'],
     ['table.csv', built.tableCsv],
   ];

@@ -46,3 +46,4 @@ export {
   type OverlayFigureData,
   type Orientation,
 } from './overlay.js';
+export { diceTableText } from './console-table.js';

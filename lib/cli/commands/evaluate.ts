@@ -1,0 +1,67 @@
+// slice-distill evaluate: Dice of student checkpoints on the test split, Wilcoxon tests of the
+// distilled variants against the undistilled ones.
+import type { CommandSpec } from '../args.js';
+import { UsageError } from '../args.js';
+import type { ModelToEvaluate } from '../../pipeline/evaluation.js';
+import { CONFIG_OPTIONS, configFromArgs, withStageOptions } from './stage-common.js';
+
+const SPEC = /^([^:=]+):([^=@]+?)(?:@(\d+))?=(.+)$/;
+
+/** NAME:VARIANT[@N]=PATH; NAME may be an architecture id (deeplabv3 -> DeepLabv3). */
+export function parseCheckpointSpec(spec: string, names: Record<string, string>): ModelToEvaluate {
+  const m = SPEC.exec(spec);
+  if (!m) throw new UsageError(`--checkpoint expects NAME:VARIANT=PATH (e.g. deeplabv3:none=run/students/deeplabv3/pretrain/best.ckpt), got '${spec}'`, 'evaluate');
+  const [, name, variant, n, file] = m as unknown as [string, string, string, string | undefined, string];
+  const model: ModelToEvaluate = { model: names[name] ?? name, variant, checkpoint: file };
+  if (n !== undefined) model.trainingSubjects = Number(n);
+  return model;
+}
+
+const { config, 'run-dir': runDir, device, seed, progress, force } = CONFIG_OPTIONS;
+
+export const evaluateCommand: CommandSpec = {
+  name: 'evaluate',
+  summary: 'Dice per organ and subject of student checkpoints on the test split, with Wilcoxon signed-rank tests.',
+  description:
+    'Predictions at student.size are resized back to each slice and scored at its own resolution. Each\n' +
+    "distilled variant is tested against its model's variant 'none' (two-sided, paired by subject), on\n" +
+    "the subjects' mean Dice and per organ. Without --checkpoint: every best.ckpt of pretrain (variant\n" +
+    'none) and distill-TEACHER (variant TEACHER) under RUN/students. Writes RUN/NAME/results.json,\n' +
+    'dice.csv, summary.csv, wilcoxon.csv and manifest.json; unchanged checkpoints are not scored again.',
+  options: {
+    config,
+    'run-dir': runDir,
+    device,
+    seed,
+    progress,
+    force,
+    checkpoint: {
+      type: 'string',
+      multiple: true,
+      description: 'A model to score: student (deeplabv3 or a display name), variant (none or the teacher) and file; NAME:VARIANT@N=PATH adds its training-subject count',
+      placeholder: 'NAME:VARIANT=PATH',
+    },
+    name: { type: 'string', description: 'Output folder inside the run', default: 'evaluate', placeholder: 'NAME' },
+    subjects: { type: 'string', description: 'Split to score: test or val', default: 'test', placeholder: 'SPLIT' },
+  },
+  examples: [
+    'slice-distill evaluate --config run.json',
+    'slice-distill evaluate -c run.json --checkpoint deeplabv3:none=a/best.ckpt --checkpoint deeplabv3:unest=b/best.ckpt',
+  ],
+  async run(args, io) {
+    const o = args.options;
+    const which = String(o.subjects);
+    if (which !== 'test' && which !== 'val') throw new UsageError(`--subjects expects test or val, got '${which}'`, 'evaluate');
+    const name = String(o.name);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UsageError(`--name '${name}': use letters, digits, '.', '_' and '-' (it names a folder in the run)`, 'evaluate');
+    const { STUDENT_NAMES } = await import('../../pipeline/layout.js');
+    const given = (o.checkpoint as string[]).map((s) => parseCheckpointSpec(s, STUDENT_NAMES));
+    const cfg = await configFromArgs(args, 'evaluate');
+    const { runCheckpoints } = await import('../../pipeline/run-checkpoints.js');
+    const models = given.length ? given : await runCheckpoints(cfg);
+    if (models.length === 0) throw new UsageError(`no best.ckpt under ${cfg.runDir}/students; run pretrain / distill first, or name checkpoints with --checkpoint`, 'evaluate');
+    const { evaluate } = await import('../../pipeline/stages/evaluate.js');
+    const r = await withStageOptions(args, io, (so) => evaluate(cfg, models, { ...so, name, subjects: which }));
+    io.stdout(`evaluation: ${r.file}\n`);
+  },
+};

@@ -1,0 +1,92 @@
+// Single slices through a 2D student: the samples of some subjects at the model's size (for
+// validation during training) and predictions brought back to each slice's own resolution
+// (for evaluate and predict), both in the RAS order the loader uses ([H, W] = [Y, X]).
+import type { Dataset } from '../data/dataset.js';
+import { SamplePipeline, type SampleRef } from '../data/pipeline.js';
+import { Rng } from '../data/random.js';
+import { entriesOf } from '../data/splits.js';
+import { applyTransforms, resample, window } from '../data/transforms.js';
+import { diceScores, subjectMean, type SubjectDice } from '../eval/dice.js';
+import { logitsOf } from '../module/ivalue.js';
+import type { ScriptModule } from '../module/script-module.js';
+import { interpolate, tensor } from '../tensor/factories.js';
+import { scope } from '../tensor/scope.js';
+import { NUM_CLASSES } from '../data/labels.js';
+
+/** The sample references of the slices of these subjects, in subject order. */
+export function sliceRefs(dataset: Dataset, subjects: Iterable<string>): SampleRef[] {
+  return entriesOf(dataset.slices, subjects).map((e): SampleRef => {
+    const meta: Record<string, string> = e.level ? { level: e.level } : {};
+    return e.label ? { image: e.image, label: e.label, subject: e.subject, meta } : { image: e.image, subject: e.subject, meta };
+  });
+}
+
+export function slicePipeline(dataset: Dataset): SamplePipeline {
+  return new SamplePipeline({ spatialDims: 2, labelMap: dataset.labelMap.entries(), unmapped: dataset.labelMap.unmapped, transforms: [] });
+}
+
+/** One slice as read (HU, class ids) and as the model sees it (windowed, size x size). */
+export interface PreparedSlice {
+  ref: SampleRef;
+  /** Native [H, W] = [Y, X], RAS. */
+  shape: [number, number];
+  hu: Float32Array;
+  label: Uint8Array | null;
+  input: Float32Array;
+}
+
+export function prepareSlices(pipeline: SamplePipeline, refs: readonly SampleRef[], size: number): PreparedSlice[] {
+  const toModel = [window(), resample({ size: [size, size] })];
+  return refs.map((ref) => {
+    const base = pipeline.base(ref);
+    const input = applyTransforms(toModel, { ...base, label: null }, new Rng(0)).image;
+    return { ref, shape: base.shape as [number, number], hu: base.image, label: base.label, input };
+  });
+}
+
+/**
+ * Class ids per slice at its native resolution: the module's logits at size x size,
+ * bilinearly resized to the slice, then argmax. Forward passes run off the JS thread.
+ */
+export async function segmentSlices(module: ScriptModule, slices: readonly PreparedSlice[], size: number, batchSize = 16, signal?: AbortSignal): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (let b0 = 0; b0 < slices.length; b0 += batchSize) {
+    signal?.throwIfAborted();
+    const part = slices.slice(b0, b0 + batchSize);
+    const x = new Float32Array(part.length * size * size);
+    part.forEach((s, i) => x.set(s.input, i * size * size));
+    const input = tensor(x, [part.length, 1, size, size], { device: module.device });
+    const output = await module.forwardAsync(input);
+    input.dispose();
+    const logits = logitsOf(output);
+    scope(() => {
+      part.forEach((s, i) => {
+        const one = logits.narrow(0, i, 1);
+        const resized = s.shape[0] === size && s.shape[1] === size ? one : interpolate(one, { size: s.shape, mode: 'bilinear' });
+        out.push(resized.argmax(1).to('uint8').toArray() as Uint8Array);
+      });
+    });
+    if (logits !== output) disposeOutput(output);
+    logits.dispose();
+  }
+  return out;
+}
+
+function disposeOutput(output: unknown): void {
+  if (output && typeof output === 'object') for (const v of Object.values(output)) (v as { dispose?: () => void })?.dispose?.();
+}
+
+/** Per-subject Dice of organs 1..6 (null where absent from both) of a module on prepared slices. */
+export async function sliceDice(module: ScriptModule, slices: readonly PreparedSlice[], size: number, signal?: AbortSignal): Promise<SubjectDice[]> {
+  const predictions = await segmentSlices(module, slices, size, 16, signal);
+  return slices.map((s, i) => {
+    if (!s.label) throw new TypeError(`${s.ref.image}: no label to score against`);
+    return { subject: s.ref.subject, dice: diceScores(predictions[i]!, s.label, NUM_CLASSES) };
+  });
+}
+
+/** The mean over subjects of each subject's mean organ Dice (the validation metric). */
+export function meanSubjectDice(scores: readonly SubjectDice[]): number {
+  const means = scores.map((s) => subjectMean(s.dice)).filter((v): v is number => v !== null);
+  return means.length ? means.reduce((a, b) => a + b, 0) / means.length : 0;
+}

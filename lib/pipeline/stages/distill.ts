@@ -1,0 +1,85 @@
+// distill: from the best pretrained checkpoint, L = L_seg + beta * L_DIST against the teacher
+// prototype (the fused op), keeping the best checkpoint on validation Dice.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadPrototype } from '../../ops/prototype-accumulator.js';
+import type { LossSpec } from '../../train/train-step.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Arch2d, PipelineConfig } from '../config.js';
+import { ConfigError } from '../config-schema.js';
+import { applyRuntime, openDataset, sliceSplit, type StageOptions } from '../context.js';
+import { BEST_CHECKPOINT, runLayout, studentName } from '../layout.js';
+import { loadModel } from '../models.js';
+import { fileStamp } from '../manifest.js';
+import { runTraining, type TrainingOutcome } from '../training.js';
+import { polySchedule, studentData, studentOptimizer } from './student.js';
+
+export interface DistillOptions extends StageOptions {
+  arch?: Arch2d;
+  trainSubjects?: number;
+  /** The teacher whose prototype is used (default config.teacher.name). */
+  teacher?: string;
+  /** Default: the prototype stage's file of that teacher in the run. */
+  prototype?: string;
+  /** Default: the pretrain stage's best checkpoint of this student in the run. */
+  from?: string;
+}
+
+/** The segmentation loss of DESIGN.md plus beta * L_DIST. */
+export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor): LossSpec {
+  const d = config.distill;
+  return {
+    crossEntropy: { weight: 0.4 },
+    dice: { weight: 0.6 },
+    dist: { weight: d.beta, teacherPrototype, tau: d.tau, interWeight: d.interWeight, intraWeight: d.intraWeight },
+  };
+}
+
+export async function distill(config: PipelineConfig, options: DistillOptions = {}): Promise<TrainingOutcome> {
+  const arch = options.arch ?? config.student.arch;
+  const n = options.trainSubjects ?? config.trainSubjects;
+  const teacher = options.teacher ?? config.teacher.name;
+  const layout = runLayout(config.runDir);
+  const student = studentName(arch, n);
+  const from = options.from ?? path.join(layout.pretrain(student), BEST_CHECKPOINT);
+  const prototypeFile = options.prototype ?? layout.prototype(teacher);
+  const missing = [
+    existsSync(from) ? null : `${from}: no pretrained checkpoint (run 'slice-distill pretrain' first, or give --from)`,
+    existsSync(prototypeFile) ? null : `${prototypeFile}: no teacher prototype (run 'slice-distill prototype' first, or give --prototype)`,
+  ].filter((m): m is string => m !== null);
+  if (missing.length) throw new ConfigError(missing, 'distill');
+  const dataset = await openDataset(config.dataset);
+  const split = sliceSplit(config, dataset, n);
+  const lr = config.distill.lr ?? config.student.lr;
+  return runTraining(
+    {
+      stage: 'distill',
+      label: `distill ${student} with ${teacher}`,
+      dir: layout.distill(student, teacher),
+      key: {
+        config: { student: { ...config.student, arch }, distill: config.distill, split: config.split, seed: config.seed, patience: config.patience },
+        inputs: { dataset: dataset.file, train: split.used, val: split.val, from: fileStamp(from), prototype: fileStamp(prototypeFile) },
+      },
+      seed: config.seed,
+      epochs: config.distill.epochs,
+      patience: config.patience,
+      prepare: async () => {
+        applyRuntime(config);
+        const module = await loadModel(from, config.device);
+        const proto = await loadPrototype(prototypeFile);
+        const teacherPrototype = proto.prototype.to({ dtype: 'float32', device: config.device });
+        proto.prototype.dispose();
+        const data = studentData({ ...config, student: { ...config.student, arch } }, dataset, n, options.signal);
+        return {
+          module,
+          optimizer: studentOptimizer(config, module, lr),
+          loader: data.loader,
+          schedule: polySchedule(lr, config.distill.epochs),
+          loss: distillLoss(config, teacherPrototype),
+          validate: data.validate,
+        };
+      },
+    },
+    options,
+  );
+}

@@ -1,0 +1,142 @@
+// evaluate: Dice per organ and subject of student checkpoints on the test split, at each
+// slice's native resolution (predictions at the model size, resized back), means per organ
+// and overall, and Wilcoxon signed-rank tests of each distilled variant against the
+// undistilled one. Writes results.json, dice.csv, summary.csv and wilcoxon.csv.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Dataset } from '../../data/dataset.js';
+import type { SampleRef } from '../../data/pipeline.js';
+import { DiceAccumulator, NUM_CLASSES, ORGANS, type SubjectDice } from '../../eval/dice.js';
+import { summarizeResult, type EvaluationResult } from '../../eval/results.js';
+import { diceTableText } from '../../report/console-table.js';
+import { progressSink } from '../../train/progress.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import type { PipelineConfig } from '../config.js';
+import { ConfigError } from '../config-schema.js';
+import { applyRuntime, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
+import { EVALUATION_FORMAT, RESULTS_FILE, compareVariants, diceCsv, summaryCsv, wilcoxonCsv, type Comparison, type EvaluationFile, type ModelToEvaluate } from '../evaluation.js';
+import { runLayout } from '../layout.js';
+import { fileStamp, runStage } from '../manifest.js';
+import { loadModel } from '../models.js';
+import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, type PreparedSlice } from '../slices.js';
+
+export type { ModelToEvaluate, Comparison } from '../evaluation.js';
+
+export interface EvaluateOptions extends StageOptions {
+  /** The folder inside the run (default 'evaluate'). */
+  name?: string;
+  /** Which split to score (default 'test'). */
+  subjects?: 'test' | 'val';
+}
+
+export interface EvaluateOutcome {
+  dir: string;
+  /** results.json. */
+  file: string;
+  results: EvaluationResult[];
+  comparisons: Comparison[];
+  reused: boolean;
+}
+
+function modelLabel(m: Pick<ModelToEvaluate, 'model' | 'variant' | 'trainingSubjects'>): string {
+  return `${m.model} / ${m.variant}${m.trainingSubjects !== undefined ? ` (${m.trainingSubjects} subjects)` : ''}`;
+}
+
+/** Every problem with the model list, at once. */
+function checkModels(models: readonly ModelToEvaluate[]): string[] {
+  if (models.length === 0) return ['no checkpoints to evaluate'];
+  const seen = new Set<string>();
+  return models.flatMap((m) => {
+    const problems: string[] = [];
+    if (!m.model || !m.variant) problems.push(`${m.checkpoint}: model and variant names are needed`);
+    if (!existsSync(m.checkpoint)) problems.push(`${m.checkpoint}: checkpoint not found (${modelLabel(m)})`);
+    const key = JSON.stringify([m.model, m.variant, m.trainingSubjects ?? null]);
+    if (seen.has(key)) problems.push(`${modelLabel(m)} is listed twice`);
+    seen.add(key);
+    return problems;
+  });
+}
+
+/** The labelled slices at the model size, read once for all models; without the HU copy (pictures only), so a large test set stays small. */
+function scoringSlices(dataset: Dataset, refs: readonly SampleRef[], size: number): PreparedSlice[] {
+  const pipeline = slicePipeline(dataset);
+  const out: PreparedSlice[] = [];
+  for (let i = 0; i < refs.length; i += 64) out.push(...prepareSlices(pipeline, refs.slice(i, i + 64), size).map((s) => ({ ...s, hu: new Float32Array(0) })));
+  return out;
+}
+
+/** Dice per organ of one subject from the summed counts of its slices; subjects in slice order. */
+function perSubjectDice(slices: readonly PreparedSlice[], predictions: readonly Uint8Array[]): SubjectDice[] {
+  const subjects = new Map<string, DiceAccumulator>();
+  slices.forEach((s, i) => {
+    let acc = subjects.get(s.ref.subject);
+    if (!acc) subjects.set(s.ref.subject, (acc = new DiceAccumulator(NUM_CLASSES)));
+    acc.add(predictions[i]!, s.label!);
+  });
+  return [...subjects].map(([subject, acc]) => ({ subject, dice: acc.result() }));
+}
+
+async function scoreModel(m: ModelToEvaluate, slices: readonly PreparedSlice[], config: PipelineConfig, signal?: AbortSignal): Promise<EvaluationResult> {
+  const module = (await loadModel(m.checkpoint, config.device)).eval();
+  const predictions = await segmentSlices(module, slices, config.student.size, 16, signal);
+  const r: EvaluationResult = { model: m.model, variant: m.variant, organs: [...ORGANS], perSubject: perSubjectDice(slices, predictions) };
+  if (m.trainingSubjects !== undefined) r.trainingSubjects = m.trainingSubjects;
+  return r;
+}
+
+export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[], options: EvaluateOptions = {}): Promise<EvaluateOutcome> {
+  const log = options.log ?? defaultLog;
+  const which = options.subjects ?? 'test';
+  models = models.map((m) => ({ ...m, checkpoint: path.resolve(m.checkpoint) }));
+  const problems = checkModels(models);
+  const dataset = await openDataset(config.dataset);
+  const subjects = sliceSplit(config, dataset)[which];
+  const all = sliceRefs(dataset, subjects);
+  const refs = all.filter((r) => r.label);
+  if (refs.length === 0) problems.push(`${dataset.file}: no labelled slices in the ${which} split (${subjects.length} subjects, split ${JSON.stringify(config.split)})`);
+  if (problems.length) throw new ConfigError(problems, 'evaluate');
+  if (refs.length < all.length) log(`evaluate: ${all.length - refs.length} ${which} slices without labels are left out`);
+  const scored = [...new Set(refs.map((r) => r.subject))];
+
+  const dir = runLayout(config.runDir).evaluate(options.name);
+  const file = path.join(dir, RESULTS_FILE);
+  const { result, reused } = await runStage({
+    stage: 'evaluate',
+    dir,
+    config: { dataset: config.dataset, split: config.split, seed: config.seed, size: config.student.size, subjects: which },
+    // a re-trained checkpoint (new size or time) is scored again
+    inputs: { dataset: fileStamp(dataset.file), slices: refs.map((r) => r.image), models: models.map((m) => ({ ...m, checkpoint: fileStamp(m.checkpoint) })) },
+    seed: config.seed,
+    force: options.force,
+    reuse: () => JSON.parse(readFileSync(file, 'utf8')) as EvaluationFile,
+    work: async () => {
+      applyRuntime(config);
+      const slices = scoringSlices(dataset, refs, config.student.size);
+      const sink = progressSink(options.progress);
+      const results: EvaluationResult[] = [];
+      try {
+        for (const m of models) {
+          options.signal?.throwIfAborted();
+          sink.update({ stage: 'evaluate', unit: 'model', done: results.length, total: models.length, message: modelLabel(m) });
+          const r = await scoreModel(m, slices, config, options.signal);
+          log(`evaluate: ${modelLabel(m)}: mean Dice ${summarizeResult(r).overall?.toFixed(4) ?? '-'} on ${r.perSubject.length} subjects`);
+          results.push(r);
+        }
+        sink.update({ stage: 'evaluate', unit: 'model', done: results.length, total: models.length });
+      } finally {
+        sink.done();
+      }
+      const comparisons = compareVariants(results);
+      const out: EvaluationFile = { format: EVALUATION_FORMAT, dataset: dataset.file, split: which, subjects: scored, size: config.student.size, organs: [...ORGANS], models, results, comparisons };
+      await writeFileAtomic(file, JSON.stringify(out, null, 1) + '\n');
+      await writeFileAtomic(path.join(dir, 'dice.csv'), diceCsv(results));
+      await writeFileAtomic(path.join(dir, 'summary.csv'), summaryCsv(results));
+      await writeFileAtomic(path.join(dir, 'wilcoxon.csv'), wilcoxonCsv(comparisons, ORGANS));
+      const meanDice = Object.fromEntries(results.map((r) => [modelLabel(r), summarizeResult(r).overall]));
+      return { outputs: { results: RESULTS_FILE, dice: 'dice.csv', summary: 'summary.csv', wilcoxon: 'wilcoxon.csv' }, metrics: { subjects: scored.length, slices: refs.length, meanDice }, result: out };
+    },
+  });
+  log(reused ? `evaluate: finished earlier (${dir}), reused` : `evaluate: wrote ${dir}`);
+  log(diceTableText(result.results));
+  return { dir, file, results: result.results, comparisons: result.comparisons, reused };
+}

@@ -1,0 +1,150 @@
+// predict: a trained student on the user's own NIfTI slices. Each input gives
+// <name>_seg.nii.gz: class ids as uint8 on the input's own voxel grid, with its header
+// geometry, so it opens aligned over the input in any viewer. Every axial slice of a
+// multi-slice input is segmented.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { orientationOf } from '../../data/geometry.js';
+import { CLASSES, NUM_CLASSES } from '../../data/labels.js';
+import * as nifti from '../../data/nifti.js';
+import { SamplePipeline, type SampleRef } from '../../data/pipeline.js';
+import type { ScriptModule } from '../../module/script-module.js';
+import type { Device } from '../../tensor/dtype.js';
+import { ConfigError } from '../config-schema.js';
+import { defaultLog } from '../context.js';
+import { loadModel } from '../models.js';
+import { prepareSlices, segmentSlices } from '../slices.js';
+
+export interface PredictOptions {
+  /** A training checkpoint (.ckpt) or a TorchScript student (.pt). */
+  checkpoint: string;
+  /** NIfTI files (2D, one-slice 3D or volumes) or folders of them. */
+  inputs: string[];
+  /** Output folder (created). */
+  out: string;
+  /** Model input size (default: the model's metadata inputSize). */
+  size?: number;
+  device?: Device;
+  /** Slices per forward pass (default 16). */
+  batchSize?: number;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface Prediction {
+  input: string;
+  output: string;
+  slices: number;
+  /** Labelled pixels per class id. */
+  counts: number[];
+}
+
+const NIFTI = /\.nii(\.gz)?$/i;
+const SEG = /_seg\.nii(\.gz)?$/i;
+
+/** The NIfTI files named or inside the named folders (not recursive), and every problem found. */
+function expandInputs(inputs: readonly string[]): { files: string[]; problems: string[] } {
+  const files: string[] = [];
+  const problems: string[] = [];
+  if (inputs.length === 0) problems.push('no inputs given');
+  for (const input of inputs) {
+    if (!existsSync(input)) problems.push(`${input}: no such file or folder`);
+    else if (statSync(input).isDirectory()) {
+      // label files named as this stage names its outputs are not images to segment
+      const found = readdirSync(input).filter((f) => NIFTI.test(f) && !SEG.test(f)).sort().map((f) => path.join(input, f));
+      if (found.length === 0) problems.push(`${input}: no .nii or .nii.gz files in this folder`);
+      files.push(...found);
+    } else if (!NIFTI.test(input)) problems.push(`${input}: not a .nii or .nii.gz file`);
+    else files.push(input);
+  }
+  return { files: [...new Set(files.map((f) => path.resolve(f)))], problems };
+}
+
+const DESCRIP = 'slice-distill segmentation';
+
+async function ownOutput(file: string): Promise<boolean> {
+  try {
+    return (await nifti.readHeader(file, { orientation: 'native' })).header?.descrip === DESCRIP;
+  } catch {
+    return false;
+  }
+}
+
+export function outputName(input: string): string {
+  return `${path.basename(input).replace(NIFTI, '')}_seg.nii.gz`;
+}
+
+function inputSize(module: ScriptModule, given: number | undefined, checkpoint: string): number {
+  const meta = module.metadata;
+  if (meta?.spatialDims === 3) throw new ConfigError([`${checkpoint}: a 3D model (${meta.arch ?? 'unknown'}); predict needs a 2D student`], 'predict');
+  if (given !== undefined) return given;
+  const size = meta?.inputSize;
+  if (Array.isArray(size) && size.length === 2 && size[0] === size[1] && Number.isInteger(size[0])) return size[0]!;
+  throw new ConfigError([`${checkpoint}: the model does not record its input size; give it (--size N, the student.size it was trained with)`], 'predict');
+}
+
+/** Class ids of every axial slice, as one volume in RAS order (x fastest). */
+async function segmentVolume(module: ScriptModule, file: string, shape: readonly number[], size: number, batchSize: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const [nx, ny, nz] = shape as [number, number, number];
+  // one pipeline per input, caching the whole decoded file while its slices are read
+  const pipeline = new SamplePipeline({ spatialDims: 2, labelMap: [], unmapped: 'background', transforms: [], cacheBytes: Number.MAX_SAFE_INTEGER });
+  const labels = new Uint8Array(nx * ny * nz);
+  for (let z0 = 0; z0 < nz; z0 += batchSize) {
+    signal?.throwIfAborted();
+    const refs: SampleRef[] = [];
+    for (let z = z0; z < Math.min(nz, z0 + batchSize); z++) refs.push({ image: file, subject: path.basename(file), z });
+    const maps = await segmentSlices(module, prepareSlices(pipeline, refs, size), size, batchSize, signal);
+    maps.forEach((m, i) => labels.set(m, (z0 + i) * nx * ny));
+  }
+  return labels;
+}
+
+/** Every problem with the options, at once, before any work; the inputs' headers as stored. */
+async function checkInputs(o: PredictOptions): Promise<Map<string, nifti.NiftiImage>> {
+  const { files, problems } = expandInputs(o.inputs);
+  if (!existsSync(o.checkpoint)) problems.push(`${o.checkpoint}: checkpoint not found`);
+  if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 8)) problems.push(`size: expected an integer >= 8, got ${o.size}`);
+  const byName = new Map<string, string>();
+  const headers = new Map<string, nifti.NiftiImage>();
+  for (const f of files) {
+    const name = outputName(f);
+    const other = byName.get(name);
+    if (other) problems.push(`${f} and ${other} would both write ${name}`);
+    byName.set(name, f);
+    // earlier predictions are replaced; anything else (an input, a ground-truth label) never is
+    const target = path.join(o.out, name);
+    if (existsSync(target) && !(await ownOutput(target))) problems.push(`${target}: exists and was not written by predict (an input or a label?); choose another output folder`);
+    try {
+      headers.set(f, await nifti.readHeader(f, { orientation: 'native' }));
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems, 'predict');
+  return headers;
+}
+
+export async function predict(o: PredictOptions): Promise<Prediction[]> {
+  const log = o.log ?? defaultLog;
+  // the output keeps the input's own voxel order and geometry
+  const headers = await checkInputs(o);
+  const module = (await loadModel(o.checkpoint, o.device ?? 'cpu')).eval();
+  const size = inputSize(module, o.size, o.checkpoint);
+  await mkdir(o.out, { recursive: true });
+  const out: Prediction[] = [];
+  for (const [f, native] of headers) {
+    const ras = nifti.reorient(native, 'RAS');
+    const rasLabels = await segmentVolume(module, f, ras.shape, size, o.batchSize ?? 16, o.signal);
+    const back = nifti.reorient({ ...ras, data: rasLabels }, orientationOf(native.affine));
+    const header = native.header && { ...native.header, intentCode: 1002, intentName: 'labels', calMin: 0, calMax: NUM_CLASSES - 1 }; // NIFTI_INTENT_LABEL
+    const output = path.join(o.out, outputName(f));
+    await nifti.write(output, { data: back.data, shape: native.shape, spacing: native.spacing, affine: native.affine, header }, { datatype: 'uint8', descrip: DESCRIP });
+    const counts = new Array<number>(NUM_CLASSES).fill(0);
+    for (const v of rasLabels) counts[v]!++;
+    const found = counts.flatMap((c, k) => (k > 0 && c > 0 ? [CLASSES[k]] : []));
+    log(`predict: ${output} (${ras.shape[2]} slice${ras.shape[2] === 1 ? '' : 's'}; ${found.length ? found.join(', ') : 'no organs found'})`);
+    out.push({ input: f, output, slices: ras.shape[2], counts });
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+// pretrain: a 2D student on the training slices with L_seg, keeping the best checkpoint on
+// validation Dice.
+import type { Arch2d, PipelineConfig } from '../config.js';
+import { applyRuntime, openDataset, sliceSplit, type StageOptions } from '../context.js';
+import { runLayout, studentName } from '../layout.js';
+import { initialModel } from '../models.js';
+import { runTraining, type TrainingOutcome } from '../training.js';
+import { polySchedule, studentData, studentOptimizer } from './student.js';
+
+export interface PretrainOptions extends StageOptions {
+  /** Default: config.student.arch. */
+  arch?: Arch2d;
+  /** Default: config.trainSubjects (all when absent). */
+  trainSubjects?: number;
+}
+
+export async function pretrain(config: PipelineConfig, options: PretrainOptions = {}): Promise<TrainingOutcome> {
+  const arch = options.arch ?? config.student.arch;
+  const n = options.trainSubjects ?? config.trainSubjects;
+  const dataset = await openDataset(config.dataset);
+  const split = sliceSplit(config, dataset, n);
+  const student = { ...config.student, arch };
+  const dir = runLayout(config.runDir).pretrain(studentName(arch, n));
+  return runTraining(
+    {
+      stage: 'pretrain',
+      label: `pretrain ${studentName(arch, n)}`,
+      dir,
+      key: { config: { student, split: config.split, seed: config.seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.used, val: split.val } },
+      seed: config.seed,
+      epochs: student.epochs,
+      patience: config.patience,
+      prepare: async () => {
+        applyRuntime(config);
+        const module = await initialModel({ given: student.model, arch, preset: student.preset, dir, seed: config.seed, device: config.device, signal: options.signal });
+        const data = studentData({ ...config, student }, dataset, n, options.signal);
+        return {
+          module,
+          optimizer: studentOptimizer(config, module, student.lr),
+          loader: data.loader,
+          schedule: polySchedule(student.lr, student.epochs),
+          validate: data.validate,
+        };
+      },
+    },
+    options,
+  );
+}

@@ -1,0 +1,44 @@
+// What pretrain and distill share: the student's data (training loader over the used
+// subjects with the recipe's augmentation, validation slices at the model size) and optimizer.
+import { DataLoader } from '../../data/loader.js';
+import type { Dataset } from '../../data/dataset.js';
+import { student2d } from '../../data/transforms.js';
+import type { ScriptModule } from '../../module/script-module.js';
+import { AdamW, SGD, type Optimizer } from '../../optim/optimizer.js';
+import { poly } from '../../optim/schedules.js';
+import type { PipelineConfig } from '../config.js';
+import { sliceSplit, type SliceSplit } from '../context.js';
+import { meanSubjectDice, prepareSlices, sliceDice, slicePipeline, sliceRefs } from '../slices.js';
+
+export interface StudentData {
+  split: SliceSplit;
+  loader: DataLoader;
+  validate?: (module: ScriptModule) => Promise<Record<string, number>>;
+}
+
+export function studentData(config: PipelineConfig, dataset: Dataset, trainSubjects: number | undefined, signal?: AbortSignal): StudentData {
+  const s = config.student;
+  const split = sliceSplit(config, dataset, trainSubjects);
+  // BatchNorm cannot train on a batch of one: leave out a last batch of one
+  const dropLast = split.used.length > s.batchSize && split.used.length % s.batchSize === 1;
+  const loader = DataLoader.fromDataset(dataset, {
+    kind: 'slices',
+    subjects: split.used,
+    transforms: student2d(s.size, { augment: s.augment }),
+    batchSize: Math.min(s.batchSize, split.used.length),
+    dropLast,
+    workers: config.workers,
+    seed: config.seed,
+    device: config.device,
+  });
+  if (split.val.length === 0) return { split, loader };
+  const val = prepareSlices(slicePipeline(dataset), sliceRefs(dataset, split.val), s.size);
+  return { split, loader, validate: async (m) => ({ valDice: meanSubjectDice(await sliceDice(m, val, s.size, signal)) }) };
+}
+
+export function studentOptimizer(config: PipelineConfig, module: ScriptModule, lr: number): Optimizer {
+  const { optimizer, momentum, weightDecay } = config.student;
+  return optimizer === 'adamw' ? new AdamW(module.parameters(), { lr, weightDecay }) : new SGD(module.parameters(), { lr, momentum, weightDecay });
+}
+
+export const polySchedule = (lr: number, epochs: number) => (stepsPerEpoch: number) => poly({ baseLr: lr, total: Math.max(1, epochs * stepsPerEpoch) });

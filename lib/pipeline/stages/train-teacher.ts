@@ -1,0 +1,97 @@
+// train-teacher: the 3D teacher (UNesT) on the dataset's labelled volumes: random crops of
+// the teacher's input size with positive / negative sampling, DiceCE, AdamW with warmup and
+// cosine decay, the best checkpoint on validation Dice of whole volumes (sliding windows).
+// Skipped where the config brings a trained teacher (teacher.model).
+import path from 'node:path';
+import { DataLoader } from '../../data/loader.js';
+import { randomCrop, resample, window } from '../../data/transforms.js';
+import { subjectMean } from '../../eval/dice.js';
+import { AdamW } from '../../optim/optimizer.js';
+import { cosineWithWarmup } from '../../optim/schedules.js';
+import type { PipelineConfig, TeacherConfig, TeacherVariant } from '../config.js';
+import { applyRuntime, openDataset, volumeSplit, type StageOptions } from '../context.js';
+import { BEST_CHECKPOINT, runLayout } from '../layout.js';
+import { initialModel } from '../models.js';
+import { runTraining, type TrainingOutcome } from '../training.js';
+import { prepareVolume, volumeDice, volumePipeline, volumeRef } from '../volumes.js';
+
+export interface TeacherOptions extends StageOptions {
+  /** A teacher variant of the experiment (name, phases, model) over config.teacher. */
+  teacher?: TeacherVariant;
+}
+
+/** config.teacher with a variant's name, phases and model. */
+export function teacherConfig(config: PipelineConfig, variant?: TeacherVariant): TeacherConfig {
+  if (!variant) return config.teacher;
+  return { ...config.teacher, name: variant.name, phases: variant.phases ?? config.teacher.phases, model: variant.model };
+}
+
+/** The teacher's weights: the model the config brings, else the best checkpoint of train-teacher. */
+export function teacherModelFile(config: PipelineConfig, teacher: TeacherConfig): string {
+  return teacher.model ?? path.join(runLayout(config.runDir).teacher(teacher.name), BEST_CHECKPOINT);
+}
+
+export async function trainTeacher(config: PipelineConfig, options: TeacherOptions = {}): Promise<TrainingOutcome | { dir: null; bestCheckpoint: string; reused: true }> {
+  const teacher = teacherConfig(config, options.teacher);
+  if (teacher.model) {
+    (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(`train-teacher ${teacher.name}: using the given model ${teacher.model}`);
+    return { dir: null, bestCheckpoint: teacher.model, reused: true };
+  }
+  const dataset = await openDataset(config.dataset);
+  const split = volumeSplit(config, dataset, teacher.phases);
+  const dir = runLayout(config.runDir).teacher(teacher.name);
+  const phaseOk = (e: { phase?: string | undefined }) => !teacher.phases?.length || (e.phase !== undefined && teacher.phases.includes(e.phase));
+  return runTraining(
+    {
+      stage: 'train-teacher',
+      label: `train-teacher ${teacher.name}`,
+      dir,
+      key: { config: { teacher, seed: config.seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.train, val: split.val } },
+      seed: config.seed,
+      epochs: teacher.epochs,
+      patience: config.patience,
+      prepare: async () => {
+        applyRuntime(config);
+        const module = await initialModel({ arch: teacher.arch, preset: teacher.preset, dir, seed: config.seed, device: config.device, signal: options.signal });
+        const [pos, neg] = teacher.posNeg as [number, number];
+        const loader = DataLoader.fromDataset(dataset, {
+          kind: 'volumes',
+          subjects: split.train,
+          filter: (e) => Boolean(e.label) && phaseOk('phase' in e ? e : {}),
+          transforms: [window(), resample({ spacing: teacher.spacing }), randomCrop(teacher.roi, { pos, neg })],
+          batchSize: teacher.batchSize,
+          samplesPerItem: teacher.samplesPerVolume,
+          workers: config.workers,
+          seed: config.seed,
+          device: config.device,
+        });
+        const pipeline = volumePipeline(dataset);
+        const valRefs = dataset.volumes.filter((v) => split.val.includes(v.subject) && v.label && phaseOk(v)).map((v) => volumeRef(v));
+        const validate = valRefs.length
+          ? async (m: typeof module) => {
+              const means: number[] = [];
+              for (const ref of valRefs) {
+                const dice = await volumeDice(m, prepareVolume(pipeline, ref, teacher.spacing), { roi: teacher.roi, overlap: teacher.overlap, signal: options.signal });
+                means.push(subjectMean(dice) ?? 0);
+              }
+              return { valDice: means.reduce((a, b) => a + b, 0) / means.length };
+            }
+          : undefined;
+        return {
+          module,
+          optimizer: new AdamW(module.parameters(), { lr: teacher.lr, weightDecay: teacher.weightDecay }),
+          loader,
+          schedule: (stepsPerEpoch) => {
+            const total = Math.max(1, teacher.epochs * stepsPerEpoch);
+            return cosineWithWarmup({ baseLr: teacher.lr, total, warmup: Math.min(total - 1, Math.round(teacher.warmupEpochs * stepsPerEpoch)) });
+          },
+          // DiceCE as MONAI's (cross-entropy + soft Dice, equal weights), Dice over the organs only: with
+          // the background in it, predicting background everywhere is a deep local minimum for a small teacher
+          loss: { crossEntropy: { weight: 1 }, dice: { weight: 1, squared: false, includeBackground: false } },
+          validate,
+        };
+      },
+    },
+    options,
+  );
+}

@@ -1,0 +1,45 @@
+// 3D volumes through the teacher: read in RAS, optionally cut to a z-range (the lumbar crop),
+// windowed and resampled to the teacher's spacing, then segmented whole by Gaussian-weighted
+// sliding windows of the teacher's input size.
+import type { Dataset, VolumeEntry } from '../data/dataset.js';
+import { SamplePipeline, type SampleRef } from '../data/pipeline.js';
+import { Rng } from '../data/random.js';
+import { applyTransforms, resample, window, type Sample } from '../data/transforms.js';
+import { diceScores } from '../eval/dice.js';
+import { NUM_CLASSES } from '../data/labels.js';
+import { slidingWindowInference } from '../infer/sliding-window.js';
+import type { ScriptModule } from '../module/script-module.js';
+import { tensor } from '../tensor/factories.js';
+import { scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export function volumePipeline(dataset: Dataset): SamplePipeline {
+  return new SamplePipeline({ spatialDims: 3, labelMap: dataset.labelMap.entries(), unmapped: dataset.labelMap.unmapped, transforms: [], cacheBytes: 0 });
+}
+
+export function volumeRef(v: VolumeEntry, zRange?: [number, number]): SampleRef {
+  const ref: SampleRef = { image: v.image, subject: v.subject, meta: v.phase ? { phase: v.phase } : {} };
+  if (v.label) ref.label = v.label;
+  if (zRange) ref.zRange = zRange;
+  return ref;
+}
+
+/** The volume as the teacher sees it: [D, H, W] windowed to [0, 1] at `spacing` ([z, y, x] mm). */
+export function prepareVolume(pipeline: SamplePipeline, ref: SampleRef, spacing: readonly number[]): Sample {
+  return applyTransforms([window(), resample({ spacing: [...spacing] })], pipeline.base(ref), new Rng(0));
+}
+
+/** Teacher logits [1, C, D, H, W] of a prepared volume. */
+export function volumeLogits(module: ScriptModule, volume: Sample, o: { roi: readonly number[]; overlap: number; signal?: AbortSignal }): Promise<Tensor> {
+  const input = tensor(volume.image, [1, 1, ...volume.shape], { device: module.device });
+  return slidingWindowInference(module, input, { roiSize: o.roi, overlap: o.overlap, signal: o.signal }).finally(() => input.dispose());
+}
+
+/** Per-organ Dice of the teacher on one prepared volume (null where absent from both). */
+export async function volumeDice(module: ScriptModule, volume: Sample, o: { roi: readonly number[]; overlap: number; signal?: AbortSignal }): Promise<(number | null)[]> {
+  if (!volume.label) throw new TypeError('volumeDice: the volume has no labels');
+  const logits = await volumeLogits(module, volume, o);
+  const classes = scope(() => logits.argmax(1).to('uint8').toArray() as Uint8Array);
+  logits.dispose();
+  return diceScores(classes, volume.label, NUM_CLASSES);
+}
