@@ -53,7 +53,7 @@ const partial: PartialConfig = {
   seed: 0,
   workers: 1,
   split: { train: 0.5, val: 0.15, test: 0.35 },
-  teacher: { name: 'unest', preset: 'tiny', roi: [64, 64, 64], spacing: [6, 6, 6], epochs: quick ? 4 : 30, batchSize: 1, samplesPerVolume: 1, lr: 5e-3, warmupEpochs: 2 },
+  teacher: { name: 'unest', preset: 'tiny', roi: [64, 64, 64], spacing: [6, 6, 6], epochs: quick ? 4 : 30, batchSize: 1, samplesPerVolume: 1, lr: 3e-3, warmupEpochs: 2 },
   prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 10 } },
   // AdamW for the students: from scratch, the papers' SGD needs far more steps than a CPU demo has
   student: { arch: students[0], preset: 'tiny', size: 64, epochs: quick ? 6 : 60, batchSize: 8, optimizer: 'adamw', lr: 2e-3 },

@@ -33,6 +33,8 @@ export interface TeacherConfig {
   /** Positive : negative crop centres. */
   posNeg: number[];
   overlap: number;
+  /** Clip the gradients' joint norm to this (0: off). */
+  clipGradNorm: number;
 }
 
 export interface StudentConfig {
@@ -108,6 +110,8 @@ export interface PipelineConfig {
   distill: DistillConfig;
   /** Early stop after this many epochs without a better validation Dice (0: off). */
   patience: number;
+  /** Mixed precision (autocast + gradient scaling) when training on CUDA; ignored on the CPU. */
+  amp: boolean;
   experiment: ExperimentConfig;
 }
 
@@ -132,11 +136,13 @@ export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
     spacing: [2, 1.5, 1.5],
     posNeg: [1, 1],
     overlap: 0.5,
+    clipGradNorm: 0,
   },
   prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 10 } },
   student: { arch: 'deeplabv3', preset: 'base', epochs: 100, batchSize: 24, optimizer: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-4, size: 224, augment: true },
   distill: { epochs: 100, beta: 0.5, tau: 1, interWeight: 1, intraWeight: 1 },
   patience: 0,
+  amp: false,
   experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' } },
 };
 
@@ -175,6 +181,7 @@ export const SCHEMA: Schema = {
       spacing: { type: 'numbers', length: 3, optional: true },
       posNeg: { type: 'numbers', length: 2, optional: true },
       overlap: num({ min: 0 }),
+      clipGradNorm: num({ min: 0 }),
     },
   },
   prototype: {
@@ -212,6 +219,7 @@ export const SCHEMA: Schema = {
     fields: { epochs: num({ integer: true, min: 0 }), beta: num({ min: 0 }), tau: num({ min: 0 }), interWeight: num({ min: 0 }), intraWeight: num({ min: 0 }), lr: num({ min: 0 }) },
   },
   patience: num({ integer: true, min: 0 }),
+  amp: { type: 'boolean', optional: true },
   experiment: {
     type: 'object',
     optional: true,

@@ -41,6 +41,8 @@ export interface TrainingStage {
   seed: number;
   epochs: number;
   patience: number;
+  amp?: boolean;
+  clipGradNorm?: number;
   /** Builds what is trained, only when the stage has to run. */
   prepare: () => Promise<{
     module: ScriptModule;
@@ -73,6 +75,8 @@ export async function runTraining(t: TrainingStage, options: StageOptions): Prom
           epochs: t.epochs,
           schedule: p.schedule(Math.max(1, p.loader.length)),
           loss: p.loss,
+          amp: t.amp,
+          clipGradNorm: t.clipGradNorm || undefined,
           validate: p.validate && ((m) => p.validate!(m)),
           monitor: p.monitor,
           earlyStop: t.patience > 0 ? { patience: t.patience } : undefined,

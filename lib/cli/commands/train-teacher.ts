@@ -6,7 +6,7 @@ export const trainTeacherCommand: CommandSpec = {
   name: 'train-teacher',
   summary: 'Train the 3D teacher (UNesT) on the dataset volumes; best checkpoint on validation Dice.',
   description:
-    'Random crops of teacher.roi with positive / negative sampling, DiceCE, AdamW with warmup and cosine\n' +
+    'Random crops of teacher.roi with positive / negative sampling, L_seg (0.4 CE + 0.6 soft Dice), AdamW with warmup and cosine\n' +
     'decay. Writes RUN/teachers/NAME/{best,last}.ckpt, train-log.jsonl and manifest.json. Skipped\n' +
     'where the config brings a trained TorchScript teacher (teacher.model).',
   options: { ...CONFIG_OPTIONS, teacher: TEACHER_OPTION, epochs: { type: 'integer', description: 'Override teacher.epochs' } },

@@ -63,6 +63,7 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
       seed: config.seed,
       epochs: config.distill.epochs,
       patience: config.patience,
+      amp: config.amp,
       prepare: async () => {
         applyRuntime(config);
         const module = await loadModel(from, config.device);

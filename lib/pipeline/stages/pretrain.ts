@@ -30,6 +30,7 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
       seed: config.seed,
       epochs: student.epochs,
       patience: config.patience,
+      amp: config.amp,
       prepare: async () => {
         applyRuntime(config);
         const module = await initialModel({ given: student.model, arch, preset: student.preset, dir, seed: config.seed, device: config.device, signal: options.signal });

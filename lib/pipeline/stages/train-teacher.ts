@@ -1,5 +1,5 @@
 // train-teacher: the 3D teacher (UNesT) on the dataset's labelled volumes: random crops of
-// the teacher's input size with positive / negative sampling, DiceCE, AdamW with warmup and
+// the teacher's input size with positive / negative sampling, L_seg, AdamW with warmup and
 // cosine decay, the best checkpoint on validation Dice of whole volumes (sliding windows).
 // Skipped where the config brings a trained teacher (teacher.model).
 import path from 'node:path';
@@ -50,6 +50,8 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
       seed: config.seed,
       epochs: teacher.epochs,
       patience: config.patience,
+      amp: config.amp,
+      clipGradNorm: teacher.clipGradNorm,
       prepare: async () => {
         applyRuntime(config);
         const module = await initialModel({ arch: teacher.arch, preset: teacher.preset, dir, seed: config.seed, device: config.device, signal: options.signal });
@@ -85,9 +87,9 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
             const total = Math.max(1, teacher.epochs * stepsPerEpoch);
             return cosineWithWarmup({ baseLr: teacher.lr, total, warmup: Math.min(total - 1, Math.round(teacher.warmupEpochs * stepsPerEpoch)) });
           },
-          // DiceCE as MONAI's (cross-entropy + soft Dice, equal weights), Dice over the organs only: with
-          // the background in it, predicting background everywhere is a deep local minimum for a small teacher
-          loss: { crossEntropy: { weight: 1 }, dice: { weight: 1, squared: false, includeBackground: false } },
+          // L_seg, as the students: CE + an unsquared organ-only Dice (MONAI's DiceCE style) let the
+          // tiny teacher collapse to background everywhere at useful learning rates on the phantom
+          loss: { crossEntropy: { weight: 0.4 }, dice: { weight: 0.6 } },
           validate,
         };
       },
