@@ -21,7 +21,7 @@ import { buildInfo } from '../lib/runtime.js';
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    students: { type: 'string', default: 'deeplabv3' },
+    students: { type: 'string', default: 'deeplabv3,swin_unet,missformer' },
     out: { type: 'string', default: 'demo-output' },
     fresh: { type: 'boolean', default: false },
     progress: { type: 'string', default: 'auto' },

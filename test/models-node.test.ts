@@ -62,6 +62,13 @@ describe('model zoo in Node against PyTorch (tiny presets)', function () {
         const losses: number[] = [];
         for (let i = 0; i < 6; i++) losses.push((await trainStep({ module: m, optimizer, inputs: x, target: labels })).loss);
         assert.ok(losses.at(-1)! < losses[0]!, `loss ${losses.map((l) => l.toFixed(3)).join(' -> ')}`);
+        // validation between epochs: an async eval forward after training, then training again
+        // (a scripted module keeps differentiable graphs that InferenceMode rejects)
+        m.eval();
+        const out = await m.forwardAsync(x);
+        assert.ok(out instanceof Object);
+        m.train();
+        assert.ok(Number.isFinite((await trainStep({ module: m, optimizer, inputs: x, target: labels })).loss));
       });
     });
   }

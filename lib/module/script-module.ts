@@ -119,17 +119,21 @@ export class ScriptModule {
     return fromRaw(this.#raw.call(method, inputs.map(toRaw)));
   }
 
-  /** forward off the JS thread, in inference mode; queued behind other work on this device. */
+  /** forward off the JS thread without autograd (noGrad); queued behind other work on this device. */
   forwardAsync(...inputs: ModuleInput[]): Promise<ModuleOutput> {
     return this.callAsync('forward', inputs);
   }
 
-  /** Any method off the JS thread, in the given mode (default 'inference'). */
+  /**
+   * Any method off the JS thread, in the given mode. The default is 'noGrad', not 'inference':
+   * a scripted module that has run in training mode keeps differentiable graphs in its
+   * executor, and those fail under InferenceMode ("Inference tensors cannot be saved for backward").
+   */
   callAsync(method: string, inputs: readonly ModuleInput[], options: { mode?: ForwardMode } = {}): Promise<ModuleOutput> {
     const owned: Handle[] = []; // the caller may dispose its tensors while this waits in the queue
     const raw = inputs.map((v) => toOwnedRaw(v, owned));
     return withOwned(owned, () =>
-      enqueue(this.#device, async () => fromRaw(await native.forwardAsync(this.#raw, method, raw, options.mode ?? 'inference'))),
+      enqueue(this.#device, async () => fromRaw(await native.forwardAsync(this.#raw, method, raw, options.mode ?? 'noGrad'))),
     );
   }
 

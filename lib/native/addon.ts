@@ -189,6 +189,27 @@ export function addonCandidates(): string[] {
   return [path.join(root, 'build-cmake', 'Release', ADDON_NAME), path.join(root, 'build', 'Release', ADDON_NAME)];
 }
 
+/**
+ * libgomp (LibTorch's OpenMP) reads its wait policy once, as the addon loads it. Async work
+ * runs on a compute thread, so the process has two OpenMP pools (that thread's and the JS
+ * thread's); with as many intra-op threads as CPUs that is more OpenMP threads than CPUs, and
+ * libgomp then spins only 100 iterations before a worker sleeps, so every parallel region pays a
+ * futex wake-up. ACTIVE makes that 1000; GOMP_SPINCOUNT keeps the ordinary spin at libgomp's
+ * default (instead of ACTIVE's minutes). Only where the user set neither, and only while the
+ * addon loads: child processes do not inherit them.
+ */
+function withOpenMpWaitPolicy<T>(load: () => T): T {
+  const keys = ['OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'] as const;
+  if (keys.some((k) => process.env[k] !== undefined)) return load();
+  process.env.OMP_WAIT_POLICY = 'ACTIVE';
+  process.env.GOMP_SPINCOUNT = '300000';
+  try {
+    return load();
+  } finally {
+    for (const k of keys) delete process.env[k];
+  }
+}
+
 function load(): { addon: NativeAddon; path: string } {
   const candidates = addonCandidates();
   const found = candidates.find((p) => existsSync(p));
@@ -201,7 +222,7 @@ function load(): { addon: NativeAddon; path: string } {
   const require = createRequire(import.meta.url);
   let addon: NativeAddon;
   try {
-    addon = require(found) as NativeAddon;
+    addon = withOpenMpWaitPolicy(() => require(found) as NativeAddon);
   } catch (e) {
     throw new Error(`slice-distill: ${found} exists but does not load: ${(e as Error).message}`);
   }
