@@ -24,7 +24,7 @@ export {
 } from './tensor/factories.js';
 export { scope, tidy, keep, memory, type MemoryInfo } from './tensor/scope.js';
 export { noGrad, enableGrad, isGradEnabled } from './tensor/autograd.js';
-export { manualSeed, setNumThreads, getNumThreads, cuda, buildInfo, type BuildInfo } from './runtime.js';
+export { manualSeed, setNumThreads, getNumThreads, threadCounts, cuda, buildInfo, type BuildInfo } from './runtime.js';
 export { ScriptModule, type ModelMetadata, type LoadModuleOptions, type ForwardMode } from './module/script-module.js';
 export { logitsOf, type ModuleInput, type ModuleOutput } from './module/ivalue.js';
 export * as optim from './optim/index.js';

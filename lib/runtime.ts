@@ -6,13 +6,24 @@ export function manualSeed(seed: number | bigint): void {
   native.manualSeed(seed);
 }
 
-/** Intra-op threads LibTorch uses for CPU work. */
+/**
+ * Intra-op threads LibTorch uses for CPU work: for sync calls on this thread and for the
+ * async work (forwardAsync, trainStep, ...) from its next call on.
+ */
 export function setNumThreads(threads: number): void {
   native.setNumThreads(threads);
 }
 
 export function getNumThreads(): number {
   return native.getNumThreads();
+}
+
+/**
+ * The intra-op thread counts in use on the JS thread (sync calls) and on the compute thread
+ * that runs async CPU work. Waits for async work in flight; a diagnostic.
+ */
+export function threadCounts(): { jsThread: number; computeThread: number } {
+  return { jsThread: native.getNumThreads(), computeThread: native.getComputeThreads() };
 }
 
 export const cuda = {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModuleLoadError, ScriptModule, Tensor, manualSeed, noGrad, tensor } from '../lib/index.js';
+import { ModuleLoadError, ScriptModule, Tensor, getNumThreads, manualSeed, noGrad, setNumThreads, tensor, threadCounts } from '../lib/index.js';
 import { fixturesOrSkip, maxAbsDiff, type Fixtures } from './support/python.js';
 
 describe('ScriptModule', function () {
@@ -109,6 +109,21 @@ describe('ScriptModule', function () {
     m.train();
     const w = await warned;
     assert.match(w.message, /traced/);
+  });
+
+  it('setNumThreads reaches the async work after async work has run', async function () {
+    const m = await ScriptModule.load(convnet());
+    const before = getNumThreads();
+    try {
+      await m.forwardAsync(input); // the compute thread has started with the current count
+      for (const n of [1, 3, 2]) {
+        setNumThreads(n);
+        await m.forwardAsync(input);
+        assert.deepEqual(threadCounts(), { jsThread: n, computeThread: n });
+      }
+    } finally {
+      setNumThreads(before);
+    }
   });
 
   describe('errors', function () {

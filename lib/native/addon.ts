@@ -139,6 +139,7 @@ export interface NativeAddon {
   manualSeed(seed: number | bigint): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  getComputeThreads(): number;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(device?: number): void;

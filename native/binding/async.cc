@@ -1,5 +1,5 @@
 // Work off the JS thread: module loading, forward and the training step run on libuv's
-// thread pool and settle a Promise. The TypeScript layer queues calls per device, so one
+// thread pool (CPU work on the compute thread, compute_thread.cc) and settle a Promise. The TypeScript layer queues calls per device, so one
 // module never runs two of these at once; the busy flags make sync calls refuse meanwhile.
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 
+#include "binding/compute_thread.h"
 #include "binding/convert.h"
 #include "binding/errors.h"
 #include "binding/exports.h"
@@ -20,17 +21,19 @@
 namespace sd {
 namespace {
 
-// Runs `work` on the thread pool; `settle` builds the resolved value on the JS thread.
-// A C++ exception in `work` rejects with the same typed error a sync call would throw.
+// Runs `work` on the thread pool (CPU work: on the compute thread); `settle` builds the
+// resolved value on the JS thread. A C++ exception in `work` rejects with the same typed
+// error a sync call would throw.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   PromiseWorker(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> settle,
-                std::function<void()> release)
+                std::function<void()> release, bool cpu = false)
       : Napi::AsyncWorker(env, "slice-distill"),
         deferred_(Napi::Promise::Deferred::New(env)),
         work_(std::move(work)),
         settle_(std::move(settle)),
-        release_(std::move(release)) {}
+        release_(std::move(release)),
+        cpu_(cpu) {}
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
@@ -42,7 +45,8 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      work_();
+      if (cpu_) RunOnComputeThread(work_);
+      else work_();
     } catch (...) {
       error_ = CaptureCurrentException();
     }
@@ -77,7 +81,21 @@ class PromiseWorker : public Napi::AsyncWorker {
   std::function<void()> release_;
   std::optional<CapturedError> error_;
   std::vector<Napi::ObjectReference> held_;
+  bool cpu_;
 };
+
+// Whether any tensor among the arguments (or in a list of them) lives on a GPU.
+bool OnCuda(const std::vector<c10::IValue>& args) {
+  for (const auto& v : args) {
+    if (v.isTensor() && v.toTensor().is_cuda()) return true;
+    if (v.isTensorList()) {
+      for (const at::Tensor& t : v.toTensorList().vec()) {
+        if (t.is_cuda()) return true;
+      }
+    }
+  }
+  return false;
+}
 
 Napi::Value Queue(PromiseWorker* worker) {
   Napi::Promise promise = worker->Promise();
@@ -94,7 +112,8 @@ Napi::Value LoadModuleAsync(const Napi::CallbackInfo& info) {
   auto loaded = std::make_shared<std::shared_ptr<torch::jit::Module>>();
   auto* worker = new PromiseWorker(
       env, [=] { *loaded = ModuleHandle::Load(*path, device, *extra); },
-      [=](Napi::Env e) -> Napi::Value { return ModuleHandle::Wrap(e, *loaded, *extra); }, nullptr);
+      [=](Napi::Env e) -> Napi::Value { return ModuleHandle::Wrap(e, *loaded, *extra); }, nullptr,
+      !(device && device->is_cuda()));
   return Queue(worker);
 }
 
@@ -123,7 +142,7 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
         *result = module->get_method(method)(*args);
         args->clear();
       },
-      [=](Napi::Env e) { return FromIValue(e, *result); }, [=] { handle->SetBusy(false); });
+      [=](Napi::Env e) { return FromIValue(e, *result); }, [=] { handle->SetBusy(false); }, !OnCuda(*args));
   worker->Hold(info[0]);
   return Queue(worker);
 }
@@ -142,7 +161,8 @@ Napi::Value TrainStepAsync(const Napi::CallbackInfo& info) {
       [=] {
         spec->moduleHandle->SetBusy(false);
         spec->optimizerHandle->SetBusy(false);
-      });
+      },
+      !spec->target.is_cuda());
   worker->Hold(o.Get("module"));
   worker->Hold(o.Get("optimizer"));
   return Queue(worker);

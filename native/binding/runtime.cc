@@ -4,6 +4,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include "binding/compute_thread.h"
 #include "binding/convert.h"
 #include "binding/exports.h"
 #include "binding/tensor_handle.h"
@@ -21,12 +22,18 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int64_t n = ToInt(info[0], "threads");
   if (n < 1) ThrowRangeError(info.Env(), "threads: must be >= 1");
-  at::set_num_threads(static_cast<int>(n));
+  at::set_num_threads(static_cast<int>(n));  // this (the JS) thread's sync ops
+  SetComputeThreads(static_cast<int>(n));     // the async work, from its next job on
   return info.Env().Undefined();
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+// Blocks until the compute thread is free: a diagnostic, not for hot paths.
+Napi::Value GetComputeThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), ComputeThreads());
 }
 
 Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
@@ -73,6 +80,7 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   Export<ManualSeed>(env, exports, "manualSeed");
   Export<SetNumThreads>(env, exports, "setNumThreads");
   Export<GetNumThreads>(env, exports, "getNumThreads");
+  Export<GetComputeThreads>(env, exports, "getComputeThreads");
   Export<CudaIsAvailable>(env, exports, "cudaIsAvailable");
   Export<CudaDeviceCount>(env, exports, "cudaDeviceCount");
   Export<CudaSynchronize>(env, exports, "cudaSynchronize");

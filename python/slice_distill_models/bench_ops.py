@@ -1,5 +1,7 @@
 """Times the fused prototype / DIST op (native/ops as a torch extension) against the ATen
-one-hot composition, forward + backward, on CPU or CUDA; prints a JSON line.
+reference and the Python one-hot composition, forward + backward, on CPU or CUDA, without Node
+(for a GPU machine that has only Python); prints a JSON line. `npm run bench` runs the same
+sides (bench_cases.dist_op) alternating with the TypeScript ones.
 
     PYTHONPATH=python python -m slice_distill_models.bench_ops --device cuda
 
@@ -10,26 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
+import numpy as np
 import torch
 
-from .native_ops import load
-
-
-def timed(fn, device: str, reps: int) -> float:
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(reps):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2] * 1e3
+from .bench_cases import dist_op_sides, timed
 
 
 def main() -> None:
@@ -40,32 +27,28 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    ext = load()
     b, c, h, w = (int(v) for v in args.shape.split(","))
     dev = args.device
     x = torch.randn(b, c, h, w, device=dev)
     y = torch.where(torch.rand(b, h, w, device=dev) < 0.7, 0, torch.randint(1, c, (b, h, w), device=dev))
     t = torch.randn(c, c, device=dev) * 3
-
-    def run(reference: bool):
-        def step():
-            xi = x.detach().requires_grad_()
-            ext.proto_dist_loss(xi, y, t, check_labels=False, reference=reference).backward()
-        return step
-
+    sides, skipped = dist_op_sides(x, y, t)
+    if skipped:
+        raise SystemExit(f"bench_ops: {skipped}")
     out = {"device": dev, "torch": torch.__version__, "shape": [b, c, h, w]}
     if dev == "cuda":
         out["gpu"] = torch.cuda.get_device_name()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-    out["fusedMs"] = timed(run(False), dev, args.reps)
-    if dev == "cuda":
-        out["fusedPeakMiB"] = (torch.cuda.max_memory_allocated() - base) / 2**20
-        torch.cuda.reset_peak_memory_stats()
-    out["referenceMs"] = timed(run(True), dev, args.reps)
-    if dev == "cuda":
-        out["referencePeakMiB"] = (torch.cuda.max_memory_allocated() - base) / 2**20
+    for name in ("fused", "reference", "onehot"):
+        if dev == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+            base = torch.cuda.memory_allocated()
+        for _ in range(3):
+            sides[name]()
+        out[name + "Ms"] = float(np.median([timed(sides[name], dev) for _ in range(args.reps)]))
+        if dev == "cuda":
+            out[name + "PeakMiB"] = (torch.cuda.max_memory_allocated() - base) / 2**20
     out["ratio"] = out["referenceMs"] / out["fusedMs"]
+    out["ratioOnehot"] = out["onehotMs"] / out["fusedMs"]
     moved = x.numel() * x.element_size() * 2 + y.numel() * (8 + 2)
     out["fusedGBps"] = moved / (out["fusedMs"] / 1e3) / 1e9
     print(json.dumps(out))

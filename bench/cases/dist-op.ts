@@ -1,0 +1,89 @@
+// The fused prototype + DIST op against the reference composition (forward + backward, at the
+// DESIGN.md size B = 8, C = 7, 224 x 224), and the teacher's accumulator over 3D logits; both
+// sides on the same tensors. Peak memory of fused vs reference comes from child processes,
+// where one op's temporaries cannot hide in pages an earlier op left resident.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { manualSeed, ops, randn, scope, type Tensor } from '../../lib/index.js';
+import { ctLabels } from '../support/batches.js';
+import type { Bench, BenchCase, Row } from '../support/context.js';
+import { alternate, median, timeMs, type Side } from '../support/timing.js';
+
+const C = 7;
+
+function peakMiB(bench: Bench, impl: 'fused' | 'reference', shape: number[]): number {
+  const script = fileURLToPath(new URL('../support/dist-peak.ts', import.meta.url));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, impl, String(bench.options.threads), ...shape.map(String)], { encoding: 'utf8' });
+  return (JSON.parse(out.trim().split('\n').pop()!) as { peakMiB: number }).peakMiB;
+}
+
+async function protoDist(bench: Bench): Promise<Row> {
+  const { device, quick } = bench.options;
+  const shape = quick ? [2, C, 32, 32] : [8, C, 224, 224];
+  const [B, , H, W] = shape as [number, number, number, number];
+  manualSeed(0);
+  const cpu = { logits: randn(shape), labels: ctLabels([B, H, W], C), teacher: randn([C, C]).mul(3) };
+  const py = await bench.python();
+  const { sides: pySides } = await py.setup('dist_op', { logits: bench.share(cpu.logits), labels: bench.share(cpu.labels), teacher: bench.share(cpu.teacher) });
+  const [logits, labels, teacher] = [cpu.logits, cpu.labels, cpu.teacher].map((t) => t.to(device)) as [Tensor, Tensor, Tensor];
+  const ts = (name: string, impl: typeof ops | typeof ops.reference): Side => ({
+    name,
+    run: () => timeMs(device, () => scope(() => impl.protoDistLoss(logits.detach().requiresGrad_(), labels, teacher, { checkLabels: false }).backward())),
+  });
+  const times = await alternate([ts('fused', ops), ts('reference', ops.reference), ...pySides.map((s) => py.side(s, `py ${s}`))], {
+    warmup: Math.max(1, bench.options.warmup),
+    reps: quick ? 1 : 2 * bench.options.reps,
+  });
+  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  const bytes = B * C * H * W * 4 * 2 + B * H * W * (8 + 2); // logits read, gradient written, labels read, compact labels
+  const cudaRun = device.startsWith('cuda');
+  const row: Row = {
+    name: `protoDistLoss fwd+bwd ${shape.join('x')}`,
+    unit: 'ms/call',
+    ts: { fused: m.fused!, reference: m.reference! },
+    py: Object.fromEntries(pySides.map((s) => [s, m[`py ${s}`]!])),
+    ratios: { 'TS reference / TS fused': m.reference! / m.fused!, ...(m['py onehot'] ? { 'py onehot / TS fused': m['py onehot'] / m.fused! } : {}) },
+    metrics: {
+      fusedGBps: bytes / (m.fused! / 1e3) / 1e9,
+      // child processes on the CPU only: the GPU's figure is Python's allocator peak below
+      fusedPeakMiB: cudaRun ? null : peakMiB(bench, 'fused', shape),
+      referencePeakMiB: cudaRun ? null : peakMiB(bench, 'reference', shape),
+    },
+    memory: await bench.memory(true),
+    reps: times.fused!.length,
+  };
+  if (m['py fused']) row.ratios['py fused / TS fused'] = m['py fused'] / m.fused!;
+  bench.target({ case: 'dist-op', row: row.name, metric: 'TS reference / TS fused', value: row.ratios['TS reference / TS fused']!, goal: '>= 4 (aim 8)' }, (v) => v >= 4);
+  [cpu.logits, cpu.labels, cpu.teacher, logits, labels, teacher].forEach((t) => t.dispose());
+  return row;
+}
+
+async function accumulator(bench: Bench): Promise<Row> {
+  const { device, quick } = bench.options;
+  const D = quick ? 16 : 96;
+  manualSeed(1);
+  const cpu = { logits: randn([2, C, D, D, D]), labels: ctLabels([2, D, D, D], C) };
+  const py = await bench.python();
+  await py.setup('accumulate', { logits: bench.share(cpu.logits), labels: bench.share(cpu.labels), classes: C });
+  const [logits, labels] = [cpu.logits.to(device), cpu.labels.to(device)];
+  const ts: Side = { name: 'add', run: () => timeMs(device, () => new ops.PrototypeAccumulator({ numClasses: C }).add(logits, labels)) };
+  const times = await alternate([ts, py.side('scatter')], { warmup: Math.max(1, bench.options.warmup), reps: bench.options.reps });
+  const [t, p] = [median(times.add!), median(times['python scatter']!)];
+  [cpu.logits, cpu.labels, logits, labels].forEach((x) => x.dispose());
+  return {
+    name: `PrototypeAccumulator.add 2x${C}x${D}^3`,
+    unit: 'ms/call',
+    ts: { add: t },
+    py: { scatter: p },
+    ratios: { 'py scatter / TS add': p / t },
+    metrics: { volumesPerS: 2 / (t / 1e3) },
+    memory: await bench.memory(true),
+    reps: times.add!.length,
+  };
+}
+
+export const distOp: BenchCase = {
+  name: 'dist-op',
+  title: 'fused prototype + DIST op vs the reference composition; teacher accumulator',
+  run: async (bench) => [await protoDist(bench), await accumulator(bench)],
+};
