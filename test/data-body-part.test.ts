@@ -58,7 +58,7 @@ describe('data: lumbar crop', () => {
     for (let k = 0; k < nz; k++) image.fill(-1000 + 50 * k, k * nx * ny, (k + 1) * nx * ny);
     const vol: CropVolume = { shape: [nx, ny, nz], spacing: [1, 1, 2.5], affine: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2.5, 0], [0, 0, 0, 1]], image, file: 'ramp' };
     const crop = new SliceScoreCrop({ module: `${dir}/mean_score.pt`, lower: -4, upper: 2, inputSize: 16, batchSize: 7 });
-    const scores = crop.scores(vol);
+    const scores = await crop.scores(vol);
     assert.equal(scores.length, nz);
     scores.forEach((s, k) => assert.ok(Math.abs(s - (k / 2.5 - 10)) < 1e-4, `slice ${k}: ${s}`));
     // k / 2.5 - 10 in [-4, 2] <=> k in [15, 30]
@@ -66,6 +66,6 @@ describe('data: lumbar crop', () => {
     const none = new SliceScoreCrop({ module: crop.module, lower: 50, upper: 60 });
     assert.equal(await none.zRange(vol), null);
     assert.throws(() => new SliceScoreCrop({ module: crop.module, lower: 2, upper: 1 }), RangeError);
-    assert.throws(() => crop.scores({ ...vol, image: undefined }), /needs the image/);
+    await assert.rejects(crop.scores({ ...vol, image: undefined }), /needs the image/);
   });
 });

@@ -2,8 +2,8 @@
 // scores axial slices (one number per slice, increasing from feet to head, as body-part
 // regression does). Slices whose score lies between the scores of L5 and Th12/L1 are kept.
 import { ScriptModule } from '../module/script-module.js';
-import { noGrad } from '../tensor/autograd.js';
 import { tensor } from '../tensor/factories.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { BodyPartCrop, CropVolume, ZRange } from './body-part.js';
 import { resampleArray } from './transforms.js';
 
@@ -55,8 +55,8 @@ export class SliceScoreCrop implements BodyPartCrop {
     this.module.eval();
   }
 
-  /** The regressor's raw score of every axial slice (RAS z order). */
-  scores(volume: CropVolume): number[] {
+  /** The regressor's raw score of every axial slice (RAS z order); forward runs off the JS thread. */
+  async scores(volume: CropVolume): Promise<number[]> {
     if (!volume.image) throw new TypeError(`${volume.file ?? 'volume'}: the slice-score crop needs the image`);
     const [nx, ny, nz] = volume.shape;
     const { inputSize: s, window: [lo, hi], range: [r0, r1], batchSize } = this.options;
@@ -80,14 +80,7 @@ export class SliceScoreCrop implements BodyPartCrop {
         }
         batch.set(resampleArray(slice, [ny, nx], [s, s], 'linear'), b * s * s);
       }
-      const scores = noGrad(() => {
-        const x = tensor(batch, [n, 1, s, s]);
-        const y = this.module.forwardTensor(x);
-        const values = Array.from(y.toArray() as Float32Array, Number);
-        x.dispose();
-        y.dispose();
-        return values;
-      });
+      const scores = await this.#score(batch, [n, 1, s, s]);
       if (scores.length !== n) throw new RangeError(`${this.#source}: expected one score per slice (${n}), got ${scores.length} values`);
       out.push(...scores);
     }
@@ -95,7 +88,7 @@ export class SliceScoreCrop implements BodyPartCrop {
   }
 
   async zRange(volume: CropVolume): Promise<ZRange | null> {
-    const raw = this.scores(volume);
+    const raw = await this.scores(volume);
     const smooth = smoothScores(raw, this.options.smoothing);
     const { lower, upper } = this.options;
     let start = -1;
@@ -107,6 +100,19 @@ export class SliceScoreCrop implements BodyPartCrop {
       }
     });
     return start < 0 ? null : { start, end };
+  }
+
+  async #score(batch: Float32Array, shape: number[]): Promise<number[]> {
+    const x = tensor(batch, shape, { device: this.module.device });
+    try {
+      const y = await this.module.forwardAsync(x);
+      if (!(y instanceof Tensor)) throw new TypeError(`${this.#source}: expected the regressor to return a tensor of scores`);
+      const values = Array.from(y.toArray() as Float32Array, Number);
+      y.dispose();
+      return values;
+    } finally {
+      x.dispose();
+    }
   }
 
   describe(): Record<string, unknown> {
