@@ -20,7 +20,7 @@
         "-L<!(node scripts/libtorch.mjs --get libDir)",
         "-Wl,-rpath,<!(node scripts/libtorch.mjs --get libDir)",
         "<!@(node -e \"const l=JSON.parse(require('child_process').execSync('node scripts/libtorch.mjs',{encoding:'utf8'}));console.log(l.cuda?'-Wl,--no-as-needed -ltorch_cuda -Wl,--as-needed':'')\")",
-        "-ltorch", "-ltorch_cpu", "-lc10"
+        "-ltorch", "-ltorch_cpu", "-lc10", "-ldl"
       ],
       "conditions": [
         ["'<!(node scripts/libtorch.mjs --get cuda)'=='true'", { "defines": ["SLICE_DISTILL_CUDA=1"] }]

@@ -16,9 +16,9 @@ import { Bench, parseOptions, type BenchCase } from './support/context.js';
 import { printCase, printTargets, writeResults } from './support/report.js';
 import { busyCpus } from './support/timing.js';
 
-// In this order: the cases whose LibTorch work all runs on the compute thread first, since a
-// parallel op on the JS thread leaves an OpenMP pool there that slows later async work (see the
-// train case's last row); the loader's headroom needs the train case's step rates.
+// In this order: the cases whose LibTorch work all runs on the compute thread first (a parallel
+// op on the JS thread leaves an OpenMP pool there until async work is queued; the train case's
+// last row measures that); the loader's headroom needs the train case's step rates.
 const CASES: readonly BenchCase[] = [inferenceCase, trainCase, loaderCase, eventLoopCase, prototypeCase, distOp, overheadCase];
 const ALIASES: Record<string, string> = { ops: 'dist-op', data: 'loader' };
 

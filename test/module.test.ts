@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModuleLoadError, ScriptModule, Tensor, getNumThreads, manualSeed, noGrad, setNumThreads, tensor, threadCounts } from '../lib/index.js';
+import { ModuleLoadError, ScriptModule, Tensor, buildInfo, getNumThreads, manualSeed, noGrad, randn, scope, setNumThreads, tensor, threadCounts } from '../lib/index.js';
 import { fixturesOrSkip, maxAbsDiff, type Fixtures } from './support/python.js';
 
 describe('ScriptModule', function () {
@@ -121,6 +121,26 @@ describe('ScriptModule', function () {
         await m.forwardAsync(input);
         assert.deepEqual(threadCounts(), { jsThread: n, computeThread: n });
       }
+    } finally {
+      setNumThreads(before);
+    }
+  });
+
+  it("queueing async CPU work frees the JS thread's OpenMP pool (one pool for the process, no spin throttling)", async function () {
+    const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+    if (process.platform !== 'linux' || !buildInfo().parallelInfo.includes('backend: OpenMP')) this.skip();
+    const m = await ScriptModule.load(convnet());
+    const before = getNumThreads();
+    const parallelOnJsThread = () => scope(() => randn([1 << 20]).exp().sum().item());
+    try {
+      setNumThreads(3);
+      await m.forwardAsync(input); // the compute thread and libuv's workers exist from here on
+      parallelOnJsThread();
+      const withPool = threads();
+      await m.forwardAsync(input);
+      assert.equal(threads(), withPool - 2, 'the JS thread pool (2 threads besides the JS thread) is gone');
+      parallelOnJsThread();
+      assert.equal(threads(), withPool, 'and comes back for the next parallel op');
     } finally {
       setNumThreads(before);
     }

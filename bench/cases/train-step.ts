@@ -12,8 +12,9 @@ async function student(bench: Bench, arch: ModelArch, preset: ModelPreset, B: nu
   const { device } = bench.options;
   const { exported, batch: cpu, py, name } = await studentSetup(bench, arch, preset, B);
   // a parallel op on the JS thread leaves an OpenMP pool there (real training gets one from the
-  // loader's batch conversion); with the compute thread's pool that is more OpenMP threads than
-  // CPUs when threads = CPUs, and libgomp then throttles its spin-wait
+  // loader's batch conversion or validation); with the compute thread's pool that is more OpenMP
+  // threads than CPUs when threads = CPUs, where libgomp throttles its spin-wait, unless the
+  // addon frees that pool as async work is queued (native/binding/compute_thread.h)
   if (jsThreadPool) scope(() => randn([1 << 22]).exp().sum());
   const { sides, skipped } = await py.setup('train_step', { model: exported.path, input: bench.share(cpu.x), target: bench.share(cpu.y), teacher: bench.share(cpu.teacher) });
 

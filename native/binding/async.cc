@@ -36,6 +36,7 @@ class PromiseWorker : public Napi::AsyncWorker {
         cpu_(cpu) {}
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
+  bool OnComputeThread() const { return cpu_; }
 
   // Keeps JS objects (module / optimizer handles) alive until the work is done.
   void Hold(Napi::Value value) {
@@ -98,6 +99,7 @@ bool OnCuda(const std::vector<c10::IValue>& args) {
 }
 
 Napi::Value Queue(PromiseWorker* worker) {
+  if (worker->OnComputeThread()) ReleaseCallerOpenMpPool();
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

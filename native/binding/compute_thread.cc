@@ -8,6 +8,10 @@
 
 #include <ATen/Parallel.h>
 
+#if defined(__linux__)
+#include <dlfcn.h>
+#endif
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -64,6 +68,22 @@ void RunOnComputeThread(const std::function<void()>& work) {
   }
   queue->wake.notify_one();
   done.get();
+}
+
+void ReleaseCallerOpenMpPool() {
+  // omp_pause_resource_all (OpenMP 5.0), looked up at run time: the addon does not link the
+  // OpenMP runtime itself, and LibTorch builds without libgomp have no such pools to free
+  using PauseAll = int (*)(int kind);
+  static const PauseAll pause = []() -> PauseAll {
+#if defined(__linux__)
+    void* gomp = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    return gomp ? reinterpret_cast<PauseAll>(dlsym(gomp, "omp_pause_resource_all")) : nullptr;
+#else
+    return nullptr;
+#endif
+  }();
+  constexpr int kPauseSoft = 1;  // omp_pause_soft
+  if (pause) pause(kPauseSoft);
 }
 
 void SetComputeThreads(int threads) { wanted_threads.store(threads); }

@@ -8,6 +8,13 @@ namespace sd {
 // exception is rethrown on the caller's thread.
 void RunOnComputeThread(const std::function<void()>& work);
 
+// Frees the calling thread's OpenMP pool, if it has one. Call it on the JS thread as CPU work is
+// queued: a sync op with parallel regions leaves a pool there, and with the compute thread's
+// pool that is more OpenMP threads than CPUs, where libgomp throttles its spin-wait for every
+// pool (async training steps ran 10-20% slower). The next parallel op on the JS thread builds
+// the pool again (tens of microseconds). A no-op where the OpenMP runtime has no pause call.
+void ReleaseCallerOpenMpPool();
+
 // The intra-op thread count for the compute thread. OpenMP thread counts are per thread, and
 // ATen copies the process-wide count into a thread only the first time that thread runs an op,
 // so without this a later setNumThreads would never reach the async work.
