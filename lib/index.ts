@@ -34,6 +34,7 @@ export { trainStep, trainStepSync, type TrainStepOptions, type TrainStepResult, 
 export {
   saveCheckpoint,
   loadCheckpoint,
+  readCheckpointInfo,
   CHECKPOINT_FORMAT,
   type CheckpointContent,
   type LoadCheckpointOptions,

@@ -74,7 +74,19 @@ describe('pipeline: training stages on the phantom', function () {
     assert.equal((await pretrain(c, quiet)).reused, true);
     assert.equal((await extractPrototype(c, quiet)).reused, true);
     assert.equal((await distill(c, quiet)).reused, true);
-    assert.equal((await distill({ ...c, distill: { ...c.distill, beta: 0.25 } }, quiet)).reused, false);
+    const changed = await distill({ ...c, distill: { ...c.distill, beta: 0.25 } }, quiet);
+    assert.equal(changed.reused, false);
+    // trained again from the pretrained weights, not resumed from the finished beta 0.5 run
+    const relog = readFileSync(path.join(changed.dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number });
+    assert.equal(relog.length, 2);
+    assert.notEqual(relog[0]!.loss, dlog[0]!.loss);
+
+    // the epoch-matched control: the same epochs with L_seg only, as variant 'continued'
+    const control = await distill(c, { ...quiet, control: true, prototype: '/nonexistent/not-needed.json' });
+    assert.equal(path.basename(control.dir), 'distill-continued');
+    const cman = JSON.parse(readFileSync(path.join(control.dir, 'manifest.json'), 'utf8')) as { config: { control: boolean; distill: { beta: number } }; inputs: { prototype: unknown } };
+    assert.deepEqual([cman.config.control, cman.config.distill.beta, cman.inputs.prototype], [true, 0, null]);
+    assert.equal(readFileSync(path.join(control.dir, 'train-log.jsonl'), 'utf8').trim().split('\n').length, 2);
   });
 
   it('an aborted pretrain resumes to the same final weights as an uninterrupted run', async function () {
@@ -125,5 +137,11 @@ describe('pipeline: training stages on the phantom', function () {
     const r3 = await cli('distill', '--config', noData.replace('nodata', 'bad'), '--student', 'unet');
     assert.equal(r3.code, 1); // the config problems come first
     await assert.rejects(async () => resolveConfig({ dataset: 'd', runDir: 'r', device: 'gpu' as 'cpu' }, root), ConfigError);
+    // Table 1's variant names that are not teachers cannot name one
+    for (const name of ['none', 'continued']) {
+      assert.throws(() => resolveConfig({ dataset: 'd', runDir: 'r', experiment: { teachers: [{ name }] } }, root), (e: Error) => e instanceof ConfigError && /reserved/.test(e.message));
+    }
+    assert.equal(resolveConfig({ dataset: 'd', runDir: 'r', experiment: { control: true } }, root).experiment.control, true);
+    assert.throws(() => resolveConfig({ dataset: 'd', runDir: 'r', experiment: { control: 'yes' as unknown as boolean } }, root), ConfigError);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ScriptModule, Tensor, cat, manualSeed, noGrad, optim, randn, tensor } from '../lib/index.js';
+import { ScriptModule, Tensor, cat, manualSeed, noGrad, optim, randn, readCheckpointInfo, tensor } from '../lib/index.js';
 import { fromFunction } from '../lib/train/data-source.js';
 import { slidingWindowInference, windowStarts } from '../lib/infer/sliding-window.js';
 import { train, type TrainData } from '../lib/train/trainer.js';
@@ -112,6 +112,37 @@ describe('Trainer', function () {
     const whole = await run(null);
     const resumed = await run(9); // mid-epoch 2, inside an accumulation group
     assert.equal(maxAbsDiff(whole, resumed), 0);
+  });
+
+  it('resumes only a run with the same settings; other settings start over', async function () {
+    const runDir = mkdtempSync(path.join(os.tmpdir(), 'sd-settings-'));
+    const messages: string[] = [];
+    const run = async (epochs: number, extra: unknown) => {
+      const module = load();
+      return train({
+        module,
+        optimizer: new optim.SGD(module.parameters(), { lr: 0.01 }),
+        data,
+        epochs,
+        runDir,
+        progress: (e) => void (e.message && messages.push(e.message)),
+        resume: true,
+        extra,
+      });
+    };
+    await run(2, { epochs: 2, lr: 0.01 });
+    const same = await run(3, { epochs: 2, lr: 0.01 }); // the same settings: continues at epoch 3
+    assert.equal(same.steps, 18);
+    assert.equal(same.history[0]!.seconds, (await run(3, { epochs: 2, lr: 0.01 })).history[0]!.seconds, 'epoch 1 kept, not rerun');
+    assert.equal(same.history.length, 3);
+    assert.ok(messages.some((m) => /resumed from .* at epoch 3/.test(m)), JSON.stringify(messages));
+    const other = await run(2, { epochs: 2, lr: 0.05 });
+    assert.equal(other.steps, 12, 'started over: two epochs of six batches');
+    assert.equal(other.history.length, 2);
+    assert.ok(messages.some((m) => /other settings or inputs: starting over/.test(m)), messages.join('\n'));
+    const info = await readCheckpointInfo(other.lastCheckpoint);
+    assert.equal(info.epoch, 2);
+    assert.deepEqual((info.extra as { config: unknown }).config, { epochs: 2, lr: 0.05 });
   });
 
   it('stops early when the metric stops improving', async function () {

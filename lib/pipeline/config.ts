@@ -91,6 +91,8 @@ export interface ExperimentConfig {
   teachers: TeacherVariant[];
   /** The low-data curve: training-subject counts (all subjects is always added), student and teacher. */
   lowData: { subjects: number[]; student: Arch2d; teacher?: string };
+  /** Table 1 also trains each student on for distill.epochs with L_seg alone (variant 'continued'). */
+  control: boolean;
 }
 
 export interface PipelineConfig {
@@ -143,7 +145,7 @@ export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
   distill: { epochs: 100, beta: 0.5, tau: 1, interWeight: 1, intraWeight: 1 },
   patience: 0,
   amp: false,
-  experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' } },
+  experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' }, control: false },
 };
 
 export const ARCHS_2D: readonly Arch2d[] = ['deeplabv3', 'swin_unet', 'missformer'];
@@ -231,6 +233,7 @@ export const SCHEMA: Schema = {
         optional: true,
         fields: { subjects: { type: 'numbers', optional: true }, student: str(ARCHS_2D), teacher: str() },
       },
+      control: { type: 'boolean', optional: true },
     },
   },
 };
@@ -272,6 +275,8 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   if (twice.length) throw new ConfigError([`experiment.teachers: the name '${twice[0]}' is used twice`], source);
   for (const n of [merged.teacher.name, ...names]) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n)) throw new ConfigError([`teacher name '${n}': use letters, digits, '.', '_' and '-' (it names a folder)`], source);
+    // variant names of Table 1 that are not teachers: the undistilled student and the control
+    if (n === 'none' || n === 'continued') throw new ConfigError([`teacher name '${n}': reserved for the ${n === 'none' ? 'undistilled students' : 'L_seg-only control'}`], source);
   }
   return merged;
 }

@@ -1,7 +1,8 @@
 // The paper's two experiments end to end from one config, each stage resumable (a finished
 // stage with the same inputs and config is reused, an interrupted training resumes):
 //  - table1: every teacher (train or bring, prototype), every student (pretrain, distill
-//    with each teacher), evaluate all on the test split, report;
+//    with each teacher, and with experiment.control the L_seg-only control), evaluate all on
+//    the test split, report;
 //  - lowdata: one student and teacher on nested subsets of the training subjects
 //    (experiment.lowData.subjects, plus all), evaluate, report with the low-data curve.
 import path from 'node:path';
@@ -9,7 +10,7 @@ import type { Arch2d, PipelineConfig, TeacherVariant } from './config.js';
 import { openDataset, sliceSplit, type StageOptions } from './context.js';
 import { runLayout, STUDENT_NAMES } from './layout.js';
 export { STUDENT_NAMES } from './layout.js';
-import { distill } from './stages/distill.js';
+import { CONTROL_VARIANT, distill } from './stages/distill.js';
 import { evaluate, type ModelToEvaluate } from './stages/evaluate.js';
 import { pretrain } from './stages/pretrain.js';
 import { extractPrototype } from './stages/prototype.js';
@@ -41,6 +42,10 @@ export async function runTable1(config: PipelineConfig, options: StageOptions = 
   for (const arch of config.experiment.students) {
     const base = await pretrain(config, { ...options, arch });
     models.push({ model: STUDENT_NAMES[arch], variant: 'none', checkpoint: base.bestCheckpoint });
+    if (config.experiment.control) {
+      const c = await distill(config, { ...options, arch, control: true });
+      models.push({ model: STUDENT_NAMES[arch], variant: CONTROL_VARIANT, checkpoint: c.bestCheckpoint });
+    }
     for (const t of teachers) {
       const d = await distill(config, { ...options, arch, teacher: t.name });
       models.push({ model: STUDENT_NAMES[arch], variant: t.name, checkpoint: d.bestCheckpoint });

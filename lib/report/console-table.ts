@@ -1,6 +1,6 @@
 // The Dice table as plain text for a terminal: one row per model and variant, mean Dice per
 // organ and overall, and the Wilcoxon p-value of each distilled variant against its model's
-// 'none' variant on per-subject means.
+// baseline variant ('none' unless given) on per-subject means.
 import { compareResults, summarizeResult, type EvaluationResult } from '../eval/results.js';
 
 const SHORT: Record<string, string> = { spleen: 'spleen', 'right kidney': 'r.kid', 'left kidney': 'l.kid', liver: 'liver', stomach: 'stomach', aorta: 'aorta' };
@@ -10,7 +10,7 @@ export function diceTableText(results: readonly EvaluationResult[], options: { b
   const baseline = options.baseline ?? 'none';
   const dec = options.decimals ?? 3;
   const organs = results[0]!.organs;
-  const header = ['model', 'variant', 'n', ...organs.map((o) => SHORT[o] ?? o), 'mean', 'p vs none'];
+  const header = ['model', 'variant', 'n', ...organs.map((o) => SHORT[o] ?? o), 'mean', `p vs ${baseline}`];
   const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(dec));
   const rows = results.map((r) => {
     const s = summarizeResult(r);

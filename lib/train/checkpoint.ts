@@ -118,8 +118,8 @@ function fail(file: string, message: string): never {
   throw new CheckpointError(`${file}: ${message}`, file);
 }
 
-/** Reads a checkpoint; a missing, truncated or foreign file is a CheckpointError. */
-export async function loadCheckpoint(file: string, options: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+/** The file's bytes as the pickled archive: its metadata and its tensors (the caller disposes them). */
+async function readArchive(file: string): Promise<{ resolved: string; meta: Meta; tensors: Map<string, Tensor> }> {
   const resolved = path.resolve(file);
   let bytes: Buffer;
   try {
@@ -137,12 +137,28 @@ export async function loadCheckpoint(file: string, options: LoadCheckpointOption
   const tensors = new Map(Object.entries(loaded.tensors).map(([k, h]) => [k, wrap(h)]));
   try {
     if (loaded.format !== CHECKPOINT_FORMAT) fail(file, `format '${loaded.format}' is not ${CHECKPOINT_FORMAT}`);
-    let meta: Meta;
     try {
-      meta = JSON.parse(loaded.meta) as Meta;
+      return { resolved, meta: JSON.parse(loaded.meta) as Meta, tensors };
     } catch {
       fail(file, 'its metadata is not valid JSON');
     }
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    throw e;
+  }
+}
+
+/** A checkpoint's position, metrics and extra JSON, without loading its module or optimizer. */
+export async function readCheckpointInfo(file: string): Promise<Omit<LoadedCheckpoint, 'module'>> {
+  const { meta, tensors } = await readArchive(file);
+  for (const t of tensors.values()) t.dispose();
+  return { epoch: meta.epoch, step: meta.step, metrics: meta.metrics, extra: meta.extra, savedAt: meta.savedAt, torchVersion: meta.torchVersion };
+}
+
+/** Reads a checkpoint; a missing, truncated or foreign file is a CheckpointError. */
+export async function loadCheckpoint(file: string, options: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+  const { resolved, meta, tensors } = await readArchive(file);
+  try {
     const moduleBytes = tensors.get('module');
     if (!moduleBytes) fail(file, 'holds no module');
     const stored = new ScriptModule(

@@ -9,7 +9,7 @@ import type { ScriptModule } from '../module/script-module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Schedule } from '../optim/schedules.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { loadCheckpoint, saveCheckpoint, type Metrics } from './checkpoint.js';
+import { loadCheckpoint, readCheckpointInfo, saveCheckpoint, type Metrics } from './checkpoint.js';
 import { progressSink, type ProgressMode } from './progress.js';
 import { trainStep, type LossSpec } from './train-step.js';
 
@@ -73,14 +73,17 @@ export interface TrainerOptions {
   earlyStop?: { patience: number; minDelta?: number };
   /** Folder for last.ckpt, best.ckpt and train-log.jsonl. */
   runDir: string;
-  /** Continue from runDir/last.ckpt where it exists. */
+  /**
+   * Continue from runDir/last.ckpt where it exists. Where `extra` is given and the checkpoint
+   * was written with a different one (other settings or inputs), the run starts over instead.
+   */
   resume?: boolean;
   callbacks?: TrainerCallbacks;
   signal?: AbortSignal;
   progress?: ProgressMode;
   /** A label shown in progress lines (default 'train'). */
   stage?: string;
-  /** JSON stored in the checkpoints (the config, say). */
+  /** JSON stored in the checkpoints (the config, say); a resume needs the same. */
   extra?: unknown;
 }
 
@@ -109,6 +112,13 @@ interface Position {
   epochStarted: number;
 }
 
+/** Whether the checkpoint was written with this `extra` (none given: any checkpoint will do). */
+async function sameSettings(checkpoint: string, extra: unknown): Promise<boolean> {
+  if (extra === undefined) return true;
+  const stored = (await readCheckpointInfo(checkpoint)).extra as { config?: unknown } | null;
+  return JSON.stringify(stored?.config ?? null) === JSON.stringify(extra);
+}
+
 export async function train(o: TrainerOptions): Promise<TrainResult> {
   const accumulate = o.accumulate ?? 1;
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new RangeError('epochs: expected an integer >= 0');
@@ -133,6 +143,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     epochBatches: 0,
     epochStarted: Date.now(),
   };
+  if (o.resume && existsSync(last) && !(await sameSettings(last, o.extra))) {
+    sink.log({ stage, unit: 'epoch', done: 0, total: o.epochs, message: `${last} is from a run with other settings or inputs: starting over` });
+    await Promise.all([last, best, log].map((f) => rm(f, { force: true })));
+  }
   if (o.resume && existsSync(last)) {
     const ck = await loadCheckpoint(last, { module: o.module, optimizer: o.optimizer });
     pos = (ck.extra as { position: Position }).position;

@@ -133,7 +133,9 @@ class Export(unittest.TestCase):
             with self.subTest(arch=arch):
                 path = os.path.join(self.dir, f"{arch}.pt")
                 meta = export_model(arch, "tiny", CLASSES, path, seed=3)
-                self.assertLess(os.path.getsize(path), 8 << 20)
+                # tiny stays small for tests; UNesT's (feature_size 4, its decoder
+                # wide enough to separate seven classes) is the largest, about 11 MiB
+                self.assertLess(os.path.getsize(path), 16 << 20)
                 module, stored = load_with_metadata(path)
                 self.assertEqual(stored, meta)
                 size = list(PRESETS[arch]["tiny"].input_size)

@@ -17,8 +17,13 @@ export const distillCommand: CommandSpec = {
     from: { type: 'string', description: 'Student checkpoint to start from (default: the run\'s pretrain best.ckpt)', placeholder: 'FILE' },
     epochs: { type: 'integer', description: 'Override distill.epochs' },
     beta: { type: 'number', description: 'Override distill.beta (weight of L_DIST)' },
+    control: { type: 'boolean', description: "The epoch-matched control instead: the same epochs with L_seg only (variant 'continued', folder distill-continued)" },
   },
-  examples: ['slice-distill distill --config run.json --student deeplabv3', 'slice-distill distill -c run.json --prototype proto.json --from pretrained.ckpt --beta 0.5'],
+  examples: [
+    'slice-distill distill --config run.json --student deeplabv3',
+    'slice-distill distill -c run.json --prototype proto.json --from pretrained.ckpt --beta 0.5',
+    'slice-distill distill -c run.json --student deeplabv3 --control',
+  ],
   async run(args, io) {
     const o = args.options;
     const distillOverrides = { ...(o.epochs !== undefined ? { epochs: o.epochs as number } : {}), ...(o.beta !== undefined ? { beta: o.beta as number } : {}) };
@@ -27,7 +32,7 @@ export const distillCommand: CommandSpec = {
     const teacher = teacherVariant(config, o.teacher as string | undefined, 'distill')?.name ?? config.teacher.name;
     const { distill } = await import('../../pipeline/stages/distill.js');
     const r = await withStageOptions(args, io, (so) =>
-      distill(config, { ...so, arch, teacher, trainSubjects: o['train-subjects'] as number | undefined, prototype: o.prototype as string | undefined, from: o.from as string | undefined }),
+      distill(config, { ...so, arch, teacher, control: o.control === true, trainSubjects: o['train-subjects'] as number | undefined, prototype: o.prototype as string | undefined, from: o.from as string | undefined }),
     );
     io.stdout(`distilled: ${r.bestCheckpoint}${r.bestMetric !== null ? ` (validation Dice ${r.bestMetric.toFixed(4)} at epoch ${(r.bestEpoch ?? 0) + 1})` : ''}\n`);
   },

@@ -1,5 +1,6 @@
 // distill: from the best pretrained checkpoint, L = L_seg + beta * L_DIST against the teacher
-// prototype (the fused op), keeping the best checkpoint on validation Dice.
+// prototype (the fused op), keeping the best checkpoint on validation Dice. With `control`,
+// the same epochs with L_seg alone: the epoch-matched baseline for the distilled student.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadPrototype } from '../../ops/prototype-accumulator.js';
@@ -23,14 +24,23 @@ export interface DistillOptions extends StageOptions {
   prototype?: string;
   /** Default: the pretrain stage's best checkpoint of this student in the run. */
   from?: string;
+  /**
+   * The epoch-matched control: the same epochs from the same checkpoint with L_seg alone (no
+   * teacher), as variant CONTROL_VARIANT, so that a gain of distillation is not just more training.
+   */
+  control?: boolean;
 }
+
+/** The control's variant name (its folder is distill-continued). */
+export const CONTROL_VARIANT = 'continued';
+
+const SEG_LOSS = { crossEntropy: { weight: 0.4 }, dice: { weight: 0.6 } } as const;
 
 /** The segmentation loss of DESIGN.md plus beta * L_DIST. */
 export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor): LossSpec {
   const d = config.distill;
   return {
-    crossEntropy: { weight: 0.4 },
-    dice: { weight: 0.6 },
+    ...SEG_LOSS,
     dist: { weight: d.beta, teacherPrototype, tau: d.tau, interWeight: d.interWeight, intraWeight: d.intraWeight },
   };
 }
@@ -38,14 +48,15 @@ export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor): L
 export async function distill(config: PipelineConfig, options: DistillOptions = {}): Promise<TrainingOutcome> {
   const arch = options.arch ?? config.student.arch;
   const n = options.trainSubjects ?? config.trainSubjects;
-  const teacher = options.teacher ?? config.teacher.name;
+  const control = options.control ?? false;
+  const teacher = control ? CONTROL_VARIANT : (options.teacher ?? config.teacher.name);
   const layout = runLayout(config.runDir);
   const student = studentName(arch, n);
   const from = options.from ?? path.join(layout.pretrain(student), BEST_CHECKPOINT);
-  const prototypeFile = options.prototype ?? layout.prototype(teacher);
+  const prototypeFile = control ? null : (options.prototype ?? layout.prototype(teacher));
   const missing = [
     existsSync(from) ? null : `${from}: no pretrained checkpoint (run 'slice-distill pretrain' first, or give --from)`,
-    existsSync(prototypeFile) ? null : `${prototypeFile}: no teacher prototype (run 'slice-distill prototype' first, or give --prototype)`,
+    prototypeFile === null || existsSync(prototypeFile) ? null : `${prototypeFile}: no teacher prototype (run 'slice-distill prototype' first, or give --prototype)`,
   ].filter((m): m is string => m !== null);
   if (missing.length) throw new ConfigError(missing, 'distill');
   const dataset = await openDataset(config.dataset);
@@ -54,11 +65,11 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
   return runTraining(
     {
       stage: 'distill',
-      label: `distill ${student} with ${teacher}`,
+      label: control ? `continue ${student} with L_seg only (control)` : `distill ${student} with ${teacher}`,
       dir: layout.distill(student, teacher),
       key: {
-        config: { student: { ...config.student, arch }, distill: config.distill, split: config.split, seed: config.seed, patience: config.patience },
-        inputs: { dataset: dataset.file, train: split.used, val: split.val, from: fileStamp(from), prototype: fileStamp(prototypeFile) },
+        config: { student: { ...config.student, arch }, distill: control ? { ...config.distill, beta: 0 } : config.distill, control, split: config.split, seed: config.seed, patience: config.patience },
+        inputs: { dataset: dataset.file, train: split.used, val: split.val, from: fileStamp(from), prototype: prototypeFile && fileStamp(prototypeFile) },
       },
       seed: config.seed,
       epochs: config.distill.epochs,
@@ -67,16 +78,19 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
       prepare: async () => {
         applyRuntime(config);
         const module = await loadModel(from, config.device);
-        const proto = await loadPrototype(prototypeFile);
-        const teacherPrototype = proto.prototype.to({ dtype: 'float32', device: config.device });
-        proto.prototype.dispose();
+        let loss: LossSpec = SEG_LOSS;
+        if (prototypeFile) {
+          const proto = await loadPrototype(prototypeFile);
+          loss = distillLoss(config, proto.prototype.to({ dtype: 'float32', device: config.device }));
+          proto.prototype.dispose();
+        }
         const data = studentData({ ...config, student: { ...config.student, arch } }, dataset, n, options.signal);
         return {
           module,
           optimizer: studentOptimizer(config, module, lr),
           loader: data.loader,
           schedule: polySchedule(lr, config.distill.epochs),
-          loss: distillLoss(config, teacherPrototype),
+          loss,
           validate: data.validate,
         };
       },
