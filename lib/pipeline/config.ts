@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Device } from '../tensor/dtype.js';
 import { ConfigError, validateConfig, type Schema } from './config-schema.js';
+import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
 
 export type Arch2d = 'deeplabv3' | 'swin_unet' | 'missformer';
 export type Preset = 'tiny' | 'base';
@@ -276,7 +277,7 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   for (const n of [merged.teacher.name, ...names]) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n)) throw new ConfigError([`teacher name '${n}': use letters, digits, '.', '_' and '-' (it names a folder)`], source);
     // variant names of Table 1 that are not teachers: the undistilled student and the control
-    if (n === 'none' || n === 'continued') throw new ConfigError([`teacher name '${n}': reserved for the ${n === 'none' ? 'undistilled students' : 'L_seg-only control'}`], source);
+    if (n === BASELINE || n === CONTROL_VARIANT) throw new ConfigError([`teacher name '${n}': reserved for the ${n === BASELINE ? 'undistilled students' : 'L_seg-only control'}`], source);
   }
   return merged;
 }

@@ -12,6 +12,8 @@ export const EVALUATION_FORMAT = 'slice-distill-evaluation/1';
 export const RESULTS_FILE = 'results.json';
 /** The variant name of a student trained without distillation. */
 export const BASELINE = 'none';
+/** The variant name of the epoch-matched control: trained on with L_seg alone (distill-continued). */
+export const CONTROL_VARIANT = 'continued';
 
 /** One checkpoint to score and how the table names it. */
 export interface ModelToEvaluate {

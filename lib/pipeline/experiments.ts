@@ -10,7 +10,8 @@ import type { Arch2d, PipelineConfig, TeacherVariant } from './config.js';
 import { openDataset, sliceSplit, type StageOptions } from './context.js';
 import { runLayout, STUDENT_NAMES } from './layout.js';
 export { STUDENT_NAMES } from './layout.js';
-import { CONTROL_VARIANT, distill } from './stages/distill.js';
+import { distill } from './stages/distill.js';
+import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
 import { evaluate, type ModelToEvaluate } from './stages/evaluate.js';
 import { pretrain } from './stages/pretrain.js';
 import { extractPrototype } from './stages/prototype.js';
@@ -41,7 +42,7 @@ export async function runTable1(config: PipelineConfig, options: StageOptions = 
   const models: ModelToEvaluate[] = [];
   for (const arch of config.experiment.students) {
     const base = await pretrain(config, { ...options, arch });
-    models.push({ model: STUDENT_NAMES[arch], variant: 'none', checkpoint: base.bestCheckpoint });
+    models.push({ model: STUDENT_NAMES[arch], variant: BASELINE, checkpoint: base.bestCheckpoint });
     if (config.experiment.control) {
       const c = await distill(config, { ...options, arch, control: true });
       models.push({ model: STUDENT_NAMES[arch], variant: CONTROL_VARIANT, checkpoint: c.bestCheckpoint });
@@ -72,7 +73,7 @@ export async function runLowData(config: PipelineConfig, options: StageOptions =
   for (const n of sizes) {
     const trainingSubjects = n ?? all;
     const base = await pretrain(config, { ...options, arch, trainSubjects: n });
-    models.push({ model: STUDENT_NAMES[arch], variant: 'none', checkpoint: base.bestCheckpoint, trainingSubjects });
+    models.push({ model: STUDENT_NAMES[arch], variant: BASELINE, checkpoint: base.bestCheckpoint, trainingSubjects });
     const d = await distill(config, { ...options, arch, teacher: teacher.name, trainSubjects: n });
     models.push({ model: STUDENT_NAMES[arch], variant: teacher.name, checkpoint: d.bestCheckpoint, trainingSubjects });
   }

@@ -1,6 +1,7 @@
 // Work off the JS thread: module loading, forward and the training step run on libuv's
-// thread pool (CPU work on the compute thread, compute_thread.cc) and settle a Promise. The TypeScript layer queues calls per device, so one
-// module never runs two of these at once; the busy flags make sync calls refuse meanwhile.
+// thread pool (CPU work on the compute thread, compute_thread.cc) and settle a Promise. The
+// TypeScript layer queues calls per device, so one module never runs two of these at once;
+// the busy flags make sync calls refuse meanwhile.
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>

@@ -11,6 +11,7 @@ import { ConfigError } from '../config-schema.js';
 import { applyRuntime, openDataset, sliceSplit, type StageOptions } from '../context.js';
 import { BEST_CHECKPOINT, runLayout, studentName } from '../layout.js';
 import { loadModel } from '../models.js';
+import { CONTROL_VARIANT } from '../evaluation.js';
 import { fileStamp } from '../manifest.js';
 import { runTraining, type TrainingOutcome } from '../training.js';
 import { polySchedule, studentData, studentOptimizer } from './student.js';
@@ -30,9 +31,6 @@ export interface DistillOptions extends StageOptions {
    */
   control?: boolean;
 }
-
-/** The control's variant name (its folder is distill-continued). */
-export const CONTROL_VARIANT = 'continued';
 
 const SEG_LOSS = { crossEntropy: { weight: 0.4 }, dice: { weight: 0.6 } } as const;
 
