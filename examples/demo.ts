@@ -1,21 +1,23 @@
 // npm run demo: the whole method on the built-in phantom, on the CPU, in minutes.
 //
 //   phantom data -> tiny 3D teacher (UNesT) -> teacher prototype -> tiny 2D student(s)
-//   pretrained -> distilled -> evaluated (Dice, Wilcoxon) -> HTML report
+//   pretrained -> control and distilled -> evaluated (Dice; distilled vs control: mean
+//   difference, bootstrap CI, Wilcoxon and Holm p) -> HTML report
 //
 // Everything goes to ./demo-output (or --out DIR). Run it again and finished stages are
 // reused; interrupt it (Ctrl-C) and the next run resumes from the last checkpoint.
 // Options: --quick (a shorter run, as CI uses), --students deeplabv3,swin_unet,missformer,
-// --out DIR, --fresh (delete the output folder first).
+// --seeds 0,1,2 (repeat every student arm per training seed), --out DIR, --fresh (delete the
+// output folder first).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generatePhantom } from '../lib/data/phantom.js';
-import type { EvaluationResult } from '../lib/eval/results.js';
+import type { EvaluationFile } from '../lib/pipeline/evaluation.js';
 import { resolveConfig, type Arch2d, type PartialConfig } from '../lib/pipeline/config.js';
 import { runTable1 } from '../lib/pipeline/experiments.js';
-import { diceTableText } from '../lib/report/console-table.js';
+import { diceTableText, primaryComparisonText } from '../lib/report/console-table.js';
 import { buildInfo } from '../lib/runtime.js';
 
 const { values: args } = parseArgs({
@@ -24,12 +26,14 @@ const { values: args } = parseArgs({
     students: { type: 'string', default: 'deeplabv3,swin_unet,missformer' },
     out: { type: 'string', default: 'demo-output' },
     fresh: { type: 'boolean', default: false },
+    seeds: { type: 'string', default: '0' },
     progress: { type: 'string', default: 'auto' },
   },
 });
 const quick = args.quick!;
 const out = path.resolve(args.out!);
 const students = args.students!.split(',').map((s) => s.trim()) as Arch2d[];
+const seeds = args.seeds!.split(',').map((s) => Number(s.trim()));
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 
@@ -60,7 +64,7 @@ const partial: PartialConfig = {
   distill: { epochs: quick ? 4 : 40, beta: 0.5 },
   // control: each student also trained on for the distillation's epochs with L_seg alone, so a
   // difference is not just the extra epochs
-  experiment: { students, control: true },
+  experiment: { students, control: true, seeds },
 };
 const configFile = path.join(out, 'config.json');
 await writeFile(configFile, JSON.stringify(partial, null, 2) + '\n');
@@ -70,10 +74,10 @@ const config = resolveConfig(partial, out, configFile);
 const result = await runTable1(config, { progress: args.progress as 'auto' });
 
 // 4. What it did.
-const { results } = JSON.parse(await readFile(result.evaluation, 'utf8')) as { results: EvaluationResult[] };
-console.log(`\n[${elapsed()}] Dice on the ${results[0]?.perSubject.length ?? 0} test slices (mean over subjects; p: Wilcoxon signed-rank, distilled vs none):\n`);
-console.log(diceTableText(results));
-console.log(`\nThe same against the control ('continued': as many more epochs as distillation, L_seg only):\n`);
-console.log(diceTableText(results.filter((r) => r.variant !== 'none'), { baseline: 'continued' }));
+const { results, comparisons } = JSON.parse(await readFile(result.evaluation, 'utf8')) as EvaluationFile;
+console.log(`\n[${elapsed()}] Dice on the ${results[0]?.perSubject.length ?? 0} test subjects (mean over subjects; vs: each arm's primary comparison, on the subjects' mean Dice):\n`);
+console.log(diceTableText(results, { comparisons }));
+console.log(`Primary comparison, distilled vs the control (as many more epochs as distillation, L_seg only); a CI containing 0 shows no difference:\n`);
+console.log(primaryComparisonText(comparisons));
 console.log(`report: ${path.join(result.report, 'index.html')}`);
 console.log(`config: ${configFile} (re-run a stage: npx slice-distill distill --config ${path.relative(process.cwd(), configFile)} --force)`);

@@ -11,6 +11,7 @@ import * as nifti from '../lib/data/nifti.js';
 import { generatePhantom } from '../lib/data/phantom.js';
 import { diceScores, DiceAccumulator, NUM_CLASSES, subjectMean } from '../lib/eval/dice.js';
 import { summarizeResult } from '../lib/eval/results.js';
+import * as stats from '../lib/eval/stats.js';
 import { wilcoxon } from '../lib/eval/stats.js';
 import { exportModel } from '../lib/models/export.js';
 import { ScriptModule } from '../lib/module/script-module.js';
@@ -91,31 +92,53 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     const subject = test[0]!;
     const slices = prepareSlices(slicePipeline(dataset), sliceRefs(dataset, [subject]), SIZE);
     const predictions = await segmentSlices((await loadModel(trained)).eval(), slices, SIZE);
-    const acc = new DiceAccumulator(NUM_CLASSES);
-    slices.forEach((s, i) => acc.add(predictions[i]!, s.label!));
-    const expected = slices.length === 1 ? diceScores(predictions[0]!, slices[0]!.label!, NUM_CLASSES) : acc.result();
+    // the default policy: organ k pooled over the slices whose truth holds k (null where none does)
+    const expected = Array.from({ length: NUM_CLASSES - 1 }, (_, o) => {
+      const k = o + 1;
+      const acc = new DiceAccumulator(NUM_CLASSES);
+      slices.forEach((s, i) => s.label!.includes(k) && acc.add(predictions[i]!, s.label!));
+      return acc.count === 0 ? null : acc.result()[o]!;
+    });
     const got = file.results[0]!.perSubject.find((s) => s.subject === subject)!;
     assert.deepEqual(got.dice, expected);
     assert.ok(file.results[0]!.perSubject.some((s) => s.dice.some((v) => v !== null && v > 0)), 'the trained student finds some organ');
 
-    // Wilcoxon of the variant against none on the subjects' mean Dice
+    // the comparison rows: the variant against none (no control here), per organ and on the
+    // subjects' average, Wilcoxon p as stats.wilcoxon gives on the scores read back from dice.csv
     const [none, unest] = file.results as [(typeof file.results)[0], (typeof file.results)[0]];
     const a = unest.perSubject.map((s) => subjectMean(s.dice)!);
     const b = none.perSubject.map((s) => subjectMean(s.dice)!);
-    const w = wilcoxon(a, b);
-    const c = file.comparisons[0]!;
-    assert.deepEqual([c.model, c.variant, c.baseline], ['DeepLabv3', 'unest', 'none']);
-    assert.equal(c.mean!.pValue, Number.isFinite(w.pValue) ? w.pValue : null);
-    assert.equal(c.mean!.statistic, w.statistic);
-    assert.equal(c.mean!.pairs, test.length);
-    assert.equal(c.organs.length, 6);
+    assert.deepEqual(file.comparisons.map((c) => [c.model, c.variant, c.baseline, c.seed, c.organ]), [...file.organs, 'average'].map((o) => ['DeepLabv3', 'unest', 'none', config.seed, o]));
     assert.deepEqual(r.comparisons, file.comparisons);
+    const [header, ...lines] = csvRows(path.join(r.dir, 'dice.csv')).map((l) => l.split(','));
+    const column = (variant: string, name: string) => lines.filter((l) => l[1] === variant).map((l) => (l[header!.indexOf(name)] === '' ? null : Number(l[header!.indexOf(name)])));
+    for (const organ of ['liver', 'mean']) {
+      const [x, y] = [column('unest', organ), column('none', organ)];
+      const pairs = x.flatMap((v, i) => (v !== null && y[i] !== null ? [[v, y[i]!]] : []));
+      const c = file.comparisons.find((row) => row.organ === (organ === 'mean' ? 'average' : organ))!;
+      assert.equal(c.n, pairs.length);
+      if (pairs.length === 0) continue;
+      const w = wilcoxon(pairs.map((q) => q[0]!), pairs.map((q) => q[1]!));
+      assert.equal(c.p, w.n > 0 ? w.pValue : null, organ);
+      assert.equal(c.statistic, w.statistic);
+      assert.ok(c.ci95 && c.ci95[0] <= c.meanDiff! + 1e-12 && c.meanDiff! <= c.ci95[1] + 1e-12);
+    }
+    assert.deepEqual(column('unest', 'mean'), a);
+    assert.deepEqual(column('none', 'mean'), b);
+    const holmed = stats.holm(file.comparisons.map((c) => c.p));
+    assert.deepEqual(file.comparisons.map((c) => c.pHolm), holmed);
 
     assert.equal(csvRows(path.join(r.dir, 'dice.csv')).length, 1 + 2 * test.length);
     assert.equal(csvRows(path.join(r.dir, 'summary.csv')).length, 1 + 2);
-    assert.equal(csvRows(path.join(r.dir, 'wilcoxon.csv')).length, 1 + 7);
-    const summary = csvRows(path.join(r.dir, 'summary.csv'))[1]!.split(',');
-    assert.equal(Number(summary[summary.length - 3]), summarizeResult(none).overall);
+    assert.equal(csvRows(path.join(r.dir, 'comparisons.csv')).length, 1 + 7);
+    assert.equal(csvRows(path.join(r.dir, 'comparisons.csv'))[0], 'model,variant,baseline,training_subjects,seed,organ,n,mean_diff,ci95_lo,ci95_hi,statistic,p,p_holm,method');
+    const [head, summary] = csvRows(path.join(r.dir, 'summary.csv')).map((l) => l.split(',')) as [string[], string[]];
+    assert.equal(Number(summary[head.indexOf('mean')]), summarizeResult(none).overall);
+    // scored under the default policy: false positives apart, their totals in the summary and their own CSV
+    assert.equal((file as EvaluationFile & { policy?: string }).policy, 'present');
+    const fpSpleen = none.perSubject.reduce((n, s) => n + s.falsePositives![0]!.slices, 0);
+    assert.equal(Number(summary[head.indexOf('fp_slices_spleen')]), fpSpleen);
+    assert.equal(csvRows(path.join(r.dir, 'false-positives.csv'))[0], 'model,variant,training_subjects,seed,subject,organ,slices,area_mm2');
 
     // nothing to score and a missing file: both named at once, before any output
     const empty = { ...config, runDir: path.join(root, 'empty-run'), split: { train: 0.5, val: 0.5, test: 0 } };
@@ -131,6 +154,22 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     const later = new Date(Date.now() + 5000);
     utimesSync(other, later, later); // as if distilled again
     assert.equal((await evaluate(config, models, quiet)).reused, false);
+  });
+
+  it('evaluate with seeds: each seed its own result and dice.csv rows, comparisons per seed and seed-averaged', async function () {
+    const seeded = [1, 2].flatMap((seed) => [
+      { model: 'DeepLabv3', variant: 'none', checkpoint: trained, seed },
+      { model: 'DeepLabv3', variant: 'unest', checkpoint: other, seed },
+    ]);
+    await assert.rejects(evaluate(config, [...seeded, seeded[0]!], { ...quiet, name: 'evaluate-seeds' }), /DeepLabv3 \/ none \[seed 1\] is listed twice/);
+    const r = await evaluate(config, seeded, { ...quiet, name: 'evaluate-seeds' });
+    assert.deepEqual(r.results.map((x) => [x.variant, x.seed]), [['none', 1], ['unest', 1], ['none', 2], ['unest', 2]]);
+    assert.deepEqual([...new Set(r.comparisons.map((c) => c.seed))], [1, 2, 'mean']);
+    // the same checkpoints under both seeds: the seed-averaged scores are each seed's
+    const bySeed = (s: number | 'mean') => r.comparisons.filter((c) => c.seed === s).map(({ seed: _, ...c }) => c);
+    assert.deepEqual(bySeed('mean'), bySeed(1));
+    const [header, ...lines] = csvRows(path.join(r.dir, 'dice.csv')).map((l) => l.split(','));
+    assert.deepEqual([...new Set(lines.map((l) => l[header!.indexOf('seed')]))], ['1', '2']);
   });
 
   it('predict: a label NIfTI per input on its own grid (2D, reoriented and multi-slice), equal to segmentSlices', async function () {
@@ -202,8 +241,13 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
         assert.equal(cell[1], v === null ? '–' : v.toFixed(3));
       });
     }
-    const p = /data-model="DeepLabv3" data-variant="unest" data-column="p"[^>]*>([^<]*)</.exec(html);
-    assert.equal(p?.[1]?.replace('*', ''), formatP(file.comparisons[0]!.mean!.pValue));
+    // the comparisons table carries results.json's rows; the labels are the arms'
+    const average = file.comparisons.find((c) => c.organ === 'average')!;
+    const p = /data-model="DeepLabv3" data-variant="unest" data-baseline="none" data-seed="\d+" data-organ="average" data-column="p"[^>]*>([^<]*)</.exec(html);
+    assert.equal(p?.[1], formatP(average.p));
+    const holm = /data-variant="unest" data-baseline="none" data-seed="\d+" data-organ="average" data-column="pHolm"[^>]*>([^<]*)</.exec(html);
+    assert.equal(holm?.[1]?.replace('*', ''), formatP(average.pHolm));
+    for (const label of ['pretrained', 'distilled (unest)']) assert.ok(html.includes(label), label);
     const figures = readJson<{ figures: { kind: string; files: string[] }[] }>(path.join(r.dir, 'report.json')).figures;
     assert.deepEqual(figures.map((f) => f.kind).sort(), ['boxplot', 'lowdata', 'overlay', 'overlay']);
     for (const f of figures.flatMap((x) => x.files)) assert.ok(existsSync(path.join(r.dir, f)), f);

@@ -15,7 +15,7 @@ import { distill } from '../lib/pipeline/stages/distill.js';
 import { StageAbortedError } from '../lib/pipeline/training.js';
 import type { ProgressEvent } from '../lib/train/progress.js';
 import { cli } from './support/cli.js';
-import { maxAbsDiff, projectPython } from './support/python.js';
+import { maxAbsDiff, projectPython, pythonFixtures } from './support/python.js';
 
 const quiet = { progress: 'none' as const, log: () => {} };
 
@@ -87,6 +87,36 @@ describe('pipeline: training stages on the phantom', function () {
     const cman = JSON.parse(readFileSync(path.join(control.dir, 'manifest.json'), 'utf8')) as { config: { control: boolean; distill: { beta: number } }; inputs: { prototype: unknown } };
     assert.deepEqual([cman.config.control, cman.config.distill.beta, cman.inputs.prototype], [true, 0, null]);
     assert.equal(readFileSync(path.join(control.dir, 'train-log.jsonl'), 'utf8').trim().split('\n').length, 2);
+  });
+
+  it('prototype: the teacher sees the whole volume, only the crop\'s slices are accumulated', async function () {
+    const fx = await pythonFixtures();
+    const teacher = { model: path.join(fx.dir, 'depth_recorder.pt'), roi: [64, 64, 64] };
+    type Volume = { resampledDepth: number; resampledZRange: [number, number]; teacherInput: string };
+    type File = { matrix: number[][]; counts: number[]; slices: number; provenance: { volumes: Volume[] } };
+    const read = async (teacherInput: 'volume' | 'crop', runDir: string): Promise<File> => {
+      const proto = await extractPrototype(config({ teacher, prototype: { teacherInput } }, runDir), quiet);
+      return JSON.parse(readFileSync(proto.file, 'utf8')) as File;
+    };
+    const whole = await read('volume', 'run-depth-volume');
+    const vols = whole.provenance.volumes;
+    assert.ok(vols.length >= 1);
+    const cropLengths = vols.map((v) => v.resampledZRange[1] - v.resampledZRange[0]);
+    // only the crop's slices: the sum of the kept ranges, each inside its volume and shorter than it
+    assert.equal(whole.slices, cropLengths.reduce((a, b) => a + b, 0));
+    vols.forEach((v, i) => assert.ok(v.resampledZRange[0] >= 0 && v.resampledZRange[1] <= v.resampledDepth && cropLengths[i]! < v.resampledDepth, JSON.stringify(v)));
+    // channel 0 of the recorder's logits is the depth it was given: the whole volume's
+    const depths = vols.map((v) => v.resampledDepth);
+    whole.matrix.forEach((row, k) => {
+      if (whole.counts[k]! > 0) assert.ok(row[0]! >= Math.min(...depths) - 1e-6 && row[0]! <= Math.max(...depths) + 1e-6, `class ${k}: depth ${row[0]} vs ${depths.join(', ')}`);
+    });
+    // the first version fed the crop alone: then the teacher saw only the crop's depth
+    const cropped = await read('crop', 'run-depth-crop');
+    assert.ok(cropped.provenance.volumes.every((v) => v.teacherInput === 'crop'));
+    const longest = Math.max(...cropped.provenance.volumes.map((v) => v.resampledDepth));
+    cropped.matrix.forEach((row, k) => {
+      if (cropped.counts[k]! > 0) assert.ok(row[0]! <= longest + 1e-6 && row[0]! < Math.min(...depths), `class ${k}: ${row[0]}`);
+    });
   });
 
   it('an aborted pretrain resumes to the same final weights as an uninterrupted run', async function () {

@@ -25,11 +25,18 @@ function makeCases(): Case[] {
   const bg = labels(n2);
   bg.fill(0, 0, 20);
   cases.push({ name: '2D, a background-only slice', shape: s2, labels: bg, options: { tau: 2, interWeight: 0.7, intraWeight: 1.3 } });
-  cases.push({ name: '2D, one class present everywhere (inter skipped)', shape: s2, labels: new Array(n2).fill(2), options: {} });
+  cases.push({ name: '2D, one class present everywhere (no L_intra)', shape: s2, labels: new Array(n2).fill(2), options: {} });
   const ign = labels(n2);
   for (let i = 0; i < n2; i += 3) ign[i] = 255;
   cases.push({ name: '2D, ignore index', shape: s2, labels: ign, options: { ignoreIndex: 255 } });
+  // samples with 1, 2, 3 and 4 present classes
+  const byCount = [[1], [0, 3], [0, 1, 2], [0, 1, 2, 3]].flatMap((classes) => Array.from({ length: 20 }, (_, i) => classes[i % classes.length]!));
+  const s4 = [4, 5, 4, 5];
+  cases.push({ name: '2D, 1 / 2 / 3 / 4 present classes', shape: s4, labels: byCount, options: {} });
+  cases.push({ name: "2D, 1 / 2 / 3 / 4 present classes, channels 'all'", shape: s4, labels: byCount, options: { channels: 'all' } });
+  cases.push({ name: '2D, class 2 unseen by the teacher', shape: s4, labels: byCount, options: { teacherMask: [true, true, false, true, true], tau: 1.5 } });
   cases.push({ name: '3D, absent classes', shape: [2, 5, 3, 3, 4], labels: labels(2 * 36), options: { tau: 0.5 } });
+  cases.push({ name: "3D, channels 'all', class 0 unseen", shape: [2, 5, 3, 3, 4], labels: labels(2 * 36), options: { channels: 'all', teacherMask: [false, true, true, true, true] } });
   return cases;
 }
 
@@ -98,14 +105,59 @@ describe('prototype and DIST ops', function () {
     });
   }
 
-  it('where no sample has two classes the inter term is 0, and an all-ignored batch gives 0', function () {
+  it('L_intra needs 3 present classes (2 with channels all); an all-ignored batch gives 0', function () {
     const logits = tensor(Float64Array.from({ length: 2 * 5 * 4 }, (_, i) => Math.cos(i)), [2, 5, 2, 2]);
     const one = labelsOf(new Array(8).fill(3), [2, 2, 2]);
-    const intraOnly = ops.protoDistLoss(logits, one, teacher, { interWeight: 0 }).item() as number;
-    assert.equal(ops.protoDistLoss(logits, one, teacher).item(), intraOnly);
-    assert.equal(ops.protoDistLoss(logits, one, teacher, { intraWeight: 0 }).item(), 0);
+    const two = labelsOf([0, 3, 0, 3, 0, 3, 0, 3], [2, 2, 2]);
+    const three = labelsOf([0, 3, 1, 3, 0, 3, 1, 0], [2, 2, 2]);
+    for (const y of [one, two]) {
+      // only the rows (L_inter) count: weighting the columns changes nothing
+      assert.equal(ops.protoDistLoss(logits, y, teacher, { intraWeight: 0 }).item(), ops.protoDistLoss(logits, y, teacher).item());
+      assert.equal(ops.protoDistLoss(logits, y, teacher, { interWeight: 0 }).item(), 0);
+    }
+    assert.equal(ops.protoDistLoss(logits, one, teacher, { interWeight: 0, channels: 'all' }).item(), 0);
+    assert.ok((ops.protoDistLoss(logits, two, teacher, { interWeight: 0, channels: 'all' }).item() as number) > 0);
+    assert.ok((ops.protoDistLoss(logits, three, teacher, { interWeight: 0 }).item() as number) > 0);
     const ignored = labelsOf(new Array(8).fill(9), [2, 2, 2]);
     assert.equal(ops.protoDistLoss(logits, ignored, teacher, { ignoreIndex: 9 }).item(), 0);
+  });
+
+  it('a student whose prototypes are the teacher\'s scores 0 over the present channels, not with all channels', function () {
+    // teacher logits in the range measured on real teachers (-14..8): columns of absent classes
+    // hold probabilities of 1e-6 .. 1e-10, below eps, and their correlation degenerates
+    const C = 5;
+    const t = Float64Array.from({ length: C * C }, (_, i) => (Math.floor(i / C) === i % C ? 8 : -14 + ((i * 7) % 5)));
+    const tt = tensor(t, [C, C]);
+    // one sample, pixels of classes 0, 1, 2 whose logits equal the teacher's rows
+    const classes = [0, 1, 2, 0, 1, 2];
+    const x = new Float64Array(C * classes.length);
+    classes.forEach((k, i) => {
+      for (let c = 0; c < C; c++) x[c * classes.length + i] = t[k * C + c]!;
+    });
+    const logits = tensor(x, [1, C, 1, classes.length]);
+    const y = labelsOf(classes, [1, 1, classes.length]);
+    assert.ok(Math.abs(ops.protoDistLoss(logits, y, tt).item() as number) < 1e-6); // eps only
+    assert.ok((ops.protoDistLoss(logits, y, tt, { channels: 'all' }).item() as number) > 0.1);
+  });
+
+  it('classes the teacher never saw do not contribute: their pixels get no gradient', function () {
+    const shape = [2, 5, 3, 4];
+    const y = labelsOf(Array.from({ length: 24 }, (_, i) => i % 4), [2, 3, 4]);
+    const x = tensor(Float64Array.from({ length: 120 }, (_, i) => Math.sin(i)), shape, { requiresGrad: true });
+    ops.protoDistLoss(x, y, teacher, { teacherMask: [true, true, false, true, true] }).backward();
+    const g = data(x.grad!);
+    const labels = Array.from(y.toArray() as BigInt64Array, Number);
+    for (let b = 0; b < 2; b++) {
+      for (let i = 0; i < 12; i++) {
+        for (let c = 0; c < 5; c++) {
+          const v = g[(b * 5 + c) * 12 + i]!;
+          if (labels[b * 12 + i] === 2) assert.equal(v, 0);
+        }
+      }
+    }
+    assert.ok(g.some((v) => v !== 0));
+    assert.throws(() => ops.protoDistLoss(x, y, teacher, { teacherMask: [true, false] }), (e: Error) => e instanceof RangeError && /teacherMask: expected 5 entries/.test(e.message));
+    assert.throws(() => ops.protoDistLoss(x, y, teacher, { channels: 'some' as 'all' }), (e: Error) => e instanceof RangeError && /channels/.test(e.message));
   });
 
   it('float32 logits give the float64 result to float precision', function () {
@@ -140,10 +192,11 @@ describe('prototype and DIST ops', function () {
         const logits = tensor(new Float64Array(c.logits), c.shape, { requiresGrad: true });
         const labels = labelsOf(c.labels, [c.shape[0]!, ...c.shape.slice(2)]);
         const t = tensor(new Float64Array(c.teacher), [5, 5]);
-        const options = { tau: c.tau, interWeight: c.interWeight, intraWeight: c.intraWeight, ignoreIndex: c.ignoreIndex ?? undefined };
+        const options: ops.DistOptions = { tau: c.tau, interWeight: c.interWeight, intraWeight: c.intraWeight, ignoreIndex: c.ignoreIndex ?? undefined, channels: c.channels };
+        if (c.teacherMask) options.teacherMask = c.teacherMask;
         const loss = ops.protoDistLoss(logits, labels, t, options);
         loss.backward();
-        assert.ok(Math.abs((loss.item() as number) - c.loss) <= 1e-6 * Math.abs(c.loss));
+        assert.ok(Math.abs((loss.item() as number) - c.loss) <= 1e-6 * Math.abs(c.loss), `${loss.item()} vs ${c.loss}`);
         const scale = Math.max(...c.grad.map(Math.abs));
         assert.ok(maxAbsDiff(data(logits.grad!), c.grad) <= 1e-6 * scale);
       }

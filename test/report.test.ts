@@ -282,7 +282,7 @@ describe('report: HTML, JSON, CSV and figure files', () => {
 
     // table.csv carries the same numbers at full precision
     const csvLines = (await readFile(path.join(dir, 'table.csv'), 'utf8')).trim().split('\n');
-    assert.equal(csvLines[0], `model,variant,${ORGANS.join(',')},average,subjects,p_vs_baseline,test_method,pairs`);
+    assert.equal(csvLines[0], `model,variant,${ORGANS.join(',')},average,subjects,p_vs_baseline,test_method,pairs,seeds,average_sd`);
     assert.equal(csvLines.length, 1 + 7);
     const second = csvLines[2].split(',');
     assert.equal(second[0], 'DeepLabv3');
@@ -290,6 +290,7 @@ describe('report: HTML, JSON, CSV and figure files', () => {
     assert.equal(Number(second[2]), json.table.rows[0].cells[1]?.perOrgan[0]);
     assert.equal(Number(second[9]), 14);
     assert.equal(Number(second[10]), row0.test.pValue);
+    assert.deepEqual(second.slice(13), ['1', ''], 'one seed: no sd across seeds');
     assert.ok(csvLines.some((l) => l.startsWith('DeepLabv3,UNesT <pv> & nc,')), 'no comma or quote: written as is');
     const perSubject = (await readFile(path.join(dir, 'dice_per_subject.csv'), 'utf8')).trim().split('\n');
     assert.equal(perSubject.length, 1 + RESULTS.length * 14);

@@ -160,19 +160,13 @@ export function parseDataset(json: unknown, file: string): Dataset {
     problem('volumes', 'the dataset lists no volumes and no slices');
   }
   // duplicates: a subject may have several volumes (phases), but not two of one phase;
-  // a single-slice subject has one slice
+  // it may have any number of single slices (splits and scores go by subject), each its own file
   const seenVol = new Map<string, number>();
   volumes.forEach((v, i) => {
     const key = `${v.subject}\u0000${v.phase ?? ''}`;
     const prev = seenVol.get(key);
     if (prev !== undefined) problem(`volumes[${i}].subject`, `duplicate subject '${v.subject}'${v.phase ? ` in phase '${v.phase}'` : ''} (also volumes[${prev}])`);
     else seenVol.set(key, i);
-  });
-  const seenSlice = new Map<string, number>();
-  slices.forEach((s, i) => {
-    const prev = seenSlice.get(s.subject);
-    if (prev !== undefined) problem(`slices[${i}].subject`, `duplicate subject '${s.subject}' (also slices[${prev}])`);
-    else seenSlice.set(s.subject, i);
   });
   const seenPath = new Map<string, string>();
   const checkPath = (p: string, where: string): void => {

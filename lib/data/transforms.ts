@@ -24,7 +24,7 @@ export type TransformSpec =
   | { type: 'cropOrPad'; size: number[]; padValue?: number }
   | { type: 'randomCrop'; size: number[]; pos?: number; neg?: number; padValue?: number }
   | { type: 'rot90Flip'; p?: number }
-  | { type: 'rotate'; degrees?: [number, number]; p?: number; padValue?: number }
+  | { type: 'rotate'; degrees?: [number, number]; scale?: [number, number]; p?: number; padValue?: number }
   | { type: 'intensity'; scale?: [number, number]; shift?: [number, number]; noiseStd?: number; clip?: [number, number] | null; p?: number }
   | { type: 'oneOf'; transforms: TransformSpec[]; weights?: number[] }
   | { type: 'maybe'; p: number; transform: TransformSpec };
@@ -52,9 +52,9 @@ export function randomCrop(size: number[], options: { pos?: number; neg?: number
 export function rot90Flip(p = 1): TransformSpec {
   return { type: 'rot90Flip', p };
 }
-/** In-plane rotation by a uniform angle in [lo, hi) degrees (default [-20, 20)). */
-export function rotate(degrees: [number, number] = [-20, 20], p = 1, padValue = 0): TransformSpec {
-  return { type: 'rotate', degrees, p, padValue };
+/** In-plane rotation by a uniform angle in [lo, hi) degrees (default [-20, 20)), optionally with a uniform zoom in [lo, hi). */
+export function rotate(degrees: [number, number] = [-20, 20], p = 1, padValue = 0, scale?: [number, number]): TransformSpec {
+  return scale ? { type: 'rotate', degrees, scale, p, padValue } : { type: 'rotate', degrees, p, padValue };
 }
 /** Intensity jitter: x * scale + shift (+ Gaussian noise), clipped (default to [0, 1]). */
 export function intensity(options: { scale?: [number, number]; shift?: [number, number]; noiseStd?: number; clip?: [number, number] | null; p?: number } = {}): TransformSpec {
@@ -73,11 +73,31 @@ export function compose(...specs: (TransformSpec | TransformSpec[])[]): Transfor
   return specs.flat();
 }
 
-/** The students' recipe: window, resize to size x size, then rot90 / flip or a rotation in [-20, 20), and intensity jitter. */
-export function student2d(size = 224, options: { augment?: boolean } = {}): TransformSpec[] {
+/** Student augmentation recipes (see student2d). */
+export type StudentAugment = 'anatomy' | 'rot-flip' | 'none';
+
+/**
+ * The students' recipe: window, resize to size x size, then
+ *  - 'anatomy' (default): a rotation in [-20, 20) degrees with a zoom in [0.9, 1.1), and intensity
+ *    jitter; never a mirror or a quarter turn, which would put the right kidney where the left
+ *    one belongs while its label still says "right";
+ *  - 'rot-flip': the Synapse recipe, rot90 / flip or a rotation in [-20, 20), and intensity jitter;
+ *  - 'none': nothing more.
+ * true / false stand for 'anatomy' / 'none'.
+ */
+export function student2d(size = 224, options: { augment?: StudentAugment | boolean } = {}): TransformSpec[] {
   const base = [window(), resample({ size: [size, size] })];
-  if (options.augment === false) return base;
-  return [...base, oneOf([rot90Flip(), rotate([-20, 20])]), intensity()];
+  const recipe = options.augment === false ? 'none' : options.augment === true || options.augment === undefined ? 'anatomy' : options.augment;
+  switch (recipe) {
+    case 'none':
+      return base;
+    case 'rot-flip':
+      return [...base, oneOf([rot90Flip(), rotate([-20, 20])]), intensity()];
+    case 'anatomy':
+      return [...base, rotate([-20, 20], 1, 0, [0.9, 1.1]), intensity()];
+    default:
+      throw new RangeError(`augment: expected 'anatomy', 'rot-flip' or 'none', got ${JSON.stringify(recipe)}`);
+  }
 }
 
 /** The teacher's recipe: window, resample to 1.5 x 1.5 x 2 mm, random size^3 crops (pos / neg sampling). */
@@ -103,6 +123,9 @@ export function checkTransforms(specs: readonly TransformSpec[], where = 'transf
     }
     if (s.type === 'maybe') checkTransforms([s.transform], `${at}.transform`);
     if ((s.type === 'cropOrPad' || s.type === 'randomCrop') && !isSizeList(s.size)) throw new TypeError(`${at}.size: expected a list of positive integers`);
+    if (s.type === 'rotate' && s.scale !== undefined && !(Array.isArray(s.scale) && s.scale.length === 2 && s.scale[0] > 0 && s.scale[1] >= s.scale[0])) {
+      throw new TypeError(`${at}.scale: expected [lo, hi] with 0 < lo <= hi`);
+    }
     if (s.type === 'resample' && s.size === undefined && s.spacing === undefined) throw new TypeError(`${at}: give spacing or size`);
     if (s.type === 'resample' && s.size !== undefined && !isSizeList(s.size)) throw new TypeError(`${at}.size: expected a list of positive integers`);
   });
@@ -135,7 +158,9 @@ function applyOne(spec: TransformSpec, s: Sample, rng: Rng): Sample {
     case 'rotate': {
       const [lo, hi] = spec.degrees ?? [-20, 20];
       if (!rng.chance(spec.p ?? 1)) return s;
-      return rotateSample(s, rng.uniform(lo, hi), spec.padValue ?? 0);
+      const degrees = rng.uniform(lo, hi);
+      const zoom = spec.scale ? rng.uniform(spec.scale[0], spec.scale[1]) : 1;
+      return rotateSample(s, degrees, spec.padValue ?? 0, zoom);
     }
     case 'intensity': {
       if (!rng.chance(spec.p ?? 1)) return s;
@@ -436,7 +461,10 @@ function rot90FlipSample(s: Sample, rng: Rng): Sample {
   };
 }
 
-/** Rotates each [H, W] plane about its centre (in mm, so anisotropic pixels stay right); bilinear or nearest. */
+/**
+ * Rotates each [H, W] plane about its centre (in mm, so anisotropic pixels stay right) and
+ * zooms it by `zoom` (> 1 enlarges); bilinear or nearest.
+ */
 export function rotatePlanes<T extends Float32Array | Uint8Array>(
   data: T,
   shape: readonly number[],
@@ -444,6 +472,7 @@ export function rotatePlanes<T extends Float32Array | Uint8Array>(
   degrees: number,
   mode: 'linear' | 'nearest',
   fill: number,
+  zoom = 1,
 ): T {
   const nd = shape.length;
   const h = shape[nd - 2];
@@ -465,8 +494,8 @@ export function rotatePlanes<T extends Float32Array | Uint8Array>(
       for (let x = 0; x < w; x++) {
         const dx = (x - cx) * sx;
         // inverse rotation: where this output pixel comes from
-        const srcX = (cos * dx + sin * dy) / sx + cx;
-        const srcY = (-sin * dx + cos * dy) / sy + cy;
+        const srcX = (cos * dx + sin * dy) / (zoom * sx) + cx;
+        const srcY = (-sin * dx + cos * dy) / (zoom * sy) + cy;
         let v = fill;
         if (mode === 'nearest') {
           const ix = Math.round(srcX);
@@ -503,10 +532,10 @@ export function rotatePlanes<T extends Float32Array | Uint8Array>(
   return out;
 }
 
-function rotateSample(s: Sample, degrees: number, padValue: number): Sample {
+function rotateSample(s: Sample, degrees: number, padValue: number, zoom: number): Sample {
   return {
-    image: rotatePlanes(s.image, s.shape, s.spacing, degrees, 'linear', padValue),
-    label: s.label ? rotatePlanes(s.label, s.shape, s.spacing, degrees, 'nearest', 0) : null,
+    image: rotatePlanes(s.image, s.shape, s.spacing, degrees, 'linear', padValue, zoom),
+    label: s.label ? rotatePlanes(s.label, s.shape, s.spacing, degrees, 'nearest', 0, zoom) : null,
     shape: s.shape,
     spacing: s.spacing,
   };

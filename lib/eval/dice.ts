@@ -66,7 +66,15 @@ function accumulate(counts: DiceCounts, prediction: ArrayLike<number>, truth: Ar
   }
 }
 
-function diceFromCounts(counts: DiceCounts, classes: number[]): (number | null)[] {
+/** The per-class counts of one prediction / truth pair (indexed by class id; validates both). */
+export function diceCounts(prediction: ArrayLike<number>, truth: ArrayLike<number>, numClasses: number, ignoreIndex?: number): DiceCounts {
+  const counts = emptyCounts(numClasses);
+  accumulate(counts, prediction, truth, numClasses, ignoreIndex);
+  return counts;
+}
+
+/** Dice per class in `classes` from summed counts (null where the class is absent from both). */
+export function diceFromCounts(counts: DiceCounts, classes: readonly number[]): (number | null)[] {
   return classes.map((k) => {
     const denominator = counts.predicted[k] + counts.truth[k];
     return denominator === 0 ? null : (2 * counts.intersection[k]) / denominator;
@@ -143,10 +151,21 @@ export class DiceAccumulator {
   }
 }
 
+/** Slices where an organ was predicted but the truth lacks it, and the predicted area there. */
+export interface FalsePositives {
+  slices: number;
+  /** Predicted pixels on those slices times each slice's pixel area (native in-plane spacing). */
+  areaMm2: number;
+}
+
 /** Dice of one subject, per organ (aligned with the organ list of its evaluation). */
 export interface SubjectDice {
   subject: string;
   dice: (number | null)[];
+  /** Per organ (aligned with dice): predictions on the subject's slices whose truth lacks the organ. */
+  falsePositives?: FalsePositives[];
+  /** How many slices of the subject were scored. */
+  slices?: number;
 }
 
 export interface DiceSummary {

@@ -14,11 +14,14 @@ export interface EvaluationResult {
   perSubject: SubjectDice[];
   /** Number of training subjects (for the low-data curve); absent for full-data runs if not known. */
   trainingSubjects?: number;
+  /** The training seed of the student arm, where an experiment repeats arms over several seeds. */
+  seed?: number;
 }
 
 /** Checks the shape of a result; throws a RangeError / TypeError naming what is wrong. */
 export function validateResult(r: EvaluationResult): void {
   if (typeof r.model !== 'string' || typeof r.variant !== 'string') throw new TypeError('result: model and variant must be strings');
+  if (r.seed !== undefined && !Number.isInteger(r.seed)) throw new TypeError(`result ${r.model}/${r.variant}: seed must be an integer, got ${String(r.seed)}`);
   if (!Array.isArray(r.organs) || !Array.isArray(r.perSubject)) throw new TypeError(`result ${r.model}/${r.variant}: organs and perSubject must be arrays`);
   const seen = new Set<string>();
   for (const s of r.perSubject) {
@@ -29,6 +32,23 @@ export function validateResult(r: EvaluationResult): void {
     }
     for (const v of s.dice) {
       if (v !== null && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new RangeError(`result ${r.model}/${r.variant}: subject ${s.subject} has Dice ${String(v)} outside [0, 1]`);
+    }
+    checkSubjectExtras(r, s);
+  }
+}
+
+/** The optional slice count and false positives of one subject (older results have neither). */
+function checkSubjectExtras(r: EvaluationResult, s: SubjectDice): void {
+  const at = `result ${r.model}/${r.variant}: subject ${s.subject}`;
+  if (s.slices !== undefined && !(Number.isInteger(s.slices) && s.slices >= 1)) throw new RangeError(`${at} has slices ${String(s.slices)}, not a positive integer`);
+  if (s.falsePositives === undefined) return;
+  if (!Array.isArray(s.falsePositives) || s.falsePositives.length !== r.organs.length) {
+    throw new RangeError(`${at} has false positives for ${Array.isArray(s.falsePositives) ? s.falsePositives.length : 'no list of'} organs, not ${r.organs.length}`);
+  }
+  for (const fp of s.falsePositives) {
+    const ok = fp !== null && typeof fp === 'object' && Number.isInteger(fp.slices) && fp.slices >= 0 && Number.isFinite(fp.areaMm2) && fp.areaMm2 >= 0;
+    if (!ok || (fp.slices === 0 && fp.areaMm2 > 0) || (s.slices !== undefined && fp.slices > s.slices)) {
+      throw new RangeError(`${at} has false positives ${JSON.stringify(fp)} (slices: an integer in 0..slices, areaMm2 >= 0, 0 without slices)`);
     }
   }
 }

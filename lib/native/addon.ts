@@ -73,7 +73,12 @@ export interface TrainStepResultRaw {
   loss: number;
   crossEntropy: number;
   dice: number;
+  /** L_seg: ceWeight * crossEntropy + diceWeight * dice. */
+  seg: number;
+  /** L_DIST (before beta) = tau^2 (interWeight * distInter + intraWeight * distIntra). */
   dist: number;
+  distInter: number;
+  distIntra: number;
   stepped: boolean;
   gradNorm?: number;
   ampScale?: number;

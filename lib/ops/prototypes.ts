@@ -8,10 +8,21 @@ import { wrap } from '../tensor/tensor.js';
 export interface DistOptions {
   /** Softmax temperature (default 1); the loss is scaled by tau^2. */
   tau?: number;
-  /** Weight of the inter-class term (default 1). */
+  /**
+   * Weight of L_inter (default 1): the rows, each present class's prototype against the
+   * teacher's over all channels (the paper's eq. 2). Before version 0.2 this name weighted the
+   * columns: the two names swapped meaning when the definitions were corrected.
+   */
   interWeight?: number;
-  /** Weight of the intra-class term (default 1). */
+  /**
+   * Weight of L_intra (default 1): the columns, the channel of each present class across the
+   * present classes (eq. 3), in samples with at least 3 present classes.
+   */
   intraWeight?: number;
+  /** L_intra over the channels of the present classes ('present', default) or all channels ('all': the first definition, for ablations). */
+  channels?: 'present' | 'all';
+  /** Per class, whether the teacher saw it (default: all); an unseen class is absent in every sample. */
+  teacherMask?: readonly boolean[];
   /** Pixels with this label count for no class. */
   ignoreIndex?: number;
   /**

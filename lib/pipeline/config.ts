@@ -2,12 +2,31 @@
 // defaults from DESIGN.md's recipes, validated in full before any work starts.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { StudentAugment } from '../data/transforms.js';
 import type { Device } from '../tensor/dtype.js';
 import { ConfigError, validateConfig, type Schema } from './config-schema.js';
 import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
 
 export type Arch2d = 'deeplabv3' | 'swin_unet' | 'missformer';
 export type Preset = 'tiny' | 'base';
+/**
+ * Student augmentation: 'anatomy' (default) rotates in [-20, 20) degrees, scales 0.9..1.1 and
+ * jitters intensity, never mirrors (a flipped right kidney would keep the label "right");
+ * 'rot-flip' is the Synapse recipe (random rot90 + flip, or a rotation); 'none' resizes only.
+ * true / false are read as 'anatomy' / 'none'.
+ */
+export type AugmentRecipe = StudentAugment;
+/** L_intra over the channels of the present classes (default) or over all C channels (the first definition). */
+export type DistChannels = 'present' | 'all';
+/**
+ * How an organ is scored per subject: 'present' (default) pools the slices whose truth holds the
+ * organ and reports predictions elsewhere apart as false positives; 'union' pools every slice
+ * (an organ predicted where the truth lacks it everywhere scores 0).
+ */
+export type EvaluationPolicy = 'present' | 'union';
+
+/** The papers' base learning rate per student (SGD): 0.01 DeepLabv3, 0.05 Swin-Unet and MISSFormer. */
+export const STUDENT_LR: Readonly<Record<Arch2d, number>> = { deeplabv3: 0.01, swin_unet: 0.05, missformer: 0.05 };
 
 export interface TeacherConfig {
   /** Names the teacher's folders in the run and its column in the tables (default 'unest'). */
@@ -47,12 +66,13 @@ export interface StudentConfig {
   batchSize: number;
   /** 'sgd' (the papers' recipe, default) or 'adamw' (converges in far fewer steps: the tiny CPU runs). */
   optimizer: 'sgd' | 'adamw';
-  lr: number;
+  /** Base learning rate (default: STUDENT_LR of the architecture). */
+  lr?: number;
   momentum: number;
   weightDecay: number;
   /** Slices resampled to size x size. */
   size: number;
-  augment: boolean;
+  augment: AugmentRecipe | boolean;
 }
 
 export interface DistillConfig {
@@ -61,6 +81,7 @@ export interface DistillConfig {
   tau: number;
   interWeight: number;
   intraWeight: number;
+  channels: DistChannels;
   /** Default: the student's lr. */
   lr?: number;
 }
@@ -92,8 +113,10 @@ export interface ExperimentConfig {
   teachers: TeacherVariant[];
   /** The low-data curve: training-subject counts (all subjects is always added), student and teacher. */
   lowData: { subjects: number[]; student: Arch2d; teacher?: string };
-  /** Table 1 also trains each student on for distill.epochs with L_seg alone (variant 'continued'). */
+  /** Each student is also trained on for distill.epochs with L_seg alone (variant 'continued'; default true). */
   control: boolean;
+  /** Training seeds: every student arm (pretrain, control, distill) is repeated per seed (default [seed]). */
+  seeds?: number[];
 }
 
 export interface PipelineConfig {
@@ -108,14 +131,25 @@ export interface PipelineConfig {
   /** Train on this many training subjects only (the low-data experiment). */
   trainSubjects?: number;
   teacher: TeacherConfig;
-  prototype: { mode: 'slice-mean' | 'voxel-weighted'; crop: CropConfig };
+  /**
+   * teacherInput: 'volume' (default) runs the teacher on the whole resampled volume and
+   * accumulates only the crop's slices; 'crop' feeds it the crop alone (the first version, for ablations).
+   */
+  prototype: { mode: 'slice-mean' | 'voxel-weighted'; crop: CropConfig; teacherInput: 'volume' | 'crop' };
   student: StudentConfig;
   distill: DistillConfig;
   /** Early stop after this many epochs without a better validation Dice (0: off). */
   patience: number;
   /** Mixed precision (autocast + gradient scaling) when training on CUDA; ignored on the CPU. */
   amp: boolean;
+  evaluation: { policy: EvaluationPolicy };
   experiment: ExperimentConfig;
+  /**
+   * The seed of the student arms' training (initial weights, shuffling, augmentation) where it
+   * differs from `seed`, which keeps fixing the splits; set by the experiments per entry of
+   * experiment.seeds, not read from a file.
+   */
+  trainingSeed?: number;
 }
 
 export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
@@ -141,13 +175,34 @@ export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
     overlap: 0.5,
     clipGradNorm: 0,
   },
-  prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 10 } },
-  student: { arch: 'deeplabv3', preset: 'base', epochs: 100, batchSize: 24, optimizer: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 1e-4, size: 224, augment: true },
-  distill: { epochs: 100, beta: 0.5, tau: 1, interWeight: 1, intraWeight: 1 },
+  prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 10 }, teacherInput: 'volume' },
+  student: { arch: 'deeplabv3', preset: 'base', epochs: 100, batchSize: 24, optimizer: 'sgd', momentum: 0.9, weightDecay: 1e-4, size: 224, augment: 'anatomy' },
+  distill: { epochs: 100, beta: 0.5, tau: 1, interWeight: 1, intraWeight: 1, channels: 'present' },
   patience: 0,
   amp: false,
-  experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' }, control: false },
+  evaluation: { policy: 'present' },
+  experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' }, control: true },
 };
+
+/** The student's base learning rate: student.lr, else the architecture's recipe. */
+export function studentLr(config: Pick<PipelineConfig, 'student'>, arch: Arch2d = config.student.arch): number {
+  return config.student.lr ?? STUDENT_LR[arch];
+}
+
+/** The augmentation recipe of student.augment (true / false read as 'anatomy' / 'none'). */
+export function augmentRecipe(augment: AugmentRecipe | boolean): AugmentRecipe {
+  return augment === true ? 'anatomy' : augment === false ? 'none' : augment;
+}
+
+/** The seed of the student arms' training: trainingSeed where the experiments set one, else seed. */
+export function trainingSeed(config: Pick<PipelineConfig, 'seed' | 'trainingSeed'>): number {
+  return config.trainingSeed ?? config.seed;
+}
+
+/** The seeds every student arm is repeated over (experiment.seeds, default [seed]). */
+export function experimentSeeds(config: Pick<PipelineConfig, 'seed' | 'experiment'>): number[] {
+  return config.experiment.seeds?.length ? [...new Set(config.experiment.seeds)] : [config.seed];
+}
 
 export const ARCHS_2D: readonly Arch2d[] = ['deeplabv3', 'swin_unet', 'missformer'];
 
@@ -192,6 +247,7 @@ export const SCHEMA: Schema = {
     optional: true,
     fields: {
       mode: str(['slice-mean', 'voxel-weighted']),
+      teacherInput: str(['volume', 'crop']),
       crop: {
         type: 'object',
         optional: true,
@@ -213,16 +269,17 @@ export const SCHEMA: Schema = {
       momentum: num({ min: 0 }),
       weightDecay: num({ min: 0 }),
       size: num({ integer: true, min: 8 }),
-      augment: { type: 'boolean', optional: true },
+      augment: { type: 'any', optional: true },
     },
   },
   distill: {
     type: 'object',
     optional: true,
-    fields: { epochs: num({ integer: true, min: 0 }), beta: num({ min: 0 }), tau: num({ min: 0 }), interWeight: num({ min: 0 }), intraWeight: num({ min: 0 }), lr: num({ min: 0 }) },
+    fields: { epochs: num({ integer: true, min: 0 }), beta: num({ min: 0 }), tau: num({ min: 0 }), interWeight: num({ min: 0 }), intraWeight: num({ min: 0 }), channels: str(['present', 'all']), lr: num({ min: 0 }) },
   },
   patience: num({ integer: true, min: 0 }),
   amp: { type: 'boolean', optional: true },
+  evaluation: { type: 'object', optional: true, fields: { policy: str(['present', 'union']) } },
   experiment: {
     type: 'object',
     optional: true,
@@ -235,6 +292,7 @@ export const SCHEMA: Schema = {
         fields: { subjects: { type: 'numbers', optional: true }, student: str(ARCHS_2D), teacher: str() },
       },
       control: { type: 'boolean', optional: true },
+      seeds: { type: 'numbers', optional: true },
     },
   },
 };
@@ -262,6 +320,12 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   const crop = merged.prototype.crop;
   if (crop.kind === 'z-range' && !(crop.from !== undefined && crop.to !== undefined && crop.to > crop.from)) problems.push('prototype.crop: kind z-range needs from < to (RAS slice indices)');
   if (crop.kind === 'regressor' && !(crop.model && crop.lower !== undefined && crop.upper !== undefined)) problems.push('prototype.crop: kind regressor needs model, lower and upper');
+  const augment = merged.student.augment as unknown;
+  if (!(typeof augment === 'boolean' || augment === 'anatomy' || augment === 'rot-flip' || augment === 'none')) {
+    problems.push(`student.augment: expected 'anatomy', 'rot-flip', 'none' (or true / false), got ${JSON.stringify(augment)}`);
+  }
+  const seeds = merged.experiment.seeds ?? [];
+  if (seeds.some((v) => !Number.isInteger(v))) problems.push(`experiment.seeds: expected integers, got ${JSON.stringify(seeds)}`);
   if (!/^(cpu|cuda(:\d+)?)$/.test(merged.device)) problems.push(`device: expected 'cpu', 'cuda' or 'cuda:N', got '${merged.device}'`);
   if (problems.length) throw new ConfigError(problems, source);
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));

@@ -37,10 +37,10 @@ export function openDataset(location: string): Promise<Dataset> {
   return p;
 }
 
-/** Applies the config's thread count and seed. */
+/** Applies the config's thread count and seed (the training seed where the experiments set one). */
 export function applyRuntime(config: PipelineConfig): void {
   if (config.threads > 0) setNumThreads(config.threads);
-  manualSeed(config.seed);
+  manualSeed(config.trainingSeed ?? config.seed);
 }
 
 export interface SliceSplit extends Split {

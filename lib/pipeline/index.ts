@@ -7,10 +7,10 @@ export { runStage, finishedStage, fileStamp, type Manifest } from './manifest.js
 export { loadModel } from './models.js';
 export { StageAbortedError, type TrainingOutcome } from './training.js';
 export { trainTeacher, teacherConfig, teacherModelFile, type TeacherOptions } from './stages/train-teacher.js';
-export { extractPrototype, cropFromConfig, type PrototypeOutcome } from './stages/prototype.js';
+export { extractPrototype, cropFromConfig, type PrototypeOutcome, type PrototypeOptions } from './stages/prototype.js';
 export { pretrain, type PretrainOptions } from './stages/pretrain.js';
 export { distill, distillLoss, type DistillOptions } from './stages/distill.js';
 export { evaluate, type ModelToEvaluate } from './stages/evaluate.js';
 export { predict } from './stages/predict.js';
 export { report } from './stages/report.js';
-export { runTable1, runLowData, experimentTeachers, STUDENT_NAMES, type ExperimentOutcome } from './experiments.js';
+export { runTable1, runLowData, runAblations, experimentTeachers, STUDENT_NAMES, type ExperimentOutcome, type Ablation } from './experiments.js';

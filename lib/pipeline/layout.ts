@@ -3,9 +3,9 @@
 //
 //   runDir/teachers/<teacher>/                 train-teacher: best.ckpt, last.ckpt, train-log.jsonl
 //   runDir/prototypes/<teacher>/               prototype: teacher-prototype.json
-//   runDir/students/<arch>[-n<N>]/pretrain/    pretrain: best.ckpt, last.ckpt, train-log.jsonl
+//   runDir/students/<arch>[-n<N>][-s<S>]/pretrain/    pretrain: best.ckpt, last.ckpt, train-log.jsonl
 //   runDir/students/<arch>[-n<N>]/distill-<teacher>/   distill: the same
-//   runDir/evaluate/                           evaluate: results.json, dice.csv, wilcoxon.csv
+//   runDir/evaluate/                           evaluate: results.json, dice.csv, comparisons.csv
 //   runDir/report/                             report: index.html and its figures
 // Every stage folder also holds manifest.json (see manifest.ts).
 import path from 'node:path';
@@ -16,9 +16,14 @@ export const STUDENT_NAMES = { deeplabv3: 'DeepLabv3', swin_unet: 'Swin-Unet', m
 export const PROTOTYPE_FILE = 'teacher-prototype.json';
 export const BEST_CHECKPOINT = 'best.ckpt';
 
-/** The student's folder name: the architecture, with -n<N> when trained on N subjects only. */
-export function studentName(arch: string, trainSubjects?: number): string {
-  return trainSubjects === undefined ? arch : `${arch}-n${trainSubjects}`;
+/**
+ * The student's folder name: the architecture, with -n<N> when trained on N subjects only and
+ * -s<S> when its training seed S differs from the run's seed (experiment.seeds).
+ */
+export function studentName(arch: string, trainSubjects?: number, seed?: { seed: number; trainingSeed?: number }): string {
+  const base = trainSubjects === undefined ? arch : `${arch}-n${trainSubjects}`;
+  const s = seed?.trainingSeed;
+  return s === undefined || s === seed?.seed ? base : `${base}-s${s}`;
 }
 
 export function runLayout(runDir: string) {

@@ -6,7 +6,8 @@ import { SamplePipeline, type SampleRef } from '../data/pipeline.js';
 import { Rng } from '../data/random.js';
 import { entriesOf } from '../data/splits.js';
 import { applyTransforms, resample, window } from '../data/transforms.js';
-import { diceScores, subjectMean, type SubjectDice } from '../eval/dice.js';
+import { subjectMean, type SubjectDice } from '../eval/dice.js';
+import { scoreSubjects, type ScoringPolicy } from '../eval/subject-scores.js';
 import { logitsOf } from '../module/ivalue.js';
 import type { ScriptModule } from '../module/script-module.js';
 import { interpolate, tensor } from '../tensor/factories.js';
@@ -30,6 +31,8 @@ export interface PreparedSlice {
   ref: SampleRef;
   /** Native [H, W] = [Y, X], RAS. */
   shape: [number, number];
+  /** Native in-plane pixel spacing in mm, [H, W] = [Y, X]. */
+  spacing: [number, number];
   hu: Float32Array;
   label: Uint8Array | null;
   input: Float32Array;
@@ -40,7 +43,7 @@ export function prepareSlices(pipeline: SamplePipeline, refs: readonly SampleRef
   return refs.map((ref) => {
     const base = pipeline.base(ref);
     const input = applyTransforms(toModel, { ...base, label: null }, new Rng(0)).image;
-    return { ref, shape: base.shape as [number, number], hu: base.image, label: base.label, input };
+    return { ref, shape: base.shape as [number, number], spacing: base.spacing as [number, number], hu: base.image, label: base.label, input };
   });
 }
 
@@ -76,13 +79,19 @@ function disposeOutput(output: unknown): void {
   if (output && typeof output === 'object') for (const v of Object.values(output)) (v as { dispose?: () => void })?.dispose?.();
 }
 
-/** Per-subject Dice of organs 1..6 (null where absent from both) of a module on prepared slices. */
-export async function sliceDice(module: ScriptModule, slices: readonly PreparedSlice[], size: number, signal?: AbortSignal): Promise<SubjectDice[]> {
-  const predictions = await segmentSlices(module, slices, size, 16, signal);
-  return slices.map((s, i) => {
+/** Dice of organs 1..6 per subject, its slices pooled under the policy (see lib/eval/subject-scores). */
+export function subjectDice(slices: readonly PreparedSlice[], predictions: readonly Uint8Array[], policy: ScoringPolicy = 'present'): SubjectDice[] {
+  if (predictions.length !== slices.length) throw new RangeError(`predictions: ${predictions.length} for ${slices.length} slices`);
+  const scored = slices.map((s, i) => {
     if (!s.label) throw new TypeError(`${s.ref.image}: no label to score against`);
-    return { subject: s.ref.subject, dice: diceScores(predictions[i]!, s.label, NUM_CLASSES) };
+    return { subject: s.ref.subject, prediction: predictions[i]!, truth: s.label, pixelAreaMm2: s.spacing[0] * s.spacing[1] };
   });
+  return scoreSubjects(scored, { policy, numClasses: NUM_CLASSES });
+}
+
+/** Per-subject Dice of a module on prepared slices (the validation during training, pooled like the test). */
+export async function sliceDice(module: ScriptModule, slices: readonly PreparedSlice[], size: number, signal?: AbortSignal, policy: ScoringPolicy = 'present'): Promise<SubjectDice[]> {
+  return subjectDice(slices, await segmentSlices(module, slices, size, 16, signal), policy);
 }
 
 /** The mean over subjects of each subject's mean organ Dice (the validation metric). */

@@ -29,6 +29,21 @@ export function prepareVolume(pipeline: SamplePipeline, ref: SampleRef, spacing:
   return applyTransforms([window(), resample({ spacing: [...spacing] })], pipeline.base(ref), new Rng(0));
 }
 
+/**
+ * The slices [start, end) of a resampled axis (m slices) whose centres lie inside the range
+ * [start, end) of the original axis (n slices), under the resampling's centre-aligned grid
+ * (output slice o sits at input coordinate (o + 0.5) n / m - 0.5). The labels resampled by
+ * nearest neighbour take exactly the original slices of the range there.
+ */
+export function resampledRange(range: { start: number; end: number }, n: number, m: number): { start: number; end: number } {
+  const ratio = n / m;
+  const clamp = (v: number) => Math.min(m, Math.max(0, v));
+  // o is kept where start <= (o + 0.5) * ratio < end; the small offset keeps exact edges inside
+  const start = clamp(Math.ceil(range.start / ratio - 0.5 - 1e-9));
+  const end = clamp(Math.ceil(range.end / ratio - 0.5 - 1e-9));
+  return { start, end: Math.max(start, end) };
+}
+
 /** Teacher logits [1, C, D, H, W] of a prepared volume. */
 export function volumeLogits(module: ScriptModule, volume: Sample, o: { roi: readonly number[]; overlap: number; signal?: AbortSignal }): Promise<Tensor> {
   const input = tensor(volume.image, [1, 1, ...volume.shape], { device: module.device });

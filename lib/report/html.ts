@@ -12,6 +12,12 @@ import { sceneToSvg, escapeXml } from './svg.js';
 import { sceneToPng } from './png.js';
 import { renderOverlayFigure, type OverlayFigureData } from './overlay.js';
 import { buildTable, type ComparisonTable, type TableOptions, type TableTest } from './table.js';
+import type { Comparison } from '../eval/comparisons.js';
+import { formatP } from './comparison-format.js';
+import { comparisonsHtml } from './comparisons-html.js';
+
+export { formatP } from './comparison-format.js';
+import { falsePositivesHtml } from './false-positives.js';
 
 export interface Figure<T> {
   /** File stem and HTML anchor (default: derived from the title). */
@@ -26,6 +32,8 @@ export interface ReportData {
   /** A prebuilt table, or the per-subject results to build it from (with tableOptions). */
   table: ComparisonTable | readonly EvaluationResult[];
   tableOptions?: TableOptions;
+  /** The evaluation's comparison rows (arm vs reference, CI, p, Holm p): shown as their own table and written to report.json. */
+  comparisons?: readonly Comparison[];
   /** Per-subject results written to report.json / dice_per_subject.csv (default: `table` when it is results). */
   results?: readonly EvaluationResult[];
   /** Box plots per organ (Fig. 3a style), bare or wrapped with an id / caption. */
@@ -37,7 +45,7 @@ export interface ReportData {
   notes?: string | string[];
   /** Provenance (any JSON-serialisable object, e.g. a pipeline stage manifest): models, teacher, datasets, split, seeds, versions; shown and written to report.json. */
   manifest?: object;
-  /** Display names of variants and models, e.g. { none: 'no distillation' }. */
+  /** Display names of variants and models, e.g. armLabels(...) from labels.ts: { none: 'pretrained' }. */
   labels?: Record<string, string>;
   /** Significance level for the star next to p-values (default 0.05). */
   alpha?: number;
@@ -74,6 +82,7 @@ export interface ReportJson {
   notes: string[];
   alpha: number;
   table: ComparisonTable;
+  comparisons: Comparison[];
   results: ResultJson[];
   lowData: LineChartData | null;
   figures: { id: string; kind: string; title: string; files: string[] }[];
@@ -115,12 +124,6 @@ function fmt(v: number | null | undefined, decimals: number): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(decimals);
 }
 
-/** p-values with 3 significant digits, '<0.001' below that; 'n/a' when undefined. */
-export function formatP(p: number | null | undefined): string {
-  if (p === null || p === undefined || !Number.isFinite(p)) return 'n/a';
-  if (p < 0.001) return '<0.001';
-  return Number(p.toPrecision(3)).toString();
-}
 
 function testTitle(t: TableTest): string {
   return `Wilcoxon signed-rank (${t.method}): statistic ${t.statistic}, W+ ${t.wPlus}, W- ${t.wMinus}, ${t.pairs} paired subjects, p = ${t.pValue}`;
@@ -131,6 +134,7 @@ export interface ResultJson {
   model: string;
   variant: string;
   trainingSubjects: number | null;
+  seed: number | null;
   organs: string[];
   subjects: number;
   perOrgan: (number | null)[];
@@ -148,6 +152,7 @@ function resultJson(r: EvaluationResult): ResultJson {
     model: r.model,
     variant: r.variant,
     trainingSubjects: r.trainingSubjects ?? null,
+    seed: r.seed ?? null,
     organs: r.organs,
     subjects: r.perSubject.length,
     perOrgan: s.perOrgan,
@@ -162,11 +167,13 @@ function resultJson(r: EvaluationResult): ResultJson {
 
 function tableHtml(table: ComparisonTable, label: (s: string) => string, decimals: number, alpha: number): string {
   const cols = table.organs.length + 1;
+  // p columns only where the table itself tests against the baseline (a table of one seed without comparison rows)
+  const withP = (v: string): boolean => table.tests !== false && v !== table.baseline;
   const head1 = table.variants
-    .map((v) => `<th colspan="${v === table.baseline ? cols : cols + 1}">${escapeXml(label(v))}</th>`)
+    .map((v) => `<th colspan="${withP(v) ? cols + 1 : cols}">${escapeXml(label(v))}</th>`)
     .join('');
   const head2 = table.variants
-    .map((v) => [...table.organs, 'average'].map((o) => `<th>${escapeXml(o)}</th>`).join('') + (v === table.baseline ? '' : `<th>p</th>`))
+    .map((v) => [...table.organs, 'average'].map((o) => `<th>${escapeXml(o)}</th>`).join('') + (withP(v) ? `<th>p</th>` : ''))
     .join('');
   const body = table.rows
     .map((row) => {
@@ -174,16 +181,17 @@ function tableHtml(table: ComparisonTable, label: (s: string) => string, decimal
         .map((v, i) => {
           const cell = row.cells[i];
           const values = cell ? [...cell.perOrgan, cell.average] : new Array<null>(cols).fill(null);
+          const sds = cell?.perOrganSd ? [...cell.perOrganSd, cell.averageSd] : null;
           const tds = values
             .map((value, c) => {
               const column = c < table.organs.length ? table.organs[c] : 'average';
               const best = row.best[c].includes(i);
-              const text = fmt(value, decimals);
+              const text = fmt(value, decimals) + (sds ? ` ± ${fmt(sds[c], decimals)}` : '');
               const attrs = `data-model="${escapeXml(row.model)}" data-variant="${escapeXml(v)}" data-column="${escapeXml(column)}"`;
               return `<td ${attrs}${best ? ' class="best"' : ''}>${best ? `<strong>${text}</strong>` : text}</td>`;
             })
             .join('');
-          if (v === table.baseline) return tds;
+          if (!withP(v)) return tds;
           const t = cell?.test ?? null;
           const sig = t !== null && t.pValue < alpha;
           const p = `<td data-model="${escapeXml(row.model)}" data-variant="${escapeXml(v)}" data-column="p"${sig ? ' class="sig"' : ''}${t ? ` title="${escapeXml(testTitle(t))}"` : ''}>${escapeXml(formatP(t?.pValue))}${sig ? '*' : ''}</td>`;
@@ -202,6 +210,7 @@ ${body}
 }
 
 function organPTableHtml(table: ComparisonTable, label: (s: string) => string, alpha: number): string {
+  if (table.tests === false) return '';
   const rows: string[] = [];
   for (const row of table.rows) {
     table.variants.forEach((v, i) => {
@@ -309,26 +318,27 @@ export function buildReport(data: ReportData): BuiltReport {
     notes,
     alpha,
     table,
+    comparisons: [...(data.comparisons ?? [])],
     results: results.map(resultJson),
     lowData: lowData?.data ?? null,
     figures: figures.map((f) => ({ id: f.id, kind: f.kind, title: f.title, files: [`${f.id}.png`, `${f.id}.svg`] })),
   };
 
-  const tableRows: unknown[][] = [['model', 'variant', ...table.organs, 'average', 'subjects', 'p_vs_baseline', 'test_method', 'pairs']];
+  const tableRows: unknown[][] = [['model', 'variant', ...table.organs, 'average', 'subjects', 'p_vs_baseline', 'test_method', 'pairs', 'seeds', 'average_sd']];
   for (const row of table.rows) {
     row.cells.forEach((c) => {
       if (!c) return;
-      tableRows.push([row.model, c.variant, ...c.perOrgan, c.average, c.subjects, c.test?.pValue ?? null, c.test?.method ?? null, c.test?.pairs ?? null]);
+      tableRows.push([row.model, c.variant, ...c.perOrgan, c.average, c.subjects, c.test?.pValue ?? null, c.test?.method ?? null, c.test?.pairs ?? null, c.seeds, c.averageSd]);
     });
   }
   const tableCsv = csv(tableRows);
   let subjectsCsv: string | null = null;
   if (results.length) {
     const organs = results[0].organs;
-    const rows: unknown[][] = [['model', 'variant', 'training_subjects', 'subject', ...organs, 'mean']];
+    const rows: unknown[][] = [['model', 'variant', 'training_subjects', 'seed', 'subject', ...organs, 'mean']];
     for (const r of results) {
       const s = summarizeResult(r);
-      r.perSubject.forEach((p, i) => rows.push([r.model, r.variant, r.trainingSubjects ?? null, p.subject, ...p.dice, s.perSubject[i].mean]));
+      r.perSubject.forEach((p, i) => rows.push([r.model, r.variant, r.trainingSubjects ?? null, r.seed ?? null, p.subject, ...p.dice, s.perSubject[i].mean]));
     }
     subjectsCsv = csv(rows);
   }
@@ -348,10 +358,12 @@ export function buildReport(data: ReportData): BuiltReport {
 </head>
 <body>
 <h1>${escapeXml(data.title)}</h1>
-<p class="muted">Generated ${escapeXml(generatedAt)}. Dice similarity coefficient per organ on the test subjects; an organ absent from both prediction and truth is not counted. Average: mean over subjects of each subject's mean over its organs. Bold: the best value of the row per column. p: two-sided Wilcoxon signed-rank test of the per-subject averages against ${escapeXml(label(table.baseline))} (paired by subject); * p &lt; ${alpha}.</p>
+<p class="muted">Generated ${escapeXml(generatedAt)}. Dice similarity coefficient per organ on the test subjects; an organ absent from both prediction and truth is not counted. Average: mean over subjects of each subject's mean over its organs. Bold: the best value of the row per column.${table.rows.some((r) => r.cells.some((c) => c && c.seeds > 1)) ? ' Arms trained with several seeds: mean ± sd across seeds of each seed’s mean.' : ''}${table.tests !== false ? ` p: two-sided Wilcoxon signed-rank test of the per-subject averages against ${escapeXml(label(table.baseline))} (paired by subject); * p &lt; ${alpha}.` : ''}</p>
 <h2 id="table">Dice per organ</h2>
 ${tableHtml(table, label, decimals, alpha)}
 ${organPTableHtml(table, label, alpha)}
+${comparisonsHtml(data.comparisons ?? [], { label, alpha, decimals })}
+${falsePositivesHtml(results, { label })}
 ${section('boxplot', 'Dice distributions per organ')}
 ${section('lowdata', 'Low-data regime')}
 ${section('overlay', 'Predictions on slices')}

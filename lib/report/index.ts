@@ -46,4 +46,7 @@ export {
   type OverlayFigureData,
   type Orientation,
 } from './overlay.js';
-export { diceTableText } from './console-table.js';
+export { diceTableText, primaryComparisonText, type ConsoleTableOptions } from './console-table.js';
+export { armLabel, armLabels, comparisonLabel, type ArmNames } from './labels.js';
+export { ciText, ciReading, signed, headlineSeed, primaryFor } from './comparison-format.js';
+export { comparisonsHtml, unreachableNote } from './comparisons-html.js';

@@ -14,8 +14,16 @@ import { Tensor } from '../tensor/tensor.js';
 export interface LossSpec {
   crossEntropy?: { weight?: number; classWeights?: Tensor };
   dice?: { weight?: number; smooth?: number; squared?: boolean; includeBackground?: boolean };
-  /** beta * L_DIST against the teacher prototype [C, C] (weight = beta, default 0.5). */
-  dist?: { weight?: number; teacherPrototype: Tensor; tau?: number; interWeight?: number; intraWeight?: number };
+  /** beta * L_DIST against the teacher prototype [C, C] (weight = beta, default 0.5); the other keys as ops.DistOptions. */
+  dist?: {
+    weight?: number;
+    teacherPrototype: Tensor;
+    tau?: number;
+    interWeight?: number;
+    intraWeight?: number;
+    channels?: 'present' | 'all';
+    teacherMask?: readonly boolean[];
+  };
   ignoreIndex?: number;
 }
 

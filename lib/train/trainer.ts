@@ -34,7 +34,12 @@ export interface BatchLogs {
   loss: number;
   crossEntropy: number;
   dice: number;
+  /** L_seg: the weighted cross-entropy and Dice terms. */
+  seg: number;
+  /** beta-free L_DIST and its two terms before weighting (0 without a teacher). */
   dist: number;
+  distInter: number;
+  distIntra: number;
   lr: number;
 }
 
@@ -108,9 +113,14 @@ interface Position {
   bestMetric: number | null;
   badEpochs: number;
   epochLossSum: number;
+  /** Per loss term (seg, dist, distInter, distIntra), its sum over the epoch's batches. */
+  epochTermSums?: Record<string, number>;
   epochBatches: number;
   epochStarted: number;
 }
+
+/** The loss terms an epoch's log shows as means, besides the total. */
+const TERMS = ['seg', 'dist', 'distInter', 'distIntra'] as const;
 
 /** Whether the checkpoint was written with this `extra` (none given: any checkpoint will do). */
 async function sameSettings(checkpoint: string, extra: unknown): Promise<boolean> {
@@ -207,6 +217,8 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
           if (!Number.isFinite(r.loss)) throw new RangeError(`${stage}: the loss is ${r.loss} at epoch ${pos.epoch + 1}, batch ${k}`);
           if (r.stepped) pos.steps++;
           pos.epochLossSum += r.loss;
+          const sums = (pos.epochTermSums ??= {});
+          for (const t of TERMS) sums[t] = (sums[t] ?? 0) + r[t];
           pos.epochBatches++;
           const logs: BatchLogs = {
             batch: k,
@@ -214,11 +226,15 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
             loss: r.loss,
             crossEntropy: r.crossEntropy,
             dice: r.dice,
+            seg: r.seg,
             dist: r.dist,
+            distInter: r.distInter,
+            distIntra: r.distIntra,
             lr: o.optimizer.lr,
           };
           await o.callbacks?.onBatchEnd?.(k, logs);
-          sink.update({ stage, unit: 'batch', done: k + 1, total, epoch: pos.epoch, epochs: o.epochs, values: { loss: r.loss, lr: logs.lr } });
+          const values: Record<string, number> = o.loss?.dist ? { loss: r.loss, seg: r.seg, inter: r.distInter, intra: r.distIntra, lr: logs.lr } : { loss: r.loss, lr: logs.lr };
+          sink.update({ stage, unit: 'batch', done: k + 1, total, epoch: pos.epoch, epochs: o.epochs, values });
           k++;
         } finally {
           batch.dispose?.();
@@ -231,6 +247,10 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
         lr: o.optimizer.lr,
         seconds: (Date.now() - pos.epochStarted) / 1000,
       };
+      // L_seg, and with a teacher the DIST terms, as epoch means (the totals mix them)
+      for (const t of o.loss?.dist ? TERMS : (['seg'] as const)) {
+        if (pos.epochBatches > 0) logs[t] = (pos.epochTermSums?.[t] ?? NaN) / pos.epochBatches;
+      }
       if (o.validate) {
         o.module.eval();
         Object.assign(logs, await o.validate(o.module, pos.epoch));
@@ -252,6 +272,7 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       pos.epoch++;
       pos.batch = 0;
       pos.epochLossSum = 0;
+      pos.epochTermSums = {};
       pos.epochBatches = 0;
       pos.epochStarted = Date.now();
       await save(last, logs);

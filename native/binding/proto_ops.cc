@@ -13,8 +13,26 @@ namespace sd {
 ops::DistOptions ToDistOptions(Napi::Value value) {
   ops::DistOptions o;
   if (IsNullish(value)) return o;
-  if (!value.IsObject()) ThrowTypeError(value.Env(), "options: expected {tau?, interWeight?, intraWeight?, ignoreIndex?}");
+  if (!value.IsObject()) {
+    ThrowTypeError(value.Env(), "options: expected {tau?, interWeight?, intraWeight?, channels?, teacherMask?, ignoreIndex?}");
+  }
   Napi::Object obj = value.As<Napi::Object>();
+  Napi::Value channels = obj.Get("channels");
+  if (!IsNullish(channels)) {
+    std::string c = ToString(channels, "channels");
+    if (c != "present" && c != "all") ThrowRangeError(value.Env(), "channels: expected 'present' or 'all', got '" + c + "'");
+    o.allChannels = c == "all";
+  }
+  Napi::Value mask = obj.Get("teacherMask");
+  if (!IsNullish(mask)) {
+    if (!mask.IsArray()) ThrowTypeError(value.Env(), "teacherMask: expected an array of booleans, one per class");
+    Napi::Array a = mask.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      if (!v.IsBoolean()) ThrowTypeError(value.Env(), "teacherMask[" + std::to_string(i) + "]: expected a boolean");
+      o.teacherMask.push_back(v.As<Napi::Boolean>().Value() ? 1 : 0);
+    }
+  }
   o.tau = ToOptionalDouble(obj.Get("tau"), "tau").value_or(o.tau);
   o.interWeight = ToOptionalDouble(obj.Get("interWeight"), "interWeight").value_or(o.interWeight);
   o.intraWeight = ToOptionalDouble(obj.Get("intraWeight"), "intraWeight").value_or(o.intraWeight);

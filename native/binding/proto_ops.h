@@ -5,7 +5,8 @@
 
 namespace sd {
 
-// {tau?, interWeight?, intraWeight?, ignoreIndex?, checkLabels?} with DESIGN.md's defaults.
+// {tau?, interWeight?, intraWeight?, channels?, teacherMask?, ignoreIndex?, checkLabels?}; absent keys
+// keep DistOptions' defaults.
 ops::DistOptions ToDistOptions(Napi::Value value);
 
 }  // namespace sd

@@ -59,7 +59,7 @@ void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
     spec.dice.include_background = ToBool(o.Get("includeBackground"), "loss.dice.includeBackground", true);
   }
   if (!IsNullish(dist)) {
-    if (!dist.IsObject()) ThrowTypeError(env, "loss.dist: expected {weight?, teacherPrototype, tau?, interWeight?, intraWeight?}");
+    if (!dist.IsObject()) ThrowTypeError(env, "loss.dist: expected {weight?, teacherPrototype, tau?, interWeight?, intraWeight?, channels?, teacherMask?}");
     Napi::Object o = dist.As<Napi::Object>();
     spec.distWeight = ToOptionalDouble(o.Get("weight"), "loss.dist.weight").value_or(0.5);
     spec.teacherPrototype = TensorHandle::Arg(o.Get("teacherPrototype"), "loss.dist.teacherPrototype");
@@ -123,7 +123,7 @@ TrainStepResult RunTrainStep(TrainStepSpec& spec) {
   if (spec.zeroGrad) optimizer.zero_grad(true);
   const bool amp = spec.amp && spec.target.is_cuda();
 
-  at::Tensor logits, ce, dice, dist, total;
+  at::Tensor logits, ce, dice, dist, dist_parts, total;
   {
     CudaAutocast autocast(amp);
     logits = LogitsOf(spec.module->forward(spec.inputs));
@@ -141,7 +141,9 @@ TrainStepResult RunTrainStep(TrainStepSpec& spec) {
     total = total + spec.diceWeight * dice;
   }
   if (spec.distWeight != 0) {
-    dist = ops::ProtoDistLoss(logits, spec.target, spec.teacherPrototype, spec.dist);
+    auto d = ops::ProtoDistLossWithParts(logits, spec.target, spec.teacherPrototype, spec.dist);
+    dist = d.loss;
+    dist_parts = d.parts;
     total = total + spec.distWeight * dist;
   }
   at::Tensor backward_loss = total * spec.lossScale;
@@ -165,7 +167,13 @@ TrainStepResult RunTrainStep(TrainStepSpec& spec) {
   result.loss = total.item<double>();
   if (ce.defined()) result.crossEntropy = ce.item<double>();
   if (dice.defined()) result.dice = dice.item<double>();
-  if (dist.defined()) result.dist = dist.item<double>();
+  result.seg = spec.ceWeight * result.crossEntropy + spec.diceWeight * result.dice;
+  if (dist.defined()) {
+    result.dist = dist.item<double>();
+    at::Tensor parts = dist_parts.cpu();
+    result.distInter = parts[0].item<double>();
+    result.distIntra = parts[1].item<double>();
+  }
   return result;
 }
 
@@ -174,7 +182,10 @@ Napi::Object TrainStepResultToJS(Napi::Env env, const TrainStepResult& r) {
   out.Set("loss", r.loss);
   out.Set("crossEntropy", r.crossEntropy);
   out.Set("dice", r.dice);
+  out.Set("seg", r.seg);
   out.Set("dist", r.dist);
+  out.Set("distInter", r.distInter);
+  out.Set("distIntra", r.distIntra);
   out.Set("stepped", r.stepped);
   if (r.gradNorm) out.Set("gradNorm", *r.gradNorm);
   if (r.ampScale) out.Set("ampScale", *r.ampScale);

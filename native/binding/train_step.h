@@ -41,7 +41,8 @@ struct TrainStepSpec {
 };
 
 struct TrainStepResult {
-  double loss = 0, crossEntropy = 0, dice = 0, dist = 0;
+  // dist = tau^2 (w_inter * distInter + w_intra * distIntra); the two terms unweighted
+  double loss = 0, crossEntropy = 0, dice = 0, seg = 0, dist = 0, distInter = 0, distIntra = 0;
   std::optional<double> gradNorm;
   bool stepped = false;       // false when accumulating, or when AMP found inf / nan gradients
   std::optional<double> ampScale;

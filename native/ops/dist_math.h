@@ -1,12 +1,16 @@
-// The per-sample math of the DIST loss (DESIGN.md, "Prototypes and the DIST loss"), written
-// once for the CPU loops and the CUDA kernels: plain double arithmetic on raw arrays.
+// The per-sample math of the DIST loss (docs/design.md, "The DIST loss"), written once for
+// the CPU loops and the CUDA kernels: plain double arithmetic on raw arrays.
 //
-// For one sample with prototype rows P[k, :] (K classes x CH channels, row k valid where
-// n[k] > 0) and the teacher's softmax rows Tn[k, :]:
-//   S[k, :]  = softmax(P[k, :] / tau)
-//   intra    = 1 - mean over present k of rho(S[k, :], Tn[k, :])            (m >= 1)
-//   inter    = 1 - mean over channels j of rho(S[K_b, j], Tn[K_b, j])        (m >= 2)
-// with rho the Pearson correlation, <a - mean a, b - mean b> / (|a - mean a| |b - mean b| + eps).
+// For one sample with prototype rows P[k, :] (K classes x CH channels; class k present where
+// n[k] > 0, the caller having zeroed the counts of classes the teacher never saw) and the
+// teacher's softmax rows Tn[k, :], with K_b the present classes and m = |K_b|:
+//   S[k, :] = softmax(P[k, :] / tau)
+//   inter   = 1 - mean over k in K_b of rho(S[k, :], Tn[k, :])                 (rows, eq. 2; m >= 1)
+//   intra   = 1 - mean over j in J of rho(S[K_b, j], Tn[K_b, j])               (columns, eq. 3)
+// where J = K_b and m >= 3 (default), or J = all CH channels and m >= 2 (allChannels, the first
+// definition), and rho the Pearson correlation <a - mean a, b - mean b> / (|a - mean a| |b - mean b| + eps).
+// A correlation of two values is +-1 with zero gradient, hence m >= 3 over the present channels;
+// columns of absent classes hold probabilities near 0 whose spread is below eps (degenerate).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -26,7 +30,14 @@ struct Params {
   double interWeight;
   double intraWeight;
   double eps;
+  bool allChannels;  // L_intra over every channel (the first definition) instead of the present classes'
 };
+
+// Present classes a sample needs for each term.
+SD_HD inline int64_t MinPresentInter(const Params&) { return 1; }
+SD_HD inline int64_t MinPresentIntra(const Params& p) { return p.allChannels ? 2 : 3; }
+// Whether channel j enters L_intra for a sample with counts n.
+SD_HD inline bool IntraChannel(const int64_t* n, const Params& p, int64_t j) { return p.allChannels || (j < p.K && n[j] > 0); }
 
 // Scratch doubles one sample needs.
 SD_HD inline int64_t ScratchSize(const Params& p) { return 2 * p.K * p.CH + 3 * p.K; }
@@ -85,8 +96,8 @@ SD_HD inline int64_t GatherPresentColumn(const double* S, const double* Tn, cons
 }
 
 struct SampleTerms {
-  double intra;  // valid where present >= 1
-  double inter;  // valid where present >= 2
+  double inter;  // rows; valid where present >= MinPresentInter
+  double intra;  // columns; valid where present >= MinPresentIntra
   int64_t present;
 };
 
@@ -104,23 +115,26 @@ SD_HD inline SampleTerms SampleForward(const double* P, const int64_t* n, const 
     SoftmaxRow(P + k * p.CH, p.CH, p.tau, S + k * p.CH);
     rho_sum += Pearson(S + k * p.CH, Tn + k * p.CH, p.CH, p.eps, nullptr, 0);
   }
-  if (t.present >= 1) t.intra = 1 - rho_sum / t.present;
-  if (t.present >= 2) {
-    double inter_sum = 0;
+  if (t.present >= MinPresentInter(p)) t.inter = 1 - rho_sum / t.present;
+  if (t.present >= MinPresentIntra(p)) {
+    double intra_sum = 0;
+    int64_t channels = 0;
     for (int64_t j = 0; j < p.CH; j++) {
+      if (!IntraChannel(n, p, j)) continue;
       int64_t m = GatherPresentColumn(S, Tn, n, p, j, a, b);
-      inter_sum += Pearson(a, b, m, p.eps, nullptr, 0);
+      intra_sum += Pearson(a, b, m, p.eps, nullptr, 0);
+      channels++;
     }
-    t.inter = 1 - inter_sum / p.CH;
+    t.intra = 1 - intra_sum / channels;
   }
   return t;
 }
 
-// d loss / d P for one sample, where loss = coef_intra * intra + coef_inter * inter (each
+// d loss / d P for one sample, where loss = coef_inter * inter + coef_intra * intra (each
 // coefficient already holds tau^2, the term weight, 1 / samples with the term and the
 // incoming gradient). Writes gP (K x CH; zero rows for absent classes).
 SD_HD inline void SampleBackward(const double* P, const int64_t* n, const double* Tn, const Params& p,
-                                 double coef_intra, double coef_inter, double* scratch, double* gP) {
+                                 double coef_inter, double coef_intra, double* scratch, double* gP) {
   double* S = scratch;
   double* gS = scratch + p.K * p.CH;
   double* a = gS + p.K * p.CH;
@@ -133,16 +147,19 @@ SD_HD inline void SampleBackward(const double* P, const int64_t* n, const double
     present++;
     SoftmaxRow(P + k * p.CH, p.CH, p.tau, S + k * p.CH);
   }
-  if (present >= 1) {
+  if (present >= MinPresentInter(p)) {
     for (int64_t k = 0; k < p.K; k++) {
-      if (n[k] > 0) Pearson(S + k * p.CH, Tn + k * p.CH, p.CH, p.eps, gS + k * p.CH, -coef_intra / present);
+      if (n[k] > 0) Pearson(S + k * p.CH, Tn + k * p.CH, p.CH, p.eps, gS + k * p.CH, -coef_inter / present);
     }
   }
-  if (present >= 2) {
+  if (present >= MinPresentIntra(p)) {
+    int64_t channels = 0;
+    for (int64_t j = 0; j < p.CH; j++) channels += IntraChannel(n, p, j);
     for (int64_t j = 0; j < p.CH; j++) {
+      if (!IntraChannel(n, p, j)) continue;
       int64_t m = GatherPresentColumn(S, Tn, n, p, j, a, b);
       for (int64_t i = 0; i < m; i++) ga[i] = 0;
-      Pearson(a, b, m, p.eps, ga, -coef_inter / p.CH);
+      Pearson(a, b, m, p.eps, ga, -coef_intra / channels);
       m = 0;
       for (int64_t k = 0; k < p.K; k++) {
         if (n[k] > 0) gS[k * p.CH + j] += ga[m++];
@@ -164,40 +181,45 @@ SD_HD inline void SampleBackward(const double* P, const int64_t* n, const double
   }
 }
 
-// The batch loss from per-sample terms, and the per-term coefficients of the backward.
+// The batch loss from per-sample terms, the per-term means (unweighted, for logs) and the
+// per-term coefficients of the backward.
 struct BatchCombination {
   double loss;
-  double coefIntra;  // per unit of incoming gradient
-  double coefInter;
+  double inter;      // mean over the samples having the term (0 where none has)
+  double intra;
+  double coefInter;  // per unit of incoming gradient
+  double coefIntra;
 };
 
-SD_HD inline BatchCombination Combine(double intra_sum, int64_t intra_n, double inter_sum, int64_t inter_n,
+SD_HD inline BatchCombination Combine(double inter_sum, int64_t inter_n, double intra_sum, int64_t intra_n,
                                       const Params& p) {
   double t2 = p.tau * p.tau;
-  BatchCombination c{0, 0, 0};
-  if (intra_n > 0) {
-    c.loss += t2 * p.intraWeight * intra_sum / intra_n;
-    c.coefIntra = t2 * p.intraWeight / intra_n;
-  }
+  BatchCombination c{0, 0, 0, 0, 0};
   if (inter_n > 0) {
-    c.loss += t2 * p.interWeight * inter_sum / inter_n;
+    c.inter = inter_sum / inter_n;
+    c.loss += t2 * p.interWeight * c.inter;
     c.coefInter = t2 * p.interWeight / inter_n;
+  }
+  if (intra_n > 0) {
+    c.intra = intra_sum / intra_n;
+    c.loss += t2 * p.intraWeight * c.intra;
+    c.coefIntra = t2 * p.intraWeight / intra_n;
   }
   return c;
 }
 
 // The backward's coefficients for a batch (how many samples have each term), times grad_out.
 SD_HD inline BatchCombination BackwardCoefficients(const int64_t* counts, int64_t B, const Params& p, double grad_out) {
-  int64_t n_intra = 0, n_inter = 0;
+  int64_t n_inter = 0, n_intra = 0;
   for (int64_t b = 0; b < B; b++) {
     int64_t present = 0;
     for (int64_t k = 0; k < p.K; k++) present += counts[b * p.K + k] > 0;
-    n_intra += present >= 1;
-    n_inter += present >= 2;
+    n_inter += present >= MinPresentInter(p);
+    n_intra += present >= MinPresentIntra(p);
   }
-  BatchCombination c = Combine(0, n_intra, 0, n_inter, p);
-  c.coefIntra *= grad_out;
+  BatchCombination c = Combine(0, n_inter, 0, n_intra, p);
   c.coefInter *= grad_out;
+  c.coefIntra *= grad_out;
   return c;
 }
 

@@ -22,7 +22,7 @@ int LaunchPrototypeSums(Dtype dtype, const void* logits, const int64_t* labels, 
 int LaunchScatterByLabel(Dtype dtype, const void* table, const uint8_t* compact, int64_t B, int64_t CH, int64_t N, int64_t K,
                          void* out, cudaStream_t stream);
 int LaunchDistForward(const double* P, const int64_t* counts, const double* Tn, const dist::Params& p, int64_t B,
-                      double* scratch, double* terms, double* loss, cudaStream_t stream);
+                      double* scratch, double* terms, double* out, cudaStream_t stream);
 int LaunchDistBackward(const double* P, const int64_t* counts, const double* Tn, const dist::Params& p, int64_t B,
                        const double* grad_out, double* scratch, double* gP, cudaStream_t stream);
 

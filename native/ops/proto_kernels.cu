@@ -84,25 +84,29 @@ __global__ void ScatterKernel(const scalar_t* __restrict__ table, const uint8_t*
   }
 }
 
-// One block: thread b handles samples b, b + blockDim, ...; thread 0 combines.
+// One block: thread b handles samples b, b + blockDim, ...; thread 0 combines into
+// out = {loss, mean L_inter, mean L_intra}.
 __global__ void DistForwardKernel(const double* P, const int64_t* counts, const double* Tn, dist::Params p, int64_t B,
-                                  double* scratch, double* terms, double* loss) {
+                                  double* scratch, double* terms, double* out) {
   const int64_t size = dist::ScratchSize(p);
   for (int64_t b = threadIdx.x; b < B; b += blockDim.x) {
     auto t = dist::SampleForward(P + b * p.K * p.CH, counts + b * p.K, Tn, p, scratch + b * size);
-    terms[3 * b] = t.intra;
-    terms[3 * b + 1] = t.inter;
+    terms[3 * b] = t.inter;
+    terms[3 * b + 1] = t.intra;
     terms[3 * b + 2] = static_cast<double>(t.present);
   }
   __syncthreads();
   if (threadIdx.x == 0) {
-    double intra = 0, inter = 0;
-    int64_t n_intra = 0, n_inter = 0;
+    double inter = 0, intra = 0;
+    int64_t n_inter = 0, n_intra = 0;
     for (int64_t b = 0; b < B; b++) {
-      if (terms[3 * b + 2] >= 1) intra += terms[3 * b], n_intra++;
-      if (terms[3 * b + 2] >= 2) inter += terms[3 * b + 1], n_inter++;
+      if (terms[3 * b + 2] >= dist::MinPresentInter(p)) inter += terms[3 * b], n_inter++;
+      if (terms[3 * b + 2] >= dist::MinPresentIntra(p)) intra += terms[3 * b + 1], n_intra++;
     }
-    *loss = dist::Combine(intra, n_intra, inter, n_inter, p).loss;
+    auto c = dist::Combine(inter, n_inter, intra, n_intra, p);
+    out[0] = c.loss;
+    out[1] = c.inter;
+    out[2] = c.intra;
   }
 }
 
@@ -111,8 +115,8 @@ __global__ void DistBackwardKernel(const double* P, const int64_t* counts, const
   __shared__ double coef[2];
   if (threadIdx.x == 0) {
     auto c = dist::BackwardCoefficients(counts, B, p, *grad_out);
-    coef[0] = c.coefIntra;
-    coef[1] = c.coefInter;
+    coef[0] = c.coefInter;
+    coef[1] = c.coefIntra;
   }
   __syncthreads();
   const int64_t size = dist::ScratchSize(p);
@@ -172,8 +176,8 @@ int LaunchScatterByLabel(Dtype dtype, const void* table, const uint8_t* compact,
 static int SampleThreads(int64_t B) { return static_cast<int>(B < 1 ? 1 : B > 256 ? 256 : B); }
 
 int LaunchDistForward(const double* P, const int64_t* counts, const double* Tn, const dist::Params& p, int64_t B,
-                      double* scratch, double* terms, double* loss, cudaStream_t stream) {
-  DistForwardKernel<<<1, SampleThreads(B), 0, stream>>>(P, counts, Tn, p, B, scratch, terms, loss);
+                      double* scratch, double* terms, double* out, cudaStream_t stream) {
+  DistForwardKernel<<<1, SampleThreads(B), 0, stream>>>(P, counts, Tn, p, B, scratch, terms, out);
   return static_cast<int>(cudaGetLastError());
 }
 

@@ -28,7 +28,8 @@ PrototypeSums ComputePrototypeSums(const at::Tensor& logits, const at::Tensor& l
 at::Tensor ScatterByLabel(const at::Tensor& table, const at::Tensor& compact_labels, int64_t N);
 
 // The DIST loss of prototypes P (float64 [B, K, CH]) with counts against the teacher's
-// softmax rows Tn (float64 [K, CH]): a 0-d float64 tensor. No host sync on CUDA.
+// softmax rows Tn (float64 [K, CH]): float64 [3] = {loss, mean L_inter, mean L_intra} (the
+// means unweighted, over the samples having each term). No host sync on CUDA.
 at::Tensor DistForward(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p);
 // d loss / d P times grad_out (a 0-d tensor on P's device), float64 [B, K, CH].
 at::Tensor DistBackward(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p,
@@ -39,7 +40,7 @@ void PrototypeSumsCuda(const at::Tensor& logits, const at::Tensor& labels, int64
                        at::Tensor& sums, at::Tensor& counts, at::Tensor& compact_labels);
 void ScatterByLabelCuda(const at::Tensor& table, const at::Tensor& compact_labels, at::Tensor& out);
 void DistForwardCuda(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p,
-                     at::Tensor& loss);
+                     at::Tensor& out);
 void DistBackwardCuda(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p,
                       const at::Tensor& grad_out, at::Tensor& gP);
 #endif

@@ -119,27 +119,31 @@ at::Tensor ScatterByLabel(const at::Tensor& table, const at::Tensor& compact_lab
 }
 
 at::Tensor DistForward(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p) {
-  at::Tensor loss = at::zeros({}, P.options());
+  at::Tensor out = at::zeros({3}, P.options());
   if (P.is_cuda()) {
 #ifdef SD_WITH_CUDA
-    DistForwardCuda(P, counts, Tn, p, loss);
-    return loss;
+    DistForwardCuda(P, counts, Tn, p, out);
+    return out;
 #else
     NoCuda();
 #endif
   }
   const int64_t B = P.size(0);
   std::vector<double> scratch(dist::ScratchSize(p));
-  double intra = 0, inter = 0;
-  int64_t n_intra = 0, n_inter = 0;
+  double inter = 0, intra = 0;
+  int64_t n_inter = 0, n_intra = 0;
   for (int64_t b = 0; b < B; b++) {
     auto t = dist::SampleForward(P.const_data_ptr<double>() + b * p.K * p.CH, counts.const_data_ptr<int64_t>() + b * p.K,
                                  Tn.const_data_ptr<double>(), p, scratch.data());
-    if (t.present >= 1) intra += t.intra, n_intra++;
-    if (t.present >= 2) inter += t.inter, n_inter++;
+    if (t.present >= dist::MinPresentInter(p)) inter += t.inter, n_inter++;
+    if (t.present >= dist::MinPresentIntra(p)) intra += t.intra, n_intra++;
   }
-  loss.fill_(dist::Combine(intra, n_intra, inter, n_inter, p).loss);
-  return loss;
+  auto c = dist::Combine(inter, n_inter, intra, n_intra, p);
+  double* o = out.mutable_data_ptr<double>();
+  o[0] = c.loss;
+  o[1] = c.inter;
+  o[2] = c.intra;
+  return out;
 }
 
 at::Tensor DistBackward(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p,
@@ -159,7 +163,7 @@ at::Tensor DistBackward(const at::Tensor& P, const at::Tensor& counts, const at:
   std::vector<double> scratch(dist::ScratchSize(p));
   for (int64_t b = 0; b < B; b++) {
     dist::SampleBackward(P.const_data_ptr<double>() + b * p.K * p.CH, n + b * p.K, Tn.const_data_ptr<double>(), p,
-                         c.coefIntra, c.coefInter, scratch.data(), gP.mutable_data_ptr<double>() + b * p.K * p.CH);
+                         c.coefInter, c.coefIntra, scratch.data(), gP.mutable_data_ptr<double>() + b * p.K * p.CH);
   }
   return gP;
 }

@@ -52,13 +52,13 @@ void ScatterByLabelCuda(const at::Tensor& table, const at::Tensor& compact_label
                                    out.mutable_data_ptr(), Stream()));
 }
 
-void DistForwardCuda(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p, at::Tensor& loss) {
+void DistForwardCuda(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p, at::Tensor& out) {
   const int64_t B = P.size(0);
   at::Tensor scratch = at::empty({B, dist::ScratchSize(p)}, P.options());
   at::Tensor terms = at::empty({B, 3}, P.options());
   Check(cuda::LaunchDistForward(P.const_data_ptr<double>(), counts.const_data_ptr<int64_t>(), Tn.const_data_ptr<double>(), p, B,
                                 scratch.mutable_data_ptr<double>(), terms.mutable_data_ptr<double>(),
-                                loss.mutable_data_ptr<double>(), Stream()));
+                                out.mutable_data_ptr<double>(), Stream()));
 }
 
 void DistBackwardCuda(const at::Tensor& P, const at::Tensor& counts, const at::Tensor& Tn, const dist::Params& p,

@@ -62,7 +62,25 @@ void ThrowIfBad(const PrototypeSums& s, int64_t K, const DistOptions& o) {
 dist::Params ParamsFor(const DistOptions& o, int64_t K, int64_t CH) {
   if (!(o.tau > 0)) throw std::out_of_range("tau: expected a temperature > 0");
   if (o.interWeight < 0 || o.intraWeight < 0) throw std::out_of_range("interWeight / intraWeight: expected values >= 0");
-  return {K, CH, o.tau, o.interWeight, o.intraWeight, kEps};
+  if (!o.allChannels && CH != K) {
+    throw std::out_of_range("channels 'present': L_intra takes the channel of each present class, so the logits need " +
+                            std::to_string(K) + " channels (one per class), got " + std::to_string(CH) +
+                            "; use channels 'all' otherwise");
+  }
+  if (!o.teacherMask.empty() && static_cast<int64_t>(o.teacherMask.size()) != K) {
+    throw std::out_of_range("teacherMask: expected " + std::to_string(K) + " entries (one per class), got " +
+                            std::to_string(o.teacherMask.size()));
+  }
+  return {K, CH, o.tau, o.interWeight, o.intraWeight, kEps, o.allChannels};
+}
+
+// Counts with the classes the teacher never saw set to 0, so they are absent in every sample.
+at::Tensor SeenCounts(const at::Tensor& counts, const DistOptions& o) {
+  at::Tensor n = counts.to(at::kLong);
+  if (o.teacherMask.empty()) return n.contiguous();
+  std::vector<int64_t> mask(o.teacherMask.begin(), o.teacherMask.end());
+  at::Tensor m = at::tensor(mask, at::kLong).to(counts.device());
+  return (n * m.gt(0).to(at::kLong)).contiguous();
 }
 
 at::Tensor TeacherSoftmax(const at::Tensor& teacher, int64_t K, int64_t CH, double tau, const at::Device& device) {
@@ -78,10 +96,12 @@ void SaveParams(AutogradContext* ctx, const dist::Params& p) {
   ctx->saved_data["tau"] = p.tau;
   ctx->saved_data["inter"] = p.interWeight;
   ctx->saved_data["intra"] = p.intraWeight;
+  ctx->saved_data["all"] = p.allChannels;
 }
 
 dist::Params LoadParams(AutogradContext* ctx, int64_t K, int64_t CH) {
-  return {K, CH, ctx->saved_data["tau"].toDouble(), ctx->saved_data["inter"].toDouble(), ctx->saved_data["intra"].toDouble(), kEps};
+  return {K,    CH, ctx->saved_data["tau"].toDouble(), ctx->saved_data["inter"].toDouble(), ctx->saved_data["intra"].toDouble(),
+          kEps, ctx->saved_data["all"].toBool()};
 }
 
 at::Tensor Means(const PrototypeSums& s) { return s.sums / s.counts.clamp_min(1).unsqueeze(-1).to(at::kDouble); }
@@ -118,13 +138,14 @@ struct ClassPrototypesFn : torch::autograd::Function<ClassPrototypesFn> {
 };
 
 struct DistLossFn : torch::autograd::Function<DistLossFn> {
+  // counts: already with the unseen classes zeroed (SeenCounts)
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& Tn,
                             const dist::Params& p) {
     at::Tensor P = prototypes.detach().to(at::kDouble).contiguous();
     at::Tensor n = counts.to(prototypes.device(), at::kLong).contiguous();
     ctx->save_for_backward({P, n, Tn});
     SaveParams(ctx, p);
-    return DistForward(P, n, Tn, p).to(prototypes.scalar_type());
+    return DistForward(P, n, Tn, p)[0].to(prototypes.scalar_type());
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -135,26 +156,29 @@ struct DistLossFn : torch::autograd::Function<DistLossFn> {
   }
 };
 
+// Outputs {loss, parts}: parts (float64 [2], the unweighted terms) is not differentiable.
 struct ProtoDistLossFn : torch::autograd::Function<ProtoDistLossFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& Tn,
-                            const dist::Params& p, int64_t ignore, bool check) {
-    auto s = ComputePrototypeSums(logits, labels, p.K, ignore);
-    DistOptions o;
-    o.checkLabels = check;
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& Tn,
+                               const dist::Params& p, const DistOptions& o) {
+    auto s = ComputePrototypeSums(logits, labels, p.K, IgnoreOrNone(o));
     ThrowIfBad(s, p.K, o);
     at::Tensor P = Means(s);
-    ctx->save_for_backward({s.compactLabels, P, s.counts, Tn});
+    at::Tensor seen = SeenCounts(s.counts, o);
+    ctx->save_for_backward({s.compactLabels, P, s.counts, seen, Tn});
     SaveParams(ctx, p);
     ctx->saved_data["N"] = logits.size(2);
-    return DistForward(P, s.counts, Tn, p).to(logits.scalar_type());
+    at::Tensor out = DistForward(P, seen, Tn, p);
+    at::Tensor parts = out.slice(0, 1, 3);
+    ctx->mark_non_differentiable({parts});
+    return {out[0].to(logits.scalar_type()), parts};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    const at::Tensor &labels = saved[0], &P = saved[1], &counts = saved[2], &Tn = saved[3];
-    at::Tensor gP = DistBackward(P, counts, Tn, LoadParams(ctx, P.size(1), P.size(2)), grads[0].to(at::kDouble));
+    const at::Tensor &labels = saved[0], &P = saved[1], &counts = saved[2], &seen = saved[3], &Tn = saved[4];
+    at::Tensor gP = DistBackward(P, seen, Tn, LoadParams(ctx, P.size(1), P.size(2)), grads[0].to(at::kDouble));
     at::Tensor grad = MeansBackward(gP, counts, labels, ctx->saved_data["N"].toInt(), grads[0].scalar_type());
-    return {grad, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {grad, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -176,16 +200,22 @@ at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, cons
     throw std::out_of_range("counts: expected [" + std::to_string(B) + ", " + std::to_string(K) + "], got " + Shape(counts.sizes()));
   }
   dist::Params p = ParamsFor(o, K, CH);
-  return DistLossFn::apply(prototypes, counts, TeacherSoftmax(teacher, K, CH, o.tau, prototypes.device()), p);
+  return DistLossFn::apply(prototypes, SeenCounts(counts, o), TeacherSoftmax(teacher, K, CH, o.tau, prototypes.device()), p);
 }
 
-at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher, const DistOptions& o) {
+DistLossResult ProtoDistLossWithParts(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher,
+                                      const DistOptions& o) {
   if (teacher.dim() != 2) throw std::out_of_range("teacherPrototype: expected [C, C], got " + Shape(teacher.sizes()));
   const int64_t K = teacher.size(0);
   auto [x, y] = Flatten(logits, labels, K, o);
   dist::Params p = ParamsFor(o, K, x.size(1));
   at::Tensor Tn = TeacherSoftmax(teacher, K, x.size(1), o.tau, x.device());
-  return ProtoDistLossFn::apply(x, y, Tn, p, IgnoreOrNone(o), o.checkLabels);
+  auto out = ProtoDistLossFn::apply(x, y, Tn, p, o);
+  return {out[0], out[1]};
+}
+
+at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher, const DistOptions& o) {
+  return ProtoDistLossWithParts(logits, labels, teacher, o).loss;
 }
 
 PrototypeSums SamplePrototypeSums(const at::Tensor& logits, const at::Tensor& labels, int64_t num_classes, const DistOptions& o) {

@@ -41,31 +41,49 @@ def class_prototypes(logits: Tensor, labels: Tensor, num_classes: int, ignore_in
 
 
 def dist_loss(
-    protos: Tensor, counts: Tensor, teacher: Tensor, tau: float = 1.0, inter_weight: float = 1.0, intra_weight: float = 1.0
+    protos: Tensor,
+    counts: Tensor,
+    teacher: Tensor,
+    tau: float = 1.0,
+    inter_weight: float = 1.0,
+    intra_weight: float = 1.0,
+    channels: str = "present",
+    teacher_mask: Optional[List[bool]] = None,
 ) -> Tensor:
-    """L_DIST = tau^2 (w_inter mean_b L_inter_b + w_intra mean_b L_intra_b) over samples having each term."""
+    """L_DIST = tau^2 (w_inter mean_b L_inter_b + w_intra mean_b L_intra_b) over the samples having each term.
+
+    L_inter_b (rows, eq. 2): 1 - mean over present classes k of rho(S[k, :], T[k, :]), needs one present class.
+    L_intra_b (columns, eq. 3): 1 - mean over the present classes' channels j of rho(S[K_b, j], T[K_b, j]),
+    needs three present classes; channels="all" takes every channel and needs two (the first definition).
+    A class with teacher_mask False (never seen by the teacher) is absent in every sample.
+    """
+    if channels not in ("present", "all"):
+        raise ValueError("channels: expected 'present' or 'all'")
     t = (teacher.to(protos.dtype) / tau).softmax(-1)
-    intra: List[Tensor] = []
+    seen = teacher_mask if teacher_mask is not None else [True] * protos.shape[1]
     inter: List[Tensor] = []
+    intra: List[Tensor] = []
     for s in range(protos.shape[0]):
-        present = [k for k in range(protos.shape[1]) if counts[s, k] > 0]
+        present = [k for k in range(protos.shape[1]) if counts[s, k] > 0 and seen[k]]
         if not present:
             continue
         S = (protos[s, present] / tau).softmax(-1)  # [m, CH]
         T = t[present]
-        intra.append(1 - torch.stack([pearson(S[i], T[i]) for i in range(len(present))]).mean())
-        if len(present) >= 2:
-            inter.append(1 - torch.stack([pearson(S[:, j], T[:, j]) for j in range(S.shape[1])]).mean())
+        inter.append(1 - torch.stack([pearson(S[i], T[i]) for i in range(len(present))]).mean())
+        cols = list(range(S.shape[1])) if channels == "all" else present
+        if len(present) >= (2 if channels == "all" else 3):
+            intra.append(1 - torch.stack([pearson(S[:, j], T[:, j]) for j in cols]).mean())
     zero = protos.new_zeros(())
-    intra_mean = torch.stack(intra).mean() if intra else zero
     inter_mean = torch.stack(inter).mean() if inter else zero
+    intra_mean = torch.stack(intra).mean() if intra else zero
     return tau * tau * (inter_weight * inter_mean + intra_weight * intra_mean)
 
 
 def proto_dist_loss(logits: Tensor, labels: Tensor, teacher: Tensor, tau: float = 1.0, inter_weight: float = 1.0,
-                    intra_weight: float = 1.0, ignore_index: Optional[int] = None) -> Tensor:
+                    intra_weight: float = 1.0, ignore_index: Optional[int] = None, channels: str = "present",
+                    teacher_mask: Optional[List[bool]] = None) -> Tensor:
     protos, counts = class_prototypes(logits, labels, teacher.shape[0], ignore_index)
-    return dist_loss(protos, counts, teacher, tau, inter_weight, intra_weight)
+    return dist_loss(protos, counts, teacher, tau, inter_weight, intra_weight, channels, teacher_mask)
 
 
 def teacher_prototype(logits: Tensor, labels: Tensor, num_classes: int, mode: str = "slice-mean") -> Tuple[Tensor, Tensor]:
@@ -92,8 +110,8 @@ def teacher_prototype(logits: Tensor, labels: Tensor, num_classes: int, mode: st
 
 def proto_dist_loss_onehot(logits: Tensor, labels: Tensor, teacher: Tensor, tau: float = 1.0, inter_weight: float = 1.0,
                            intra_weight: float = 1.0) -> Tensor:
-    """The same loss as a Python user would vectorise it (one-hot einsum, masked Pearson): the
-    Python baseline of the benchmarks. Labels must lie in [0, K)."""
+    """The same loss (channels "present", every class seen) as a Python user would vectorise it
+    (one-hot einsum, masked Pearson): the Python baseline of the benchmarks. Labels in [0, K)."""
     b, ch = logits.shape[:2]
     k = teacher.shape[0]
     x = logits.reshape(b, ch, -1)
@@ -110,15 +128,15 @@ def proto_dist_loss_onehot(logits: Tensor, labels: Tensor, teacher: Tensor, tau:
 
     sc, tc = s - s.mean(-1, keepdim=True), t - t.mean(-1, keepdim=True)
     rho = (sc * tc).sum(-1) / (norm(sc, -1) * norm(tc, -1) + EPS)
-    intra = 1 - (rho * present).sum(1) / m.clamp_min(1)
+    inter = 1 - (rho * present).sum(1) / m.clamp_min(1)
     mask = present.unsqueeze(-1)
     tb = t.unsqueeze(0).expand_as(s)
     denom = m.clamp_min(1).view(-1, 1, 1)
     sc2 = (s - (s * mask).sum(1, keepdim=True) / denom) * mask
     tc2 = (tb - (tb * mask).sum(1, keepdim=True) / denom) * mask
     rho2 = (sc2 * tc2).sum(1) / (norm(sc2, 1) * norm(tc2, 1) + EPS)
-    inter = 1 - rho2.mean(-1)
-    has_intra, has_inter = (m >= 1).to(x.dtype), (m >= 2).to(x.dtype)
-    intra_mean = (intra * has_intra).sum() / has_intra.sum().clamp_min(1)
+    intra = 1 - (rho2 * present).sum(-1) / m.clamp_min(1)
+    has_inter, has_intra = (m >= 1).to(x.dtype), (m >= 3).to(x.dtype)
     inter_mean = (inter * has_inter).sum() / has_inter.sum().clamp_min(1)
+    intra_mean = (intra * has_intra).sum() / has_intra.sum().clamp_min(1)
     return tau * tau * (inter_weight * inter_mean + intra_weight * intra_mean)

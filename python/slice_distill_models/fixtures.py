@@ -47,6 +47,22 @@ class Pointwise3d(nn.Module):
         return self.conv(x)
 
 
+class DepthRecorder(nn.Module):
+    """A stand-in 3D teacher that reports how deep its input was: channel 0 of the logits is the
+    number of axial slices of the window with content (zero padding has none), the rest 0."""
+
+    def __init__(self, classes: int = 7) -> None:
+        super().__init__()
+        self.classes = classes
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, _, d, h, w = x.shape
+        depth = (x.abs().amax(dim=(1, 3, 4)) > 0).sum(dim=1).to(x.dtype)  # [B]
+        out = x.new_zeros([b, self.classes, d, h, w])
+        out[:, 0] = depth.view(b, 1, 1, 1)
+        return out
+
+
 class MeanScore(nn.Module):
     """A stand-in slice-score regressor: each slice's score is 10 x its mean intensity, [N, 1]."""
 
@@ -154,19 +170,31 @@ def loss_cases() -> List[Dict[str, object]]:
 
 
 def dist_cases() -> List[Dict[str, object]]:
-    """Inputs with absent classes, a background-only sample and an ignore index; loss and gradient."""
+    """Loss and gradient of dist_reference on inputs with absent and unseen classes, 1, 2 and 3+
+    present classes per sample, an ignore index, both channel sets, 2D and 3D."""
     g = torch.Generator().manual_seed(SEED + 2)
     cases = []
-    for shape, tau, ignore in (([3, 5, 6, 7], 1.0, None), ([2, 5, 3, 4, 5], 2.0, 255)):
+    settings = (
+        ([3, 5, 6, 7], 1.0, None, "present", None),
+        ([3, 5, 6, 7], 1.0, None, "all", None),
+        ([4, 5, 6, 7], 2.0, None, "present", [True, True, False, True, True]),
+        ([2, 5, 3, 4, 5], 2.0, 255, "present", None),
+        ([2, 5, 3, 4, 5], 0.5, 255, "all", [True, False, True, True, True]),
+    )
+    for shape, tau, ignore, channels, mask in settings:
         logits = torch.randn(*shape, generator=g, dtype=torch.float64, requires_grad=True)
         labels = torch.randint(0, 4, [shape[0]] + shape[2:], generator=g)  # class 4 never appears
-        labels[0].zero_()  # sample 0: background only, so it has no inter term
+        labels[0].zero_()  # sample 0: background only (one present class: no L_intra)
+        if shape[0] >= 4:
+            labels[1].zero_()
+            labels[1].view(-1)[::2] = 2  # sample 1: two classes (no L_intra), one of them unseen
         if ignore is not None:
             labels.view(-1)[::5] = ignore
         teacher = torch.randn(5, 5, generator=g, dtype=torch.float64) * 3
-        loss = dist_reference.proto_dist_loss(logits, labels, teacher, tau, 1.0, 0.5, ignore)
+        loss = dist_reference.proto_dist_loss(logits, labels, teacher, tau, 1.0, 0.5, ignore, channels, mask)
         (grad,) = torch.autograd.grad(loss, logits)
         cases.append({"shape": shape, "tau": tau, "ignoreIndex": ignore, "interWeight": 1.0, "intraWeight": 0.5,
+                      "channels": channels, "teacherMask": mask,
                       "logits": flat(logits), "labels": labels.flatten().tolist(), "teacher": flat(teacher),
                       "loss": loss.item(), "grad": flat(grad)})
     return cases
@@ -189,6 +217,8 @@ def main() -> None:
     save_scripted(torch.jit.script(MultiOutput()), os.path.join(out, "multi.pt"), {"arch": "multi"})
     save_scripted(torch.jit.script(MeanScore()), os.path.join(out, "mean_score.pt"), {"arch": "mean_score"})
     save_scripted(torch.jit.script(Pointwise3d()), os.path.join(out, "pointwise3d.pt"), {"arch": "pointwise3d", "spatialDims": 3})
+    save_scripted(torch.jit.script(DepthRecorder()), os.path.join(out, "depth_recorder.pt"),
+                  {"arch": "depth_recorder", "classes": 7, "spatialDims": 3, "inChannels": 1})
 
     x, labels = batch()
     model = torch.jit.load(conv_path)

@@ -58,6 +58,8 @@ export interface Reference {
     ignoreIndex: number | null;
     interWeight: number;
     intraWeight: number;
+    channels: 'present' | 'all';
+    teacherMask: boolean[] | null;
     logits: number[];
     labels: number[];
     teacher: number[];

@@ -1,5 +1,5 @@
-// slice-distill evaluate: Dice of student checkpoints on the test split, Wilcoxon tests of the
-// distilled variants against the undistilled ones.
+// slice-distill evaluate: Dice of student checkpoints on the test split, and the paired
+// comparisons of the arms (distilled vs control and vs pretrained, control vs pretrained).
 import type { CommandSpec } from '../args.js';
 import { UsageError } from '../args.js';
 import type { ModelToEvaluate } from '../../pipeline/evaluation.js';
@@ -21,13 +21,16 @@ const { config, 'run-dir': runDir, device, seed, progress, force } = CONFIG_OPTI
 
 export const evaluateCommand: CommandSpec = {
   name: 'evaluate',
-  summary: 'Dice per organ and subject of student checkpoints on the test split, with Wilcoxon signed-rank tests.',
+  summary: 'Dice per organ and subject of student checkpoints on the test split, with paired comparisons (CI, Wilcoxon, Holm).',
   description:
     'Predictions at student.size are resized back to each slice and scored at its own resolution. Each\n' +
-    "distilled variant is tested against its model's variant 'none' (two-sided, paired by subject), on\n" +
-    "the subjects' mean Dice and per organ. Without --checkpoint: every best.ckpt of pretrain (variant\n" +
-    'none) and distill-TEACHER (variant TEACHER) under RUN/students. Writes RUN/NAME/results.json,\n' +
-    'dice.csv, summary.csv, wilcoxon.csv and manifest.json; unchanged checkpoints are not scored again.',
+    "distilled variant is compared with its model's control 'continued' (primary) and with 'none'\n" +
+    "(secondary), the control with 'none': per organ and on the subjects' mean Dice, the mean\n" +
+    'difference, a paired bootstrap 95% CI, the two-sided Wilcoxon signed-rank p and the Holm p over\n' +
+    'the organs and the mean. Without --checkpoint: every best.ckpt of pretrain (variant none),\n' +
+    'distill-continued and distill-TEACHER under RUN/students (-s<S> folders: seed S). Writes\n' +
+    'RUN/NAME/results.json, dice.csv, summary.csv, comparisons.csv and manifest.json; unchanged\n' +
+    'checkpoints are not scored again.',
   options: {
     config,
     'run-dir': runDir,

@@ -8,10 +8,13 @@ export const experimentCommand: CommandSpec = {
   summary: "Run one of the paper's experiments end to end: table1 (students x teachers) or lowdata.",
   description:
     'table1: every teacher of experiment.teachers (trained, or brought as teacher.model) and its prototype;\n' +
-    'every student of experiment.students pretrained and distilled with each teacher; all evaluated on the\n' +
-    'test split (Dice, Wilcoxon) and reported (RUN/evaluate, RUN/report).\n' +
-    'lowdata: experiment.lowData.student with and without distillation on nested subsets of\n' +
+    'every student of experiment.students pretrained, trained on with L_seg alone (the control, with\n' +
+    'experiment.control, default) and distilled with each teacher; all evaluated on the test split (Dice;\n' +
+    'distilled vs control, then vs pretrained: bootstrap CI, Wilcoxon, Holm) and reported (RUN/evaluate,\n' +
+    'RUN/report).\n' +
+    'lowdata: experiment.lowData.student pretrained, its control and distilled on nested subsets of\n' +
     'experiment.lowData.subjects training subjects and on all (RUN/evaluate-lowdata, RUN/report-lowdata).\n' +
+    'Every student arm is repeated per experiment.seeds (training seeds; splits stay fixed by seed).\n' +
     'Finished stages are not redone; an interrupted one resumes from its last checkpoint.',
   positionals: [{ name: 'which', description: 'table1 or lowdata' }],
   options: { ...CONFIG_OPTIONS },

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { loadPrototype } from '../../ops/prototype-accumulator.js';
 import type { LossSpec } from '../../train/train-step.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { Arch2d, PipelineConfig } from '../config.js';
+import { studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
-import { applyRuntime, openDataset, sliceSplit, type StageOptions } from '../context.js';
+import { applyRuntime, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
 import { BEST_CHECKPOINT, runLayout, studentName } from '../layout.js';
 import { loadModel } from '../models.js';
 import { CONTROL_VARIANT } from '../evaluation.js';
@@ -30,17 +30,24 @@ export interface DistillOptions extends StageOptions {
    * teacher), as variant CONTROL_VARIANT, so that a gain of distillation is not just more training.
    */
   control?: boolean;
+  /**
+   * Names the arm's folder (distill-<variant>) and its variant in the tables (default: the
+   * teacher's name), so that ablations of one teacher (another beta, tau, channels or prototype) sit side by side.
+   */
+  variant?: string;
 }
 
 const SEG_LOSS = { crossEntropy: { weight: 0.4 }, dice: { weight: 0.6 } } as const;
 
-/** The segmentation loss of DESIGN.md plus beta * L_DIST. */
-export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor): LossSpec {
+/**
+ * The segmentation loss plus beta * L_DIST. `teacherCounts` are the prototype file's per-class
+ * counts: a class the teacher never saw (count 0) is absent in every student sample.
+ */
+export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor, teacherCounts?: readonly number[]): LossSpec {
   const d = config.distill;
-  return {
-    ...SEG_LOSS,
-    dist: { weight: d.beta, teacherPrototype, tau: d.tau, interWeight: d.interWeight, intraWeight: d.intraWeight },
-  };
+  const dist: NonNullable<LossSpec['dist']> = { weight: d.beta, teacherPrototype, tau: d.tau, interWeight: d.interWeight, intraWeight: d.intraWeight, channels: d.channels };
+  if (teacherCounts) dist.teacherMask = teacherCounts.map((n) => n > 0);
+  return { ...SEG_LOSS, dist };
 }
 
 export async function distill(config: PipelineConfig, options: DistillOptions = {}): Promise<TrainingOutcome> {
@@ -49,7 +56,8 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
   const control = options.control ?? false;
   const teacher = control ? CONTROL_VARIANT : (options.teacher ?? config.teacher.name);
   const layout = runLayout(config.runDir);
-  const student = studentName(arch, n);
+  const student = studentName(arch, n, config);
+  const seed = trainingSeed(config);
   const from = options.from ?? path.join(layout.pretrain(student), BEST_CHECKPOINT);
   const prototypeFile = control ? null : (options.prototype ?? layout.prototype(teacher));
   const missing = [
@@ -59,17 +67,18 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
   if (missing.length) throw new ConfigError(missing, 'distill');
   const dataset = await openDataset(config.dataset);
   const split = sliceSplit(config, dataset, n);
-  const lr = config.distill.lr ?? config.student.lr;
+  const lr = config.distill.lr ?? studentLr(config, arch);
+  const log = options.log ?? defaultLog;
   return runTraining(
     {
       stage: 'distill',
-      label: control ? `continue ${student} with L_seg only (control)` : `distill ${student} with ${teacher}`,
-      dir: layout.distill(student, teacher),
+      label: control ? `continue ${student} with L_seg only (control)` : `distill ${student} with ${teacher}${options.variant ? ` (${options.variant})` : ''}`,
+      dir: layout.distill(student, control ? teacher : (options.variant ?? teacher)),
       key: {
-        config: { student: { ...config.student, arch }, distill: control ? { ...config.distill, beta: 0 } : config.distill, control, split: config.split, seed: config.seed, patience: config.patience },
+        config: { student: { ...config.student, arch }, distill: control ? { ...config.distill, beta: 0 } : config.distill, control, split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience },
         inputs: { dataset: dataset.file, train: split.used, val: split.val, from: fileStamp(from), prototype: prototypeFile && fileStamp(prototypeFile) },
       },
-      seed: config.seed,
+      seed,
       epochs: config.distill.epochs,
       patience: config.patience,
       amp: config.amp,
@@ -79,7 +88,8 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
         let loss: LossSpec = SEG_LOSS;
         if (prototypeFile) {
           const proto = await loadPrototype(prototypeFile);
-          loss = distillLoss(config, proto.prototype.to({ dtype: 'float32', device: config.device }));
+          loss = distillLoss(config, proto.prototype.to({ dtype: 'float32', device: config.device }), proto.counts);
+          if (proto.missing.length) log(`distill ${student}: the teacher never saw classes ${proto.missing.join(', ')}; they are left out of L_DIST`);
           proto.prototype.dispose();
         }
         const data = studentData({ ...config, student: { ...config.student, arch } }, dataset, n, options.signal);

@@ -1,12 +1,15 @@
 // evaluate: Dice per organ and subject of student checkpoints on the test split, at each
 // slice's native resolution (predictions at the model size, resized back), means per organ
-// and overall, and Wilcoxon signed-rank tests of each distilled variant against the
-// undistilled one. Writes results.json, dice.csv, summary.csv and wilcoxon.csv.
+// and overall, and the paired comparisons of the arms (distilled vs control and vs pretrained,
+// control vs pretrained: mean difference, bootstrap CI, Wilcoxon p, Holm p). Writes
+// results.json, dice.csv, summary.csv and comparisons.csv. A subject's
+// slices are pooled under config.evaluation.policy; false positives go to false-positives.csv.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../../data/dataset.js';
 import type { SampleRef } from '../../data/pipeline.js';
-import { DiceAccumulator, NUM_CLASSES, ORGANS, type SubjectDice } from '../../eval/dice.js';
+import { ORGANS } from '../../eval/dice.js';
+import { falsePositiveTotals, type ScoringPolicy } from '../../eval/subject-scores.js';
 import { summarizeResult, type EvaluationResult } from '../../eval/results.js';
 import { diceTableText } from '../../report/console-table.js';
 import { progressSink } from '../../train/progress.js';
@@ -14,11 +17,12 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
 import { applyRuntime, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
-import { EVALUATION_FORMAT, RESULTS_FILE, compareVariants, diceCsv, summaryCsv, wilcoxonCsv, type Comparison, type EvaluationFile, type ModelToEvaluate } from '../evaluation.js';
+import { COMPARISONS_FILE, EVALUATION_FORMAT, RESULTS_FILE, compareVariants, comparisonsCsv, diceCsv, summaryCsv, type Comparison, type EvaluationFile, type ModelToEvaluate } from '../evaluation.js';
 import { runLayout } from '../layout.js';
 import { fileStamp, runStage } from '../manifest.js';
 import { loadModel } from '../models.js';
-import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, type PreparedSlice } from '../slices.js';
+import { falsePositivesCsv, withFalsePositiveTotals } from '../false-positives.js';
+import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, subjectDice, type PreparedSlice } from '../slices.js';
 
 export type { ModelToEvaluate, Comparison } from '../evaluation.js';
 
@@ -38,8 +42,8 @@ export interface EvaluateOutcome {
   reused: boolean;
 }
 
-function modelLabel(m: Pick<ModelToEvaluate, 'model' | 'variant' | 'trainingSubjects'>): string {
-  return `${m.model} / ${m.variant}${m.trainingSubjects !== undefined ? ` (${m.trainingSubjects} subjects)` : ''}`;
+function modelLabel(m: Pick<ModelToEvaluate, 'model' | 'variant' | 'trainingSubjects' | 'seed'>): string {
+  return `${m.model} / ${m.variant}${m.trainingSubjects !== undefined ? ` (${m.trainingSubjects} subjects)` : ''}${m.seed !== undefined ? ` [seed ${m.seed}]` : ''}`;
 }
 
 /** Every problem with the model list, at once. */
@@ -50,7 +54,7 @@ function checkModels(models: readonly ModelToEvaluate[]): string[] {
     const problems: string[] = [];
     if (!m.model || !m.variant) problems.push(`${m.checkpoint}: model and variant names are needed`);
     if (!existsSync(m.checkpoint)) problems.push(`${m.checkpoint}: checkpoint not found (${modelLabel(m)})`);
-    const key = JSON.stringify([m.model, m.variant, m.trainingSubjects ?? null]);
+    const key = JSON.stringify([m.model, m.variant, m.trainingSubjects ?? null, m.seed ?? null]);
     if (seen.has(key)) problems.push(`${modelLabel(m)} is listed twice`);
     seen.add(key);
     return problems;
@@ -65,21 +69,13 @@ function scoringSlices(dataset: Dataset, refs: readonly SampleRef[], size: numbe
   return out;
 }
 
-/** Dice per organ of one subject from the summed counts of its slices; subjects in slice order. */
-function perSubjectDice(slices: readonly PreparedSlice[], predictions: readonly Uint8Array[]): SubjectDice[] {
-  const subjects = new Map<string, DiceAccumulator>();
-  slices.forEach((s, i) => {
-    let acc = subjects.get(s.ref.subject);
-    if (!acc) subjects.set(s.ref.subject, (acc = new DiceAccumulator(NUM_CLASSES)));
-    acc.add(predictions[i]!, s.label!);
-  });
-  return [...subjects].map(([subject, acc]) => ({ subject, dice: acc.result() }));
-}
+/** results.json with the scoring policy its Dice values were pooled under. */
+type ScoredEvaluationFile = EvaluationFile & { policy: ScoringPolicy };
 
 async function scoreModel(m: ModelToEvaluate, slices: readonly PreparedSlice[], config: PipelineConfig, signal?: AbortSignal): Promise<EvaluationResult> {
   const module = (await loadModel(m.checkpoint, config.device)).eval();
   const predictions = await segmentSlices(module, slices, config.student.size, 16, signal);
-  const r: EvaluationResult = { model: m.model, variant: m.variant, organs: [...ORGANS], perSubject: perSubjectDice(slices, predictions) };
+  const r: EvaluationResult = { model: m.model, variant: m.variant, organs: [...ORGANS], perSubject: subjectDice(slices, predictions, config.evaluation.policy) };
   if (m.trainingSubjects !== undefined) r.trainingSubjects = m.trainingSubjects;
   return r;
 }
@@ -97,18 +93,19 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
   if (problems.length) throw new ConfigError(problems, 'evaluate');
   if (refs.length < all.length) log(`evaluate: ${all.length - refs.length} ${which} slices without labels are left out`);
   const scored = [...new Set(refs.map((r) => r.subject))];
+  const policy = config.evaluation.policy;
 
   const dir = runLayout(config.runDir).evaluate(options.name);
   const file = path.join(dir, RESULTS_FILE);
   const { result, reused } = await runStage({
     stage: 'evaluate',
     dir,
-    config: { dataset: config.dataset, split: config.split, seed: config.seed, size: config.student.size, subjects: which },
+    config: { dataset: config.dataset, split: config.split, seed: config.seed, size: config.student.size, subjects: which, policy, format: EVALUATION_FORMAT },
     // a re-trained checkpoint (new size or time) is scored again
     inputs: { dataset: fileStamp(dataset.file), slices: refs.map((r) => r.image), models: models.map((m) => ({ ...m, checkpoint: fileStamp(m.checkpoint) })) },
     seed: config.seed,
     force: options.force,
-    reuse: () => JSON.parse(readFileSync(file, 'utf8')) as EvaluationFile,
+    reuse: () => JSON.parse(readFileSync(file, 'utf8')) as ScoredEvaluationFile,
     work: async () => {
       applyRuntime(config);
       const slices = scoringSlices(dataset, refs, config.student.size);
@@ -119,6 +116,7 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
           options.signal?.throwIfAborted();
           sink.update({ stage: 'evaluate', unit: 'model', done: results.length, total: models.length, message: modelLabel(m) });
           const r = await scoreModel(m, slices, config, options.signal);
+          if (m.seed !== undefined) r.seed = m.seed; // the seeds of one arm stay apart
           log(`evaluate: ${modelLabel(m)}: mean Dice ${summarizeResult(r).overall?.toFixed(4) ?? '-'} on ${r.perSubject.length} subjects`);
           results.push(r);
         }
@@ -126,17 +124,23 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
       } finally {
         sink.done();
       }
-      const comparisons = compareVariants(results);
-      const out: EvaluationFile = { format: EVALUATION_FORMAT, dataset: dataset.file, split: which, subjects: scored, size: config.student.size, organs: [...ORGANS], models, results, comparisons };
+      const comparisons = compareVariants(results, config.seed);
+      const out: ScoredEvaluationFile = { format: EVALUATION_FORMAT, dataset: dataset.file, split: which, subjects: scored, size: config.student.size, policy, organs: [...ORGANS], models, results, comparisons };
       await writeFileAtomic(file, JSON.stringify(out, null, 1) + '\n');
       await writeFileAtomic(path.join(dir, 'dice.csv'), diceCsv(results));
-      await writeFileAtomic(path.join(dir, 'summary.csv'), summaryCsv(results));
-      await writeFileAtomic(path.join(dir, 'wilcoxon.csv'), wilcoxonCsv(comparisons, ORGANS));
+      await writeFileAtomic(path.join(dir, 'summary.csv'), withFalsePositiveTotals(summaryCsv(results), results));
+      await writeFileAtomic(path.join(dir, 'false-positives.csv'), falsePositivesCsv(results));
+      await writeFileAtomic(path.join(dir, COMPARISONS_FILE), comparisonsCsv(comparisons));
       const meanDice = Object.fromEntries(results.map((r) => [modelLabel(r), summarizeResult(r).overall]));
-      return { outputs: { results: RESULTS_FILE, dice: 'dice.csv', summary: 'summary.csv', wilcoxon: 'wilcoxon.csv' }, metrics: { subjects: scored.length, slices: refs.length, meanDice }, result: out };
+      const falsePositiveSlices = Object.fromEntries(results.map((r) => [modelLabel(r), falsePositiveTotals(r.perSubject, ORGANS.length).map((t) => t.slices)]));
+      return {
+        outputs: { results: RESULTS_FILE, dice: 'dice.csv', summary: 'summary.csv', comparisons: COMPARISONS_FILE, falsePositives: 'false-positives.csv' },
+        metrics: { subjects: scored.length, slices: refs.length, policy, meanDice, falsePositiveSlices },
+        result: out,
+      };
     },
   });
   log(reused ? `evaluate: finished earlier (${dir}), reused` : `evaluate: wrote ${dir}`);
-  log(diceTableText(result.results));
+  log(diceTableText(result.results, { comparisons: result.comparisons }));
   return { dir, file, results: result.results, comparisons: result.comparisons, reused };
 }

@@ -1,6 +1,6 @@
 // pretrain: a 2D student on the training slices with L_seg, keeping the best checkpoint on
 // validation Dice.
-import type { Arch2d, PipelineConfig } from '../config.js';
+import { studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
 import { applyRuntime, openDataset, sliceSplit, type StageOptions } from '../context.js';
 import { runLayout, studentName } from '../layout.js';
 import { initialModel } from '../models.js';
@@ -19,21 +19,23 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
   const n = options.trainSubjects ?? config.trainSubjects;
   const dataset = await openDataset(config.dataset);
   const split = sliceSplit(config, dataset, n);
-  const student = { ...config.student, arch };
-  const dir = runLayout(config.runDir).pretrain(studentName(arch, n));
+  const student = { ...config.student, arch, lr: studentLr(config, arch) };
+  const seed = trainingSeed(config);
+  const name = studentName(arch, n, config);
+  const dir = runLayout(config.runDir).pretrain(name);
   return runTraining(
     {
       stage: 'pretrain',
-      label: `pretrain ${studentName(arch, n)}`,
+      label: `pretrain ${name}`,
       dir,
-      key: { config: { student, split: config.split, seed: config.seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.used, val: split.val } },
-      seed: config.seed,
+      key: { config: { student, split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.used, val: split.val } },
+      seed,
       epochs: student.epochs,
       patience: config.patience,
       amp: config.amp,
       prepare: async () => {
         applyRuntime(config);
-        const module = await initialModel({ given: student.model, arch, preset: student.preset, dir, seed: config.seed, device: config.device, signal: options.signal });
+        const module = await initialModel({ given: student.model, arch, preset: student.preset, dir, seed, device: config.device, signal: options.signal });
         const data = studentData({ ...config, student }, dataset, n, options.signal);
         return {
           module,

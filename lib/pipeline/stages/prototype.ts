@@ -1,6 +1,7 @@
-// prototype: the frozen teacher over the training volumes, each cut to the lumbar range,
-// segmented whole by sliding windows, its logits and labels accumulated into one
-// dataset-level class prototype, written with its provenance.
+// prototype: the frozen teacher over the training volumes, each segmented whole by sliding
+// windows (as in its validation: a crop alone, zero-padded to the window, is an input it was
+// never trained on), the logits and labels of the lumbar crop's axial slices accumulated into
+// one dataset-level class prototype, written with its provenance (the crop of every volume).
 import { existsSync } from 'node:fs';
 import { ExplicitZRange, KidneyRangeCrop, type BodyPartCrop } from '../../data/body-part.js';
 import { SliceScoreCrop } from '../../data/body-part-regressor.js';
@@ -8,6 +9,7 @@ import { NUM_CLASSES } from '../../data/labels.js';
 import { PrototypeAccumulator, savePrototype } from '../../ops/prototype-accumulator.js';
 import { tensor } from '../../tensor/factories.js';
 import { noGrad } from '../../tensor/autograd.js';
+import { scope } from '../../tensor/scope.js';
 import { progressSink } from '../../train/progress.js';
 import type { CropConfig, PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
@@ -15,7 +17,7 @@ import { applyRuntime, defaultLog, openDataset, volumeSplit } from '../context.j
 import { runLayout } from '../layout.js';
 import { fileStamp, runStage } from '../manifest.js';
 import { loadModel } from '../models.js';
-import { prepareVolume, volumeLogits, volumePipeline, volumeRef } from '../volumes.js';
+import { prepareVolume, resampledRange, volumeLogits, volumePipeline, volumeRef } from '../volumes.js';
 import { teacherConfig, teacherModelFile, type TeacherOptions } from './train-teacher.js';
 
 /** The lumbar crop the config asks for (null: whole volumes). */
@@ -40,7 +42,12 @@ export interface PrototypeOutcome {
   reused: boolean;
 }
 
-export async function extractPrototype(config: PipelineConfig, options: TeacherOptions = {}): Promise<PrototypeOutcome> {
+export interface PrototypeOptions extends TeacherOptions {
+  /** The prototype's folder name in the run (default: the teacher's name), for ablations of one teacher. */
+  name?: string;
+}
+
+export async function extractPrototype(config: PipelineConfig, options: PrototypeOptions = {}): Promise<PrototypeOutcome> {
   const teacher = teacherConfig(config, options.teacher);
   const modelFile = teacherModelFile(config, teacher);
   if (!existsSync(modelFile)) {
@@ -52,12 +59,14 @@ export async function extractPrototype(config: PipelineConfig, options: TeacherO
   const subjects = new Set(teacher.model ? [...split.train, ...split.val] : split.train);
   const volumes = dataset.volumes.filter((v) => v.label && subjects.has(v.subject) && (!teacher.phases?.length || (v.phase && teacher.phases.includes(v.phase))));
   const layout = runLayout(config.runDir);
-  const file = layout.prototype(teacher.name);
+  const name = options.name ?? teacher.name;
+  const file = layout.prototype(name);
   const log = options.log ?? defaultLog;
   const { result, reused } = await runStage({
     stage: 'prototype',
-    dir: layout.prototypeDir(teacher.name),
+    dir: layout.prototypeDir(name),
     config: { prototype: config.prototype, teacher: { spacing: teacher.spacing, roi: teacher.roi, overlap: teacher.overlap } },
+    // (prototype.teacherInput is part of config.prototype: switching it re-runs the stage)
     inputs: { dataset: dataset.file, teacher: fileStamp(modelFile), volumes: volumes.map((v) => v.image) },
     seed: config.seed,
     force: options.force,
@@ -71,7 +80,8 @@ export async function extractPrototype(config: PipelineConfig, options: TeacherO
       const acc = new PrototypeAccumulator({ numClasses: NUM_CLASSES, mode: config.prototype.mode });
       const pipeline = volumePipeline(dataset);
       const sink = progressSink(options.progress);
-      const used: { image: string; zRange: [number, number] | null }[] = [];
+      const used: { image: string; zRange: [number, number]; resampledDepth: number; resampledZRange: [number, number]; teacherInput: 'volume' | 'crop' }[] = [];
+      const cropOnly = config.prototype.teacherInput === 'crop';
       try {
         for (const [i, v] of volumes.entries()) {
           options.signal?.throwIfAborted();
@@ -83,15 +93,25 @@ export async function extractPrototype(config: PipelineConfig, options: TeacherO
             log(`prototype ${teacher.name}: ${v.image} has no slices in the lumbar range; left out`);
             continue;
           }
-          const volume = prepareVolume(pipeline, volumeRef(v, [range.start, range.end]), teacher.spacing);
+          // 'volume' (default): the teacher sees the whole volume and the crop picks the slices
+          // accumulated; 'crop': the first version, the crop alone (kept for ablations)
+          const volume = prepareVolume(pipeline, cropOnly ? volumeRef(v, [range.start, range.end]) : volumeRef(v), teacher.spacing);
+          const depth = volume.shape[0]!;
+          const kept = cropOnly ? { start: 0, end: depth } : resampledRange(range, d, depth);
+          if (kept.end <= kept.start) {
+            log(`prototype ${teacher.name}: ${v.image}: the crop [${range.start}, ${range.end}) keeps no slice at the teacher's spacing; left out`);
+            continue;
+          }
           const logits = await volumeLogits(module, volume, { roi: teacher.roi, overlap: teacher.overlap, signal: options.signal });
-          noGrad(() => {
-            const labels = tensor(volume.label!, [1, ...volume.shape], { device: config.device });
-            acc.add(logits, labels);
-            labels.dispose();
-          });
+          noGrad(() =>
+            scope(() => {
+              const labels = tensor(volume.label!, [1, ...volume.shape], { device: config.device });
+              const length = kept.end - kept.start;
+              acc.add(logits.narrow(2, kept.start, length), labels.narrow(1, kept.start, length));
+            }),
+          );
           logits.dispose();
-          used.push({ image: v.image, zRange: [range.start, range.end] });
+          used.push({ image: v.image, zRange: [range.start, range.end], resampledDepth: depth, resampledZRange: [kept.start, kept.end], teacherInput: config.prototype.teacherInput });
           sink.update({ stage: `prototype ${teacher.name}`, unit: 'volume', done: i + 1, total: volumes.length });
         }
       } finally {

@@ -1,7 +1,8 @@
 // report: the evaluation as one HTML page with its figures beside it: the Table-1-style table
-// (each student without and with distillation by each teacher, Wilcoxon p against no
-// distillation), box plots per organ, the low-data curve when given, and overlays of the
-// predictions on a few test slices.
+// (each student pretrained, its L_seg-only control and distilled by each teacher; mean ± sd
+// across seeds where there are several), the comparisons (distilled vs control first: mean
+// difference, bootstrap CI, Wilcoxon and Holm p), box plots per organ, the low-data curve
+// (the control's too) when given, and overlays of the predictions on a few test slices.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { boxPlotFromResults, lowDataFromResults } from '../../report/table.js';
@@ -9,7 +10,8 @@ import { writeReport, type ReportData } from '../../report/html.js';
 import type { PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
 import { applyRuntime, defaultLog, openDataset, type StageOptions } from '../context.js';
-import { BASELINE, readEvaluation, type EvaluationFile } from '../evaluation.js';
+import { armLabels } from '../../report/labels.js';
+import { readEvaluation, type EvaluationFile } from '../evaluation.js';
 import { runLayout } from '../layout.js';
 import { fileStamp, MANIFEST, runStage } from '../manifest.js';
 import { overlayFigures } from './report-overlays.js';
@@ -37,7 +39,7 @@ export interface ReportOutcome {
 
 export const REPORT_HTML = 'index.html';
 
-type Keyed = { model: string; variant: string; trainingSubjects?: number };
+type Keyed = { model: string; variant: string; trainingSubjects?: number; seed?: number };
 
 /** Per model and variant the full-data entry (without trainingSubjects, else the most subjects): what the table shows. */
 function fullData<T extends Keyed>(items: readonly T[]): T[] {
@@ -50,10 +52,14 @@ function fullData<T extends Keyed>(items: readonly T[]): T[] {
   return [...best.values()];
 }
 
+/** Per model and variant every seed of its full-data entry. */
+function fullDataSeeds<T extends Keyed>(items: readonly T[]): T[] {
+  const shown = fullData(items);
+  return items.filter((it) => shown.some((s) => s.model === it.model && s.variant === it.variant && s.trainingSubjects === it.trainingSubjects));
+}
+
 function variantLabels(results: readonly Keyed[]): Record<string, string> {
-  const labels: Record<string, string> = { [BASELINE]: 'no distillation' };
-  for (const r of results) if (r.variant !== BASELINE) labels[r.variant] = `distilled (${r.variant})`;
-  return labels;
+  return armLabels(new Set(results.map((r) => r.variant)));
 }
 
 /** The evaluate stage's manifest beside results.json, for provenance (null when absent). */
@@ -101,14 +107,17 @@ export async function report(config: PipelineConfig | null, o: ReportOptions): P
         : [];
       const data: ReportData = {
         title,
+        // the tests are the comparison rows (with CIs and Holm), not the table's own p columns
         table: evaluation.results,
+        tableOptions: { tests: false },
+        comparisons: evaluation.comparisons,
         labels,
         boxPlots: [...new Set(evaluation.results.map((r) => r.model))].map((model) => ({
           id: `boxplot-${model}`,
-          caption: `Dice per organ of ${model} over the ${evaluation.split} subjects, without and with distillation.`,
-          data: boxPlotFromResults(fullData(evaluation.results), model, { names: labels, title: `${model}: Dice per organ` }),
+          caption: `Dice per organ of ${model} over the ${evaluation.split} subjects, per arm${seedCount(evaluation) > 1 ? ' (each subject averaged over the seeds)' : ''}.`,
+          data: boxPlotFromResults(fullDataSeeds(evaluation.results), model, { names: labels, title: `${model}: Dice per organ` }),
         })),
-        lowData: lowData ? { id: 'lowdata', caption: 'Mean Dice over the test subjects against the number of training subjects.', data: lowDataFromResults(lowData.results, { names: labels }) } : undefined,
+        lowData: lowData ? { id: 'lowdata', caption: `Mean Dice over the test subjects against the number of training subjects, per arm${seedCount(lowData) > 1 ? ' (mean over the seeds)' : ''}.`, data: lowDataFromResults(lowData.results, { names: labels }) } : undefined,
         overlays: figures,
         notes: notes(evaluation, lowData),
         manifest: { evaluation: path.resolve(o.evaluation), lowData: o.lowData ? path.resolve(o.lowData) : null, dataset: evaluation.dataset, split: evaluation.split, subjects: evaluation.subjects.length, size: evaluation.size, models: evaluation.models, evaluate: evaluateManifest(o.evaluation) },
@@ -121,8 +130,14 @@ export async function report(config: PipelineConfig | null, o: ReportOptions): P
   return { dir, html: path.join(dir, REPORT_HTML), reused };
 }
 
+function seedCount(evaluation: EvaluationFile): number {
+  return new Set(evaluation.results.map((r) => r.seed ?? null)).size;
+}
+
 function notes(evaluation: EvaluationFile, lowData: EvaluationFile | null): string[] {
   const out = [`${evaluation.subjects.length} ${evaluation.split} subjects; predictions at ${evaluation.size} x ${evaluation.size}, scored at each slice's own resolution.`];
+  const seeds = seedCount(evaluation);
+  if (seeds > 1) out.push(`Every student arm was trained with ${seeds} seeds (the splits fixed); tables show mean ± sd across seeds, comparisons are per seed and on the seed-averaged subject scores.`);
   if (evaluation.results.some((r) => r.trainingSubjects !== undefined)) out.push('The table and box plots show each model with its largest training set.');
   if (lowData && !lowData.results.some((r) => r.trainingSubjects !== undefined)) out.push('The low-data evaluation has no training-subject counts, so no curve is drawn.');
   return out;

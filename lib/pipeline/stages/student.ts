@@ -1,12 +1,13 @@
 // What pretrain and distill share: the student's data (training loader over the used
 // subjects with the recipe's augmentation, validation slices at the model size) and optimizer.
 import { DataLoader } from '../../data/loader.js';
+import { entriesOf } from '../../data/splits.js';
 import type { Dataset } from '../../data/dataset.js';
 import { student2d } from '../../data/transforms.js';
 import type { ScriptModule } from '../../module/script-module.js';
 import { AdamW, SGD, type Optimizer } from '../../optim/optimizer.js';
 import { poly } from '../../optim/schedules.js';
-import type { PipelineConfig } from '../config.js';
+import { augmentRecipe, trainingSeed, type PipelineConfig } from '../config.js';
 import { sliceSplit, type SliceSplit } from '../context.js';
 import { meanSubjectDice, prepareSlices, sliceDice, slicePipeline, sliceRefs } from '../slices.js';
 
@@ -19,21 +20,26 @@ export interface StudentData {
 export function studentData(config: PipelineConfig, dataset: Dataset, trainSubjects: number | undefined, signal?: AbortSignal): StudentData {
   const s = config.student;
   const split = sliceSplit(config, dataset, trainSubjects);
+  // a subject may own several slices: batches count slices, not subjects
+  const items = entriesOf(dataset.slices, split.used).length;
   // BatchNorm cannot train on a batch of one: leave out a last batch of one
-  const dropLast = split.used.length > s.batchSize && split.used.length % s.batchSize === 1;
+  const dropLast = items > s.batchSize && items % s.batchSize === 1;
   const loader = DataLoader.fromDataset(dataset, {
     kind: 'slices',
     subjects: split.used,
-    transforms: student2d(s.size, { augment: s.augment }),
-    batchSize: Math.min(s.batchSize, split.used.length),
+    transforms: student2d(s.size, { augment: augmentRecipe(s.augment) }),
+    batchSize: Math.min(s.batchSize, items),
     dropLast,
     workers: config.workers,
-    seed: config.seed,
+    seed: trainingSeed(config),
     device: config.device,
   });
   if (split.val.length === 0) return { split, loader };
-  const val = prepareSlices(slicePipeline(dataset), sliceRefs(dataset, split.val), s.size);
-  return { split, loader, validate: async (m) => ({ valDice: meanSubjectDice(await sliceDice(m, val, s.size, signal)) }) };
+  // per subject, pooled under the test's policy, so the best checkpoint is picked by what evaluate reports
+  const val = prepareSlices(slicePipeline(dataset), sliceRefs(dataset, split.val).filter((r) => r.label), s.size);
+  if (val.length === 0) return { split, loader };
+  const policy = config.evaluation.policy;
+  return { split, loader, validate: async (m) => ({ valDice: meanSubjectDice(await sliceDice(m, val, s.size, signal, policy)) }) };
 }
 
 export function studentOptimizer(config: PipelineConfig, module: ScriptModule, lr: number): Optimizer {
