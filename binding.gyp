@@ -23,7 +23,33 @@
         "-ltorch", "-ltorch_cpu", "-lc10", "-ldl"
       ],
       "conditions": [
-        ["'<!(node scripts/libtorch.mjs --get cuda)'=='true'", { "defines": ["SLICE_DISTILL_CUDA=1"] }]
+        # A CUDA LibTorch: the toolkit, nvrtc's folder and the architectures come from
+        # scripts/cuda-toolkit.mjs, as for CMake (evaluated only in this branch). node-gyp knows
+        # no CUDA, so a rule compiles the .cu with nvcc (C++17) and links the object.
+        ["'<!(node scripts/libtorch.mjs --get cuda)'=='true'", {
+          "defines": ["SLICE_DISTILL_CUDA=1", "SD_WITH_CUDA=1"],
+          "include_dirs": ["<!(node scripts/cuda-toolkit.mjs --get include)"],
+          "sources": ["native/ops/proto_kernels.cu"],
+          "rules": [
+            {
+              "rule_name": "nvcc",
+              "extension": "cu",
+              "outputs": ["<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).cu.o"],
+              "action": [
+                "<!(node scripts/cuda-toolkit.mjs --get nvcc)", "-std=c++17", "-O3", "-Xcompiler", "-fPIC",
+                "--expt-relaxed-constexpr", "-I", "native", "<!@(node scripts/cuda-toolkit.mjs --get gencode)",
+                "-c", "<(RULE_INPUT_PATH)", "-o", "<@(_outputs)"
+              ],
+              "message": "nvcc <(RULE_INPUT_PATH)",
+              "process_outputs_as_sources": 1
+            }
+          ],
+          "libraries": [
+            "-lc10_cuda",
+            "<!(node scripts/cuda-toolkit.mjs --get cudart)",
+            "<!@(node scripts/cuda-toolkit.mjs --get rpathFlags)"
+          ]
+        }]
       ]
     }
   ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Finds LibTorch for the addon build, in the order DESIGN.md fixes:
+// Finds LibTorch for the addon build, in the order docs/design.md fixes:
 //   1. LIBTORCH (a LibTorch folder) or Torch_DIR (its share/cmake/Torch folder);
 //   2. the torch package of the Python named by PYTHON (default python3);
 //   3. a project-local .venv, created and pip-installed on demand.

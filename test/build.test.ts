@@ -8,6 +8,8 @@ import { buildInfo } from '../lib/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resolver = path.join(root, 'scripts', 'libtorch.mjs');
+// where discovery cached its answer (scripts/libtorch.mjs honours the same variable)
+const discoveryCache = process.env.SLICE_DISTILL_LIBTORCH_CACHE || path.join(root, '.libtorch.json');
 
 function runResolver(env: Record<string, string>): ReturnType<typeof spawnSync> {
   const cache = path.join(mkdtempSync(path.join(os.tmpdir(), 'sd-libtorch-')), 'cache.json');
@@ -46,7 +48,7 @@ describe('build and LibTorch discovery', () => {
   }
 
   it('the addon links the LibTorch that discovery found', () => {
-    const cached = JSON.parse(readFileSync(path.join(root, '.libtorch.json'), 'utf8')).libtorch;
+    const cached = JSON.parse(readFileSync(discoveryCache, 'utf8')).libtorch;
     const info = buildInfo();
     assert.equal(info.torchVersion.split('+')[0], String(cached.version).split('+')[0]);
     assert.equal(info.cudaBuild, cached.cuda);
@@ -55,7 +57,7 @@ describe('build and LibTorch discovery', () => {
   });
 
   it('LIBTORCH pointing at a LibTorch folder wins', () => {
-    const cached = JSON.parse(readFileSync(path.join(root, '.libtorch.json'), 'utf8')).libtorch;
+    const cached = JSON.parse(readFileSync(discoveryCache, 'utf8')).libtorch;
     const r = runResolver({ LIBTORCH: cached.root });
     assert.equal(r.status, 0, String(r.stderr));
     const found = JSON.parse(String(r.stdout));
