@@ -11,10 +11,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EvaluationFile } from '../lib/pipeline/evaluation.js';
-import { resolveConfig, type Arch2d, type PartialConfig } from '../lib/pipeline/config.js';
-import { runAblations, type Ablation } from '../lib/pipeline/experiments.js';
-import { diceTableText, primaryComparisonText } from '../lib/report/console-table.js';
+import { pipeline, report } from 'slice-distill';
+
+const { resolveConfig, runAblations } = pipeline;
+const { diceTableText, primaryComparisonText } = report;
+type Arch2d = pipeline.Arch2d;
+type PartialConfig = pipeline.PartialConfig;
+type Ablation = pipeline.Ablation;
+type EvaluationFile = pipeline.EvaluationFile;
 
 const { values: args } = parseArgs({
   options: {

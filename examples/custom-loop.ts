@@ -7,7 +7,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DataLoader, ScriptModule, exportModel, generatePhantom, loadDataset, ops, optim, scope, trainStep, transforms } from '../lib/index.js';
+import { DataLoader, ScriptModule, exportModel, generatePhantom, loadDataset, ops, optim, scope, trainStep, transforms } from 'slice-distill';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'sd-custom-'));
 await generatePhantom({ out: path.join(dir, 'data'), volumes: 0, slices: 48, seed: 2, sliceSize: 96 });

@@ -13,12 +13,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generatePhantom } from '../lib/data/phantom.js';
-import type { EvaluationFile } from '../lib/pipeline/evaluation.js';
-import { resolveConfig, type Arch2d, type PartialConfig } from '../lib/pipeline/config.js';
-import { runTable1 } from '../lib/pipeline/experiments.js';
-import { diceTableText, primaryComparisonText } from '../lib/report/console-table.js';
-import { buildInfo } from '../lib/runtime.js';
+import { buildInfo, generatePhantom, pipeline, report } from 'slice-distill';
+
+const { resolveConfig, runTable1 } = pipeline;
+const { diceTableText, primaryComparisonText } = report;
+type Arch2d = pipeline.Arch2d;
+type PartialConfig = pipeline.PartialConfig;
+type EvaluationFile = pipeline.EvaluationFile;
 
 const { values: args } = parseArgs({
   options: {
@@ -49,7 +50,7 @@ if (!existsSync(path.join(data, 'dataset.json'))) {
   console.log(`[${elapsed()}] phantom: ${p.volumes.length} volumes, ${p.slices.length} single slices in ${data}`);
 }
 
-// 2. The configuration: DESIGN.md's recipes at the tiny presets and phantom scale. It is
+// 2. The configuration: docs/design.md's recipes at the tiny presets and phantom scale. It is
 // written beside the run, so single stages can be re-run with the CLI.
 const partial: PartialConfig = {
   dataset: 'data',

@@ -10,21 +10,17 @@
 //   PYTHONPATH=python python -m slice_distill_models.export --arch unest --preset base \
 //       --weights my_unest_state_dict.pt --out unest.pt
 //
-// Any 3D TorchScript model keeping the model contract (DESIGN.md: [B, 1, D, H, W] in [0, 1]
+// Any 3D TorchScript model keeping the model contract (docs/design.md: [B, 1, D, H, W] in [0, 1]
 // -> [B, 7, D, H, W] logits) works; set teacher.roi / spacing to what it was trained with.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EvaluationResult } from '../lib/eval/results.js';
-import { resolveConfig, type Arch2d, type PartialConfig } from '../lib/pipeline/config.js';
-import { openDataset } from '../lib/pipeline/context.js';
-import { STUDENT_NAMES } from '../lib/pipeline/experiments.js';
-import { distill } from '../lib/pipeline/stages/distill.js';
-import { evaluate } from '../lib/pipeline/stages/evaluate.js';
-import { pretrain } from '../lib/pipeline/stages/pretrain.js';
-import { extractPrototype } from '../lib/pipeline/stages/prototype.js';
-import { report } from '../lib/pipeline/stages/report.js';
-import { diceTableText } from '../lib/report/console-table.js';
+import { pipeline, report as reports, type EvaluationResult } from 'slice-distill';
+
+const { resolveConfig, openDataset, STUDENT_NAMES, distill, evaluate, pretrain, extractPrototype, report } = pipeline;
+const { diceTableText } = reports;
+type Arch2d = pipeline.Arch2d;
+type PartialConfig = pipeline.PartialConfig;
 
 const { values: a } = parseArgs({
   options: {
@@ -45,7 +41,7 @@ const epochs = Number(a.epochs);
 const out = path.resolve(a.out!);
 await mkdir(out, { recursive: true });
 
-// The paper's recipes (DESIGN.md), a teacher brought from Python, the base-size student.
+// The paper's recipes (docs/design.md), a teacher brought from Python, the base-size student.
 const partial: PartialConfig = {
   dataset: path.resolve(a.dataset),
   runDir: out,

@@ -1,5 +1,5 @@
 // slice-distill: the public API.
-export { TorchError, TensorDisposedError, ModuleLoadError, CheckpointError } from './errors.js';
+export { TorchError, TensorDisposedError, ModuleLoadError, CheckpointError, FileSystemError, LockedError } from './errors.js';
 export { Tensor, type Index, type Slice, type Scalar, type ToOptions, type BackwardOptions } from './tensor/tensor.js';
 export { DTYPES, type DType, type Device, type TensorData, type TypedArrayInput } from './tensor/dtype.js';
 export {
@@ -98,3 +98,8 @@ export { slidingWindowInference, type SlidingWindowOptions } from './infer/slidi
 export { fromLoader, fromFunction } from './train/data-source.js';
 export { type ProgressEvent, type ProgressMode } from './train/progress.js';
 export * as pipeline from './pipeline/index.js';
+export { segment, modelInputSize, type SegmentOptions, type Segmentation } from './infer/segment.js';
+export { organStats, type OrganSliceStats, type OrganStatsInput } from './eval/organ-stats.js';
+export { boundaryScores, boundaryScoresPerClass, SurfaceAccumulator, DEFAULT_TOLERANCE_MM, type BoundaryScores, type Grid } from './eval/surface.js';
+export { CLASS_COLORS, CLASS_RGB } from './data/class-colors.js';
+export { itkSnapLabels, slicerColorTable } from './data/label-descriptions.js';

@@ -1,5 +1,5 @@
 // The fused prototype + DIST op against the reference composition (forward + backward, at the
-// DESIGN.md size B = 8, C = 7, 224 x 224), and the teacher's accumulator over 3D logits; both
+// docs/design.md size B = 8, C = 7, 224 x 224), and the teacher's accumulator over 3D logits; both
 // sides on the same tensors. Peak memory of fused vs reference comes from child processes,
 // where one op's temporaries cannot hide in pages an earlier op left resident.
 import { execFileSync } from 'node:child_process';

@@ -156,7 +156,7 @@ export class Bench {
     return m;
   }
 
-  /** Records a DESIGN.md target; not judged on --quick runs (tiny sizes, one repetition). */
+  /** Records a docs/design.md target; not judged on --quick runs (tiny sizes, one repetition). */
   target(t: Omit<Target, 'met'>, met: (v: number) => boolean): void {
     if (this.options.quick) return;
     this.targets.push({ ...t, met: t.value !== null && Number.isFinite(t.value) && met(t.value) });

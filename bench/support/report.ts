@@ -63,6 +63,6 @@ export function writeResults(bench: Bench, extra: Record<string, unknown>): stri
 
 export function printTargets(bench: Bench): void {
   if (bench.targets.length === 0) return;
-  console.log('\n== targets (DESIGN.md, Performance)');
+  console.log('\n== targets (docs/design.md, Performance)');
   for (const t of bench.targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.case}: ${t.row}: ${t.metric} = ${fmt(t.value)} (goal ${t.goal})`);
 }

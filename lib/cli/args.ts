@@ -15,6 +15,8 @@ export interface OptionSpec {
   placeholder?: string;
   /** May be given several times; the value is then an array (empty when never given). */
   multiple?: boolean;
+  /** The smallest value a number / integer option accepts. */
+  min?: number;
 }
 
 export interface PositionalSpec {
@@ -102,6 +104,7 @@ function convert(spec: OptionSpec, flag: string, raw: string, command: string): 
       if (!Number.isFinite(v) || (spec.type === 'integer' && !Number.isInteger(v))) {
         throw new UsageError(`${flag} expects ${spec.type === 'integer' ? 'an integer' : 'a number'}, got '${raw}'`, command);
       }
+      if (spec.min !== undefined && v < spec.min) throw new UsageError(`${flag} expects a value >= ${spec.min}, got '${raw}'`, command);
       return v;
     }
   }

@@ -5,6 +5,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatHelp, parseArgs, UsageError, type Io } from './args.js';
 import { COMMANDS } from './commands/index.js';
+import { signalExitCode } from './commands/stage-common.js';
+import { packageVersion } from './version.js';
 
 const PROGRAM = 'slice-distill';
 
@@ -34,6 +36,10 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
     io.stdout(target ? formatHelp(target, PROGRAM) : mainHelp());
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`${PROGRAM} ${packageVersion()}\n`);
+    return 0;
+  }
   const command = COMMANDS.find((c) => c.name === name);
   try {
     if (!command) {
@@ -47,7 +53,8 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
       io.stdout(formatHelp(command, PROGRAM));
       return 0;
     }
-    return (await command.run(args, io)) ?? 0;
+    const code = (await command.run(args, io)) ?? 0;
+    return signalExitCode() ?? code; // stopped by Ctrl-C: 130, as shells expect
   } catch (e) {
     if (e instanceof UsageError) {
       const where = e.command ?? command?.name;
@@ -56,7 +63,7 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
     }
     const err = e as Error;
     io.stderr(`${PROGRAM}${command ? ` ${command.name}` : ''}: ${err?.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err?.message ?? String(e)}\n`);
-    return 1;
+    return signalExitCode() ?? 1;
   }
 }
 

@@ -4,10 +4,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DatasetError, NiftiError, type DatasetProblem } from './errors.js';
+import { DatasetError, DicomError, NiftiError, type DatasetProblem } from './errors.js';
 import { affinesClose, orientationOf } from './geometry.js';
 import { LabelMapper, NUM_CLASSES, CLASSES, type UnmappedPolicy } from './labels.js';
+import { readImage } from './image-io.js';
 import * as nifti from './nifti.js';
+import { nonAxialSliceProblem } from './slice-plane.js';
 
 export const DATASET_FILE = 'dataset.json';
 
@@ -240,13 +242,15 @@ export async function validateDataset(dataset: Dataset, options: ValidateOptions
       problems.push({ file: entry.image, where: `${at}.image`, message: `missing file ${rel(entry.image)}` });
     } else {
       try {
-        image = await nifti.read(entry.image, { headerOnly: true, orientation: 'native' });
+        image = await readImage(entry.image, { headerOnly: true, orientation: 'native' }); // NIfTI or DICOM
       } catch (e) {
         problems.push({ file: entry.image, where: `${at}.image`, message: problemText(e) });
       }
     }
-    if (image && kind === 'slices' && image.shape[2] !== 1) {
-      problems.push({ file: entry.image, where: `${at}.image`, message: `a slice must be a 2D NIfTI or a one-slice 3D NIfTI, but its shape is [${image.shape.join(', ')}]` });
+    if (image && kind === 'slices') {
+      const plane = nonAxialSliceProblem(image.shape, image.affine);
+      if (plane) problems.push({ file: entry.image, where: `${at}.image`, message: plane });
+      else if (!image.shape.includes(1)) problems.push({ file: entry.image, where: `${at}.image`, message: `a slice must be a 2D NIfTI or a one-slice 3D NIfTI (or one DICOM file), but its shape is [${image.shape.join(', ')}]` });
     }
     let label: nifti.NiftiImage | null = null;
     if (!entry.label) {
@@ -291,8 +295,17 @@ export async function validateDataset(dataset: Dataset, options: ValidateOptions
       }
     }
     if (image) {
-      const ras = nifti.reorient(image, 'RAS');
-      results[slot] = { subject: entry.subject, shape: [...ras.shape], spacing: ras.spacing.map((v) => round(v, 4)), counts };
+      let ras: nifti.NiftiImage | null = null;
+      try {
+        ras = nifti.reorient(image, 'RAS');
+      } catch (e) {
+        // one file's bad geometry is one problem, never the end of the whole validation
+        problems.push({ file: entry.image, where: `${at}.image`, message: `its geometry cannot be read: ${problemText(e)}` });
+      }
+      if (ras && kind === 'slices' && image.shape[2] === 1 && ras.shape[2] !== 1) {
+        problems.push({ file: entry.image, where: `${at}.image`, message: `not an axial slice: its one-voxel axis runs ${orientationOf(image.affine)[2]}, so in RAS it would be ${ras.shape[2]} axial slices of ${ras.shape[0]} x ${ras.shape[1]} pixels` });
+      }
+      if (ras) results[slot] = { subject: entry.subject, shape: [...ras.shape], spacing: ras.spacing.map((v) => round(v, 4)), counts };
     }
   };
 
@@ -327,7 +340,7 @@ export async function assertValidDataset(dataset: Dataset, options: ValidateOpti
 }
 
 function problemText(e: unknown): string {
-  if (e instanceof NiftiError) return e.message.slice(e.file.length + 2);
+  if (e instanceof NiftiError || e instanceof DicomError) return e.message.slice(e.file.length + 2);
   return e instanceof Error ? e.message : String(e);
 }
 

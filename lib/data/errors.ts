@@ -13,6 +13,18 @@ export class NiftiError extends Error {
   }
 }
 
+/** A DICOM file or series that cannot be read: not DICOM, compressed, incomplete geometry... */
+export class DicomError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${message}`, options);
+    this.name = 'DicomError';
+  }
+}
+
 /** One thing wrong with a dataset description. */
 export interface DatasetProblem {
   /** The file the problem is about (the dataset.json itself for structural problems). */

@@ -107,6 +107,8 @@ export function axisDirections(a: Affine): { axis: number; sign: 1 | -1 }[] {
         }
       }
     }
+    // NaN entries compare false everywhere: nothing was chosen, and a[-1] would be a raw TypeError
+    if (bw < 0 || bv < 0) throw new RangeError(`affine: no orientation can be read from ${JSON.stringify(a.slice(0, 3))} (non-finite or all-zero columns)`);
     usedWorld.add(bw);
     usedVoxel.add(bv);
     result[bv] = { axis: bw, sign: a[bw][bv] < 0 ? -1 : 1 };

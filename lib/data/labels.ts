@@ -10,6 +10,10 @@ export const LABEL_MAPS = {
   btcv: { 1: 1, 2: 2, 3: 3, 6: 4, 7: 5, 8: 6 },
   /** TotalSegmentator v2. */
   totalsegmentatorV2: { 1: 1, 2: 2, 3: 3, 5: 4, 6: 5, 52: 6 },
+  /** TotalSegmentator v1 (104 classes) and MONAI's wholeBody_ct_segmentation bundle, which uses its ids: the aorta is 7. */
+  totalsegmentatorV1: { 1: 1, 2: 2, 3: 3, 5: 4, 6: 5, 7: 6 },
+  /** AMOS 2022 (15 abdominal organs). */
+  amos: { 1: 1, 2: 2, 3: 3, 6: 4, 7: 5, 8: 6 },
   /** Files already in these ids. */
   identity: { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6 },
 } as const satisfies Record<string, Record<number, number>>;
@@ -81,4 +85,35 @@ export function classCounts(labels: ArrayLike<number>, numClasses = NUM_CLASSES)
     counts[v]++;
   }
   return counts;
+}
+
+/** Names for the classes as other datasets spell them (lower case, words joined by '_'). */
+const CLASS_NAMES: Record<string, number> = {
+  background: 0,
+  spleen: 1,
+  kidney_right: 2,
+  right_kidney: 2,
+  kidney_r: 2,
+  rkid: 2,
+  kidney_left: 3,
+  left_kidney: 3,
+  kidney_l: 3,
+  lkid: 3,
+  liver: 4,
+  stomach: 5,
+  aorta: 6,
+};
+
+/** The class id of a structure name ('Kidney (right)', 'kidney_right', 'RightKidney'...), or null. */
+export function classOfName(name: string): number | null {
+  const words = name
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  const key = words.join('_');
+  if (key in CLASS_NAMES) return CLASS_NAMES[key]!;
+  const sorted = [...words].sort().join('_'); // 'kidney_right' and 'right_kidney' alike
+  for (const [k, v] of Object.entries(CLASS_NAMES)) if (k.split('_').sort().join('_') === sorted) return v;
+  return null;
 }

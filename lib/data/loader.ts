@@ -53,6 +53,9 @@ export interface LoaderOptions {
   cacheBytes?: number;
 }
 
+/** More loader workers than this only costs memory (each is a V8 isolate). */
+export const MAX_WORKERS = 64;
+
 export interface Batch {
   /** float32 [B, 1, H, W] or [B, 1, D, H, W], windowed as the transforms say. */
   image: Tensor;
@@ -153,6 +156,8 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.dropLast = options.dropLast ?? false;
     this.seed = options.seed ?? 0;
     this.workerCount = positiveInt('workers', options.workers, Math.min(2, os.availableParallelism?.() ?? os.cpus().length), 0);
+    // each worker is a V8 isolate of tens of MB: thousands exhaust memory before the first batch
+    if (this.workerCount > MAX_WORKERS) throw new RangeError(`workers: expected at most ${MAX_WORKERS}, got ${this.workerCount}`);
     this.prefetch = positiveInt('prefetch', options.prefetch, Math.max(2, 2 * this.workerCount));
     this.samplesPerItem = positiveInt('samplesPerItem', options.samplesPerItem, 1);
     this.device = options.device ?? 'cpu';

@@ -8,6 +8,7 @@
 //
 // Data layout: voxel values in a TypedArray with x fastest (NIfTI's own order), shape
 // [X, Y, Z]. A 2D file reads as shape [X, Y, 1].
+import buffer from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -449,6 +450,29 @@ export function headerAffine(h: NiftiHeader, which: 'auto' | 'sform' | 'qform' =
   return a;
 }
 
+/** The quaternion is a rotation only when |(b, c, d)| <= 1 (a = sqrt(1 - b² - c² - d²)). */
+function checkQuaternion(h: NiftiHeader, which: 'auto' | 'sform' | 'qform', file: string): void {
+  const usesQ = which === 'qform' || (which === 'auto' && !(h.sformCode > 0) && h.qformCode > 0);
+  if (!usesQ) return;
+  const [b, c, d] = h.quatern;
+  const norm2 = b * b + c * c + d * d;
+  if (!Number.isFinite(norm2) || norm2 > 1 + 1e-5 || !h.qoffset.every(Number.isFinite)) {
+    throw new NiftiError(`qform: quatern (${b}, ${c}, ${d}) / qoffset (${h.qoffset.join(', ')}) is not a rotation and a position (|b, c, d| must be <= 1, all finite)`, file);
+  }
+}
+
+/** A voxel-to-world map must be finite and invertible: a rank-deficient one has no orientation. */
+function checkAffine(a: Affine, file: string): void {
+  const m = a.slice(0, 3).flatMap((row) => row);
+  if (!m.every(Number.isFinite)) throw new NiftiError(`the voxel-to-world affine holds a non-finite value: ${JSON.stringify(a.slice(0, 3))}`, file);
+  const norms = [0, 1, 2].map((j) => Math.hypot(a[0][j], a[1][j], a[2][j]));
+  const det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+  // relative to the column lengths, so that tiny voxels are not mistaken for a singular map
+  if (norms.some((v) => !(v > 0)) || !(Math.abs(det) > 1e-6 * norms[0] * norms[1] * norms[2])) {
+    throw new NiftiError(`the voxel-to-world affine is degenerate (rank < 3: columns of length ${norms.map((v) => +v.toPrecision(4)).join(', ')}, determinant ${det.toPrecision(4)}); no orientation can be read`, file);
+  }
+}
+
 /** Voxel sizes in mm from pixdim (or from the affine where pixdim is 0). */
 function headerSpacing(h: NiftiHeader, affine: Affine): [number, number, number] {
   const mm = unitToMm(h);
@@ -474,6 +498,50 @@ function gunzipError(e: unknown, file: string): NiftiError {
   });
 }
 
+// A .nii.gz is inflated only as far as its header promises (a few KB of image followed by
+// gigabytes of zeros is a 2 MB file): first a bounded prefix for the header, then the whole
+// stream with an output cap of the promised size plus a little slack for padding writers.
+const HEADER_INPUT = 16 * 1024; // compressed bytes that surely hold the header (<= ~17 MB inflated)
+const INFLATE_SLACK = 1 << 20;
+
+function promisedBytes(buf: Uint8Array, file: string): number {
+  let head: Uint8Array;
+  try {
+    head = zlib.gunzipSync(buf.subarray(0, HEADER_INPUT), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  } catch (e) {
+    throw gunzipError(e, file);
+  }
+  const h = parseHeader(head, file); // a bad header fails here, before anything large is inflated
+  const bytes = TYPE_INFO[h.datatype]?.bytes ?? 0;
+  const promised = Number.isInteger(h.voxOffset) && h.voxOffset > 0 ? h.voxOffset + voxelCount(h) * bytes : head.length;
+  return Math.min(promised + INFLATE_SLACK, buffer.constants.MAX_LENGTH);
+}
+
+function inflateError(e: unknown, file: string, limit: number): NiftiError {
+  if ((e as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE') {
+    return new NiftiError(`the gzip stream inflates to more than the ${limit - INFLATE_SLACK} bytes its header promises (a decompression bomb or a corrupt file)`, file);
+  }
+  return gunzipError(e, file);
+}
+
+function inflateSync(buf: Uint8Array, file: string): Buffer {
+  const limit = promisedBytes(buf, file);
+  try {
+    return zlib.gunzipSync(buf, { maxOutputLength: limit });
+  } catch (e) {
+    throw inflateError(e, file, limit);
+  }
+}
+
+async function inflate(buf: Uint8Array, file: string): Promise<Buffer> {
+  const limit = promisedBytes(buf, file);
+  try {
+    return await gunzipAsync(buf, { maxOutputLength: limit });
+  } catch (e) {
+    throw inflateError(e, file, limit);
+  }
+}
+
 function readError(e: unknown, file: string): Error {
   if (e instanceof NiftiError) return e;
   const err = e as NodeJS.ErrnoException;
@@ -491,13 +559,7 @@ export async function read(file: string, options: ReadOptions = {}): Promise<Nif
   } catch (e) {
     throw readError(e, file);
   }
-  if (isGzip(buf)) {
-    try {
-      buf = await gunzipAsync(buf);
-    } catch (e) {
-      throw gunzipError(e, file);
-    }
-  }
+  if (isGzip(buf)) buf = await inflate(buf, file);
   return decode(buf, file, options);
 }
 
@@ -509,25 +571,13 @@ export function readSync(file: string, options: ReadOptions = {}): NiftiImage {
   } catch (e) {
     throw readError(e, file);
   }
-  if (isGzip(buf)) {
-    try {
-      buf = zlib.gunzipSync(buf);
-    } catch (e) {
-      throw gunzipError(e, file);
-    }
-  }
+  if (isGzip(buf)) buf = inflateSync(buf, file);
   return decode(buf, file, options);
 }
 
 /** Decodes a whole NIfTI file held in memory (already decompressed, or gzip: it is inflated). */
 export function decode(buf: Uint8Array, file = '<buffer>', options: ReadOptions = {}): NiftiImage {
-  if (isGzip(buf)) {
-    try {
-      buf = zlib.gunzipSync(buf);
-    } catch (e) {
-      throw gunzipError(e, file);
-    }
-  }
+  if (isGzip(buf)) buf = inflateSync(buf, file);
   const h = parseHeader(buf, file);
   for (let i = 4; i <= h.dim[0]; i++) {
     if (h.dim[i] > 1) {
@@ -546,7 +596,9 @@ export function decode(buf: Uint8Array, file = '<buffer>', options: ReadOptions 
   if (!(Number.isInteger(offset) && offset >= headerSize)) {
     throw new NiftiError(`vox_offset ${offset} is not an integer >= ${headerSize}`, file);
   }
+  checkQuaternion(h, options.affine ?? 'auto', file);
   const affine = headerAffine(h, options.affine ?? 'auto');
+  checkAffine(affine, file);
   const spacing = headerSpacing(h, affine);
   const needed = offset + n * info.bytes;
   if (buf.length < needed) {
@@ -560,7 +612,13 @@ export function decode(buf: Uint8Array, file = '<buffer>', options: ReadOptions 
     data = makeArray(info.name === 'int64' || info.name === 'uint64' ? 'float64' : info.name, 0);
   } else {
     data = voxels(buf, offset, n, info.name, h.littleEndian);
-    if (options.scale ?? true) data = applyScaling(data, h.sclSlope, h.sclInter);
+    if (options.scale ?? true) {
+      try {
+        data = applyScaling(data, h.sclSlope, h.sclInter);
+      } catch (e) {
+        throw new NiftiError((e as Error).message, file);
+      }
+    }
   }
   let image: NiftiImage = { data, shape, spacing, affine, header: h };
   if ((options.orientation ?? 'RAS') === 'RAS') image = reorient(image, 'RAS');
@@ -613,7 +671,13 @@ export function applyScaling(data: VoxelArray, slope: number, inter: number): Vo
   const b = Number.isFinite(inter) ? inter : 0;
   if (s === 1 && b === 0) return data;
   const out = data instanceof Float64Array ? new Float64Array(data.length) : new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i] * s + b;
+  for (let i = 0; i < data.length; i++) {
+    out[i] = data[i] * s + b;
+    // a huge slope turns finite voxels into Infinity (float32 overflows past 3.4e38)
+    if (!Number.isFinite(out[i]) && Number.isFinite(data[i])) {
+      throw new RangeError(`scl_slope ${slope} / scl_inter ${inter} scale the voxel value ${data[i]} to ${out[i]}`);
+    }
+  }
   return out;
 }
 

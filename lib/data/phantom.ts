@@ -6,7 +6,7 @@
 // millimetres, x toward the patient's right, y anterior, z superior, z = 0 at the T12/L1
 // disc. Organ cross-sections are ellipses (with a few Fourier harmonics) whose centre and
 // semi-axes are interpolated between knots along z; the knot values follow the facts in
-// DESIGN.md (case A's mid-kidney centroids and areas, organ z-ranges, median HU per phase).
+// docs/design.md (case A's mid-kidney centroids and areas, organ z-ranges, median HU per phase).
 // Volumes are written in RAS voxel order; single slices as 2D NIfTI, at varied levels.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -48,7 +48,7 @@ export interface PhantomResult {
 // ---------------------------------------------------------------------------------------------
 // Subjects
 
-/** Median HU per tissue and phase (organs from DESIGN.md; the rest typical values). */
+/** Median HU per tissue and phase (organs from docs/design.md; the rest typical values). */
 const HU: Record<string, Record<Phase, number>> = {
   spleen: { 'non-contrast': 35, 'portal-venous': 80 },
   kidneyR: { 'non-contrast': 12, 'portal-venous': 160 },

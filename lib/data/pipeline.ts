@@ -4,6 +4,7 @@
 import { DataLoadError, NiftiError } from './errors.js';
 import { LabelMapper, type UnmappedPolicy } from './labels.js';
 import * as nifti from './nifti.js';
+import { readImageSync } from './image-io.js';
 import { Rng } from './random.js';
 import { applyTransforms, type Sample, type TransformSpec } from './transforms.js';
 
@@ -68,7 +69,7 @@ export class SamplePipeline {
       this.#cache.set(key, hit);
       return hit;
     }
-    const img = nifti.readSync(ref.image);
+    const img = readImageSync(ref.image); // NIfTI or DICOM
     const image = img.data instanceof Float32Array ? img.data : Float32Array.from(img.data);
     let label: Uint8Array | null = null;
     if (ref.label) {

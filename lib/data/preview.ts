@@ -1,20 +1,13 @@
 // Rendering an axial slice with its labels overlaid, for a quick look at any NIfTI pair.
 // Shown as radiologists do: the patient's right on the left of the picture, anterior at the
 // top; pixels resampled so that millimetres are square.
+import { CLASS_RGB } from './class-colors.js';
 import { NUM_CLASSES } from './labels.js';
 import type { NiftiImage } from './nifti.js';
 import { encodePng } from '../util/png.js';
 
-/** Overlay colours by class id (background has none). */
-export const CLASS_COLOURS: readonly [number, number, number][] = [
-  [0, 0, 0],
-  [190, 70, 230], // spleen
-  [250, 215, 40], // right kidney
-  [255, 130, 30], // left kidney
-  [225, 55, 55], // liver
-  [60, 200, 90], // stomach
-  [40, 170, 250], // aorta
-];
+/** Overlay colours by class id (background has none): the report's palette. */
+export const CLASS_COLOURS: readonly [number, number, number][] = CLASS_RGB;
 
 export interface PreviewOptions {
   /** RAS z index of the slice (default: the slice with the most labelled voxels, else the middle). */

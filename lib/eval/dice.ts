@@ -166,6 +166,10 @@ export interface SubjectDice {
   falsePositives?: FalsePositives[];
   /** How many slices of the subject were scored. */
   slices?: number;
+  /** Per organ (aligned with dice), pooled like it: IoU, HD95 in mm and the normalised surface Dice (lib/eval/surface.ts); null where undefined. */
+  iou?: (number | null)[];
+  hd95?: (number | null)[];
+  nsd?: (number | null)[];
 }
 
 export interface DiceSummary {

@@ -41,6 +41,11 @@ export function validateResult(r: EvaluationResult): void {
 function checkSubjectExtras(r: EvaluationResult, s: SubjectDice): void {
   const at = `result ${r.model}/${r.variant}: subject ${s.subject}`;
   if (s.slices !== undefined && !(Number.isInteger(s.slices) && s.slices >= 1)) throw new RangeError(`${at} has slices ${String(s.slices)}, not a positive integer`);
+  for (const [name, values, max] of [['iou', s.iou, 1], ['nsd', s.nsd, 1], ['hd95', s.hd95, Infinity]] as const) {
+    if (values === undefined) continue;
+    if (!Array.isArray(values) || values.length !== r.organs.length) throw new RangeError(`${at} has ${name} for ${Array.isArray(values) ? values.length : 'no list of'} organs, not ${r.organs.length}`);
+    for (const v of values) if (v !== null && !(typeof v === 'number' && v >= 0 && v <= max)) throw new RangeError(`${at} has ${name} ${String(v)} outside [0, ${max}]`);
+  }
   if (s.falsePositives === undefined) return;
   if (!Array.isArray(s.falsePositives) || s.falsePositives.length !== r.organs.length) {
     throw new RangeError(`${at} has false positives for ${Array.isArray(s.falsePositives) ? s.falsePositives.length : 'no list of'} organs, not ${r.organs.length}`);

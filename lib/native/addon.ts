@@ -80,6 +80,8 @@ export interface TrainStepResultRaw {
   distInter: number;
   distIntra: number;
   stepped: boolean;
+  /** The loss was NaN or infinite: no backward, no step, the gradients cleared. */
+  nonFinite: boolean;
   gradNorm?: number;
   ampScale?: number;
 }

@@ -1,4 +1,4 @@
-// Class prototypes and the prototype-DIST loss (DESIGN.md, "Prototypes and the DIST loss").
+// Class prototypes and the prototype-DIST loss (docs/design.md, "Prototypes and the DIST loss").
 // The fused native ops read the logits once forward and write their gradient once backward;
 // `reference` holds the same math as a plain composition of ATen ops, for tests and benchmarks.
 import { native } from '../native/addon.js';

@@ -1,11 +1,12 @@
 // The pipeline's configuration: one JSON file for all stages (each stage reads its section),
-// defaults from DESIGN.md's recipes, validated in full before any work starts.
+// defaults from docs/design.md's recipes, validated in full before any work starts.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StudentAugment } from '../data/transforms.js';
 import type { Device } from '../tensor/dtype.js';
 import { ConfigError, validateConfig, type Schema } from './config-schema.js';
 import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
+import { presetSizeProblems, STUDENT_INPUT, TEACHER_INPUT } from './preset-sizes.js';
 
 export type Arch2d = 'deeplabv3' | 'swin_unet' | 'missformer';
 export type Preset = 'tiny' | 'base';
@@ -140,6 +141,8 @@ export interface PipelineConfig {
   distill: DistillConfig;
   /** Early stop after this many epochs without a better validation Dice (0: off). */
   patience: number;
+  /** Batches in a row with a NaN / infinite loss (each skipped) before a training stops, naming their files. */
+  maxNonFinite: number;
   /** Mixed precision (autocast + gradient scaling) when training on CUDA; ignored on the CPU. */
   amp: boolean;
   evaluation: { policy: EvaluationPolicy };
@@ -179,6 +182,7 @@ export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
   student: { arch: 'deeplabv3', preset: 'base', epochs: 100, batchSize: 24, optimizer: 'sgd', momentum: 0.9, weightDecay: 1e-4, size: 224, augment: 'anatomy' },
   distill: { epochs: 100, beta: 0.5, tau: 1, interWeight: 1, intraWeight: 1, channels: 'present' },
   patience: 0,
+  maxNonFinite: 5,
   amp: false,
   evaluation: { policy: 'present' },
   experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' }, control: true },
@@ -215,8 +219,10 @@ export const SCHEMA: Schema = {
   runDir: { type: 'string', optional: true },
   seed: num({ integer: true }),
   device: str(),
-  threads: num({ integer: true, min: 0 }),
-  workers: num({ integer: true, min: 0 }),
+  // upper bounds: beyond them thread creation fails (libgomp aborts) or memory runs out
+  threads: num({ integer: true, min: 0, max: 256 }),
+  workers: num({ integer: true, min: 0, max: 64 }),
+  maxNonFinite: num({ integer: true, min: 1 }),
   split: { type: 'object', optional: true, fields: { train: num({ min: 0 }), val: num({ min: 0 }), test: num({ min: 0 }) } },
   trainSubjects: num({ integer: true, min: 1 }),
   teacher: {
@@ -312,7 +318,11 @@ function merge<T>(base: T, over: unknown): T {
 export function resolveConfig(partial: PartialConfig, baseDir: string, source = 'config'): PipelineConfig {
   validateConfig(partial, SCHEMA, source);
   const merged = merge(DEFAULTS as PipelineConfig, partial);
-  const problems: string[] = [];
+  // sizes not given follow the presets (a tiny teacher takes 64^3 crops, a tiny student 64^2)
+  // (new objects: merge shares the sections of DEFAULTS that the file leaves out)
+  if (partial.teacher?.roi === undefined) merged.teacher = { ...merged.teacher, roi: Array<number>(3).fill(TEACHER_INPUT[merged.teacher.preset]) };
+  if (partial.student?.size === undefined) merged.student = { ...merged.student, size: STUDENT_INPUT[merged.student.preset] };
+  const problems: string[] = presetSizeProblems(merged, partial.experiment?.students ?? []);
   if (!merged.dataset) problems.push('dataset: required (a folder with dataset.json)');
   if (!merged.runDir) problems.push('runDir: required (where the stages write)');
   const s = merged.split;

@@ -1,6 +1,6 @@
 // What every stage does first: threads and seed from the config, the dataset loaded and
 // validated (every problem at once, before any work), and the subject splits.
-import { loadDataset, assertValidDataset, subjectsOf, type Dataset } from '../data/dataset.js';
+import { loadDataset, assertValidDataset, subjectsOf, type Dataset, type ValidationReport } from '../data/dataset.js';
 import { nestedSubsets, splitSubjects, type Split } from '../data/splits.js';
 import { manualSeed, setNumThreads } from '../runtime.js';
 import type { ProgressMode } from '../train/progress.js';
@@ -21,6 +21,12 @@ export interface StageOptions {
 export const defaultLog = (line: string): void => void process.stderr.write(line + '\n');
 
 const validated = new Map<string, Promise<Dataset>>();
+const reports = new Map<string, ValidationReport>();
+
+/** The validation report of a dataset opened by openDataset (shapes, class counts per entry). */
+export function datasetReport(location: string): ValidationReport | undefined {
+  return reports.get(location);
+}
 
 /** Loads dataset.json and checks every file once per process. */
 export function openDataset(location: string): Promise<Dataset> {
@@ -28,7 +34,7 @@ export function openDataset(location: string): Promise<Dataset> {
   if (!p) {
     p = (async () => {
       const dataset = await loadDataset(location);
-      await assertValidDataset(dataset);
+      reports.set(location, await assertValidDataset(dataset));
       return dataset;
     })();
     validated.set(location, p);
@@ -52,7 +58,14 @@ export interface SliceSplit extends Split {
 export function sliceSplit(config: PipelineConfig, dataset: Dataset, trainSubjects = config.trainSubjects): SliceSplit {
   const split = splitSubjects(subjectsOf(dataset, 'slices'), config.split, config.seed);
   if (split.train.length === 0) throw new RangeError(`${dataset.file}: no single slices for training (split ${JSON.stringify(config.split)})`);
-  if (trainSubjects === undefined || trainSubjects >= split.train.length) return { ...split, used: split.train };
+  if (trainSubjects !== undefined && !(Number.isInteger(trainSubjects) && trainSubjects >= 1)) {
+    throw new RangeError(`trainSubjects: expected an integer >= 1, got ${trainSubjects}`);
+  }
+  // more than there are would still name the folder -n<N> while training on fewer
+  if (trainSubjects !== undefined && trainSubjects > split.train.length) {
+    throw new RangeError(`trainSubjects: ${trainSubjects} is more than the ${split.train.length} training subjects of ${dataset.file} (split ${JSON.stringify(config.split)})`);
+  }
+  if (trainSubjects === undefined || trainSubjects === split.train.length) return { ...split, used: split.train };
   return { ...split, used: nestedSubsets(split.train, [trainSubjects], config.seed).get(trainSubjects)! };
 }
 

@@ -6,7 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildInfo } from '../runtime.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic-write.js';
+import { lockDir } from '../util/dir-lock.js';
 
 export const MANIFEST = 'manifest.json';
 
@@ -39,13 +40,34 @@ export function stageKey(config: unknown, inputs: Record<string, unknown>): stri
   return createHash('sha256').update(JSON.stringify({ config, inputs })).digest('hex').slice(0, 16);
 }
 
-/** The manifest of a finished stage in `dir` with this key, or null. */
+/**
+ * Paths inside the run are stored relative to the stage folder, so a copied or moved run
+ * folder points at its own files, not at the original's.
+ */
+function relativePaths(value: unknown, dir: string): unknown {
+  if (typeof value === 'string') {
+    if (!path.isAbsolute(value)) return value;
+    const rel = path.relative(dir, value);
+    return rel.startsWith('..' + path.sep) || rel === '..' || path.isAbsolute(rel) ? value : rel || '.';
+  }
+  if (Array.isArray(value)) return value.map((v) => relativePaths(v, dir));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relativePaths(v, dir)]));
+  return value;
+}
+
+/** The manifest's outputs as paths (relative ones resolved against its folder). */
+function resolveOutputs(outputs: Record<string, string>, dir: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, typeof v === 'string' && !path.isAbsolute(v) ? path.resolve(dir, v) : v]));
+}
+
+/** The manifest of a finished stage in `dir` with this key, or null (outputs as absolute paths). */
 export function finishedStage(dir: string, key: string): Manifest | null {
   const file = path.join(dir, MANIFEST);
   if (!existsSync(file)) return null;
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    return m.status === 'done' && m.key === key ? m : null;
+    if (m.status !== 'done' || m.key !== key) return null;
+    return { ...m, outputs: resolveOutputs(m.outputs ?? {}, path.resolve(dir)) };
   } catch {
     return null;
   }
@@ -75,6 +97,19 @@ export async function runStage<T>(options: {
   const done = options.force ? null : finishedStage(options.dir, key);
   if (done) return { result: options.reuse(done), manifest: done, reused: true };
   await mkdir(options.dir, { recursive: true });
+  // one process per stage folder: a second one would interleave or delete the first's files
+  const lock = lockDir(options.dir, `stage ${options.stage}`);
+  try {
+    const again = options.force ? null : finishedStage(options.dir, key); // finished while we waited
+    if (again) return { result: options.reuse(again), manifest: again, reused: true };
+    removeStaleTemps(options.dir);
+    return await runLocked(options, key);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked<T>(options: Parameters<typeof runStage<T>>[0], key: string): Promise<{ result: T; manifest: Manifest; reused: boolean }> {
   const started = new Date();
   const run = await options.work();
   const info = buildInfo();
@@ -93,7 +128,9 @@ export async function runStage<T>(options: {
     finishedAt: finished.toISOString(),
     seconds: (finished.getTime() - started.getTime()) / 1000,
   };
-  await writeFileAtomic(path.join(options.dir, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
+  const dir = path.resolve(options.dir);
+  const stored = { ...manifest, inputs: relativePaths(manifest.inputs, dir), outputs: relativePaths(manifest.outputs, dir) };
+  await writeFileAtomic(path.join(options.dir, MANIFEST), JSON.stringify(stored, null, 1) + '\n');
   return { result: run.result, manifest, reused: false };
 }
 

@@ -41,6 +41,8 @@ export interface TrainingStage {
   seed: number;
   epochs: number;
   patience: number;
+  /** NaN / infinite losses in a row before the training stops (Trainer default 5). */
+  maxNonFinite?: number;
   amp?: boolean;
   clipGradNorm?: number;
   /** Builds what is trained, only when the stage has to run. */
@@ -86,6 +88,8 @@ export async function runTraining(t: TrainingStage, options: StageOptions): Prom
           progress: options.progress,
           stage: t.label,
           extra: t.key,
+          maxNonFinite: t.maxNonFinite,
+          lock: false, // runStage holds the folder's lock
         });
         if (r.aborted) throw new StageAbortedError(t.label, r.lastCheckpoint);
         const best = r.bestCheckpoint ?? r.lastCheckpoint;

@@ -230,7 +230,8 @@ export function boxPlotScene(data: BoxPlotData, options: ChartOptions = {}): Sce
     44,
     size,
   );
-  const frame: Frame = { left: 78, top: 44 + legendHeight + 4, right: width - 16, bottom: height - 40 };
+  // a second row under the organ names: n per box
+  const frame: Frame = { left: 78, top: 44 + legendHeight + 4, right: width - 16, bottom: height - 54 };
 
   const stats = data.series.map((s) => data.groups.map((_, g) => boxStats(s.values[g] ?? [])));
   const all = stats.flat().filter((b): b is BoxStats => b !== null);
@@ -266,6 +267,7 @@ export function boxPlotScene(data: BoxPlotData, options: ChartOptions = {}): Sce
       shapes.push({ kind: 'rect', x: x - half, y: toY(b.q3), width: boxWidth, height: Math.max(1, toY(b.q1) - toY(b.q3)), fill: color, fillOpacity: 0.35, stroke: color, strokeWidth: 1.5 });
       shapes.push({ kind: 'line', x1: x - half, y1: toY(b.median), x2: x + half, y2: toY(b.median), stroke: '#111111', strokeWidth: 2 });
       for (const o of b.outliers) shapes.push({ kind: 'circle', cx: x, cy: toY(o), r: 2.5, fill: color });
+      shapes.push({ kind: 'text', x, y: frame.bottom + 32, text: String(b.n), size: size - 2, anchor: 'middle', color });
     });
   });
   return { width, height, background: '#ffffff', title: data.title, shapes };
@@ -275,7 +277,8 @@ export function boxPlotScene(data: BoxPlotData, options: ChartOptions = {}): Sce
 
 export interface LineSeries {
   name: string;
-  points: { x: number; y: number }[];
+  /** sd: drawn as an error bar of ± sd (e.g. the spread across seeds). */
+  points: { x: number; y: number; sd?: number | null }[];
   color?: string;
   marker?: MarkerShape;
   dashed?: boolean;
@@ -312,7 +315,7 @@ export function lineChartScene(data: LineChartData, options: ChartOptions = {}):
   const frame: Frame = { left: 78, top: 44 + legendHeight + 4, right: width - 24, bottom: height - (data.xLabel ? 56 : 40) };
 
   const xs = data.series.flatMap((s) => s.points.map((p) => p.x)).filter(Number.isFinite);
-  const ys = [...data.series.flatMap((s) => s.points.map((p) => p.y)), ...(data.references ?? []).map((r) => r.y)].filter(Number.isFinite);
+  const ys = [...data.series.flatMap((s) => s.points.flatMap((p) => (p.sd ? [p.y - p.sd, p.y + p.sd] : [p.y]))), ...(data.references ?? []).map((r) => r.y)].filter(Number.isFinite);
   const distinct = [...new Set(xs)].sort((a, b) => a - b);
   const xTicks = data.xTicks ?? (distinct.length > 0 && distinct.length <= 10 ? distinct : niceTicks(Math.min(...xs, 0), Math.max(...xs, 1), 6));
   const xMin = Math.min(...xTicks, ...xs);
@@ -346,6 +349,13 @@ export function lineChartScene(data: LineChartData, options: ChartOptions = {}):
     const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
     const xy = pts.map((p): [number, number] => [toX(p.x), toY(p.y)]);
     if (xy.length > 1) shapes.push({ kind: 'polyline', points: xy, stroke: color, strokeWidth: 2, dash: s.dashed ? 6 : undefined });
+    pts.forEach((p, j) => {
+      if (!(p.sd && Number.isFinite(p.sd))) return;
+      const [x] = xy[j]!;
+      const [top, bottom] = [toY(p.y + p.sd), toY(p.y - p.sd)];
+      shapes.push({ kind: 'line', x1: x, y1: top, x2: x, y2: bottom, stroke: color, strokeWidth: 1.5 });
+      for (const yy of [top, bottom]) shapes.push({ kind: 'line', x1: x - 4, y1: yy, x2: x + 4, y2: yy, stroke: color, strokeWidth: 1.5 });
+    });
     for (const [x, y] of xy) shapes.push(markerShape(items[i].marker!, x, y, 4, color));
   });
   return { width, height, background: '#ffffff', title: data.title, shapes };

@@ -18,6 +18,8 @@ import { comparisonsHtml } from './comparisons-html.js';
 
 export { formatP } from './comparison-format.js';
 import { falsePositivesHtml } from './false-positives.js';
+import { diceTablesHtml } from './dice-table-html.js';
+import { boundaryTableHtml } from './boundary-html.js';
 
 export interface Figure<T> {
   /** File stem and HTML anchor (default: derived from the title). */
@@ -40,6 +42,10 @@ export interface ReportData {
   boxPlots?: (Figure<BoxPlotData> | BoxPlotData)[];
   /** The low-data curve (Fig. 3b style). */
   lowData?: Figure<LineChartData> | LineChartData;
+  /** Loss terms and validation Dice per epoch, one chart per arm (see training-curves.ts). */
+  trainingCurves?: (Figure<LineChartData> | LineChartData)[];
+  /** The NSD tolerance of the results' boundary metrics, in mm (default 2). */
+  toleranceMm?: number;
   /** Slices with truth and predictions (Fig. 4 style). */
   overlays?: (Figure<OverlayFigureData> | OverlayFigureData)[];
   notes?: string | string[];
@@ -59,7 +65,7 @@ export interface ReportData {
 
 export interface RenderedFigure {
   id: string;
-  kind: 'boxplot' | 'lowdata' | 'overlay';
+  kind: 'boxplot' | 'lowdata' | 'overlay' | 'training';
   title: string;
   caption?: string;
   svg: () => string;
@@ -85,6 +91,8 @@ export interface ReportJson {
   comparisons: Comparison[];
   results: ResultJson[];
   lowData: LineChartData | null;
+  /** The training curves' data (per arm: loss terms and validation Dice per epoch). */
+  trainingCurves: LineChartData[];
   figures: { id: string; kind: string; title: string; files: string[] }[];
 }
 
@@ -100,6 +108,7 @@ td.sig { color: #0a6b2e; }
 .scroll { overflow-x: auto; }
 figure { margin: 1em 0; } figcaption { color: #555; font-size: 0.9em; }
 figure img, figure svg { max-width: 100%; height: auto; }
+#training { clear: both; } figure[id^="training-"] { display: inline-block; vertical-align: top; margin-right: 1em; max-width: 580px; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; } dt { font-weight: bold; } dd { margin: 0; }
 pre { background: #f7f7f7; padding: 8px; overflow-x: auto; font-size: 0.85em; }
 .muted { color: #777; }
@@ -163,50 +172,6 @@ function resultJson(r: EvaluationResult): ResultJson {
     meanOfOrgans: s.meanOfOrgans,
     perSubject: r.perSubject.map((p, i) => ({ subject: p.subject, dice: p.dice, mean: s.perSubject[i].mean })),
   };
-}
-
-function tableHtml(table: ComparisonTable, label: (s: string) => string, decimals: number, alpha: number): string {
-  const cols = table.organs.length + 1;
-  // p columns only where the table itself tests against the baseline (a table of one seed without comparison rows)
-  const withP = (v: string): boolean => table.tests !== false && v !== table.baseline;
-  const head1 = table.variants
-    .map((v) => `<th colspan="${withP(v) ? cols + 1 : cols}">${escapeXml(label(v))}</th>`)
-    .join('');
-  const head2 = table.variants
-    .map((v) => [...table.organs, 'average'].map((o) => `<th>${escapeXml(o)}</th>`).join('') + (withP(v) ? `<th>p</th>` : ''))
-    .join('');
-  const body = table.rows
-    .map((row) => {
-      const cells = table.variants
-        .map((v, i) => {
-          const cell = row.cells[i];
-          const values = cell ? [...cell.perOrgan, cell.average] : new Array<null>(cols).fill(null);
-          const sds = cell?.perOrganSd ? [...cell.perOrganSd, cell.averageSd] : null;
-          const tds = values
-            .map((value, c) => {
-              const column = c < table.organs.length ? table.organs[c] : 'average';
-              const best = row.best[c].includes(i);
-              const text = fmt(value, decimals) + (sds ? ` ± ${fmt(sds[c], decimals)}` : '');
-              const attrs = `data-model="${escapeXml(row.model)}" data-variant="${escapeXml(v)}" data-column="${escapeXml(column)}"`;
-              return `<td ${attrs}${best ? ' class="best"' : ''}>${best ? `<strong>${text}</strong>` : text}</td>`;
-            })
-            .join('');
-          if (!withP(v)) return tds;
-          const t = cell?.test ?? null;
-          const sig = t !== null && t.pValue < alpha;
-          const p = `<td data-model="${escapeXml(row.model)}" data-variant="${escapeXml(v)}" data-column="p"${sig ? ' class="sig"' : ''}${t ? ` title="${escapeXml(testTitle(t))}"` : ''}>${escapeXml(formatP(t?.pValue))}${sig ? '*' : ''}</td>`;
-          return tds + p;
-        })
-        .join('');
-      return `<tr><td class="model">${escapeXml(label(row.model))}</td>${cells}</tr>`;
-    })
-    .join('\n');
-  return `<div class="scroll"><table class="dice">
-<thead><tr><th rowspan="2">Model</th>${head1}</tr>
-<tr>${head2}</tr></thead>
-<tbody>
-${body}
-</tbody></table></div>`;
 }
 
 function organPTableHtml(table: ComparisonTable, label: (s: string) => string, alpha: number): string {
@@ -296,13 +261,14 @@ export function buildReport(data: ReportData): BuiltReport {
 
   const id = uniqueIds();
   const figures: RenderedFigure[] = [];
-  const chart = (kind: 'boxplot' | 'lowdata', f: Figure<BoxPlotData> | Figure<LineChartData>, scene: () => Scene): void => {
+  const chart = (kind: 'boxplot' | 'lowdata' | 'training', f: Figure<BoxPlotData> | Figure<LineChartData>, scene: () => Scene): void => {
     const s = lazy(scene);
     figures.push({ id: id(f.id ?? `${kind}-${f.data.title}`), kind, title: f.data.title, caption: f.caption, svg: lazy(() => sceneToSvg(s())), png: lazy(() => sceneToPng(s(), { scale })) });
   };
   for (const f of (data.boxPlots ?? []).map(asFigure)) chart('boxplot', f, () => boxPlotScene(f.data));
   const lowData = data.lowData ? asFigure(data.lowData) : null;
   if (lowData) chart('lowdata', lowData, () => lineChartScene(lowData.data));
+  for (const f of (data.trainingCurves ?? []).map(asFigure)) chart('training', f, () => lineChartScene(f.data, { width: 560, height: 340 }));
   (data.overlays ?? []).map(asFigure).forEach((f, i) => {
     const title = f.data.title ?? `Overlay ${i + 1}`;
     const raster = lazy(() => renderOverlayFigure(f.data));
@@ -321,6 +287,7 @@ export function buildReport(data: ReportData): BuiltReport {
     comparisons: [...(data.comparisons ?? [])],
     results: results.map(resultJson),
     lowData: lowData?.data ?? null,
+    trainingCurves: (data.trainingCurves ?? []).map((f) => asFigure(f).data),
     figures: figures.map((f) => ({ id: f.id, kind: f.kind, title: f.title, files: [`${f.id}.png`, `${f.id}.svg`] })),
   };
 
@@ -360,12 +327,14 @@ export function buildReport(data: ReportData): BuiltReport {
 <h1>${escapeXml(data.title)}</h1>
 <p class="muted">Generated ${escapeXml(generatedAt)}. Dice similarity coefficient per organ on the test subjects; an organ absent from both prediction and truth is not counted. Average: mean over subjects of each subject's mean over its organs. Bold: the best value of the row per column.${table.rows.some((r) => r.cells.some((c) => c && c.seeds > 1)) ? ' Arms trained with several seeds: mean ± sd across seeds of each seed’s mean.' : ''}${table.tests !== false ? ` p: two-sided Wilcoxon signed-rank test of the per-subject averages against ${escapeXml(label(table.baseline))} (paired by subject); * p &lt; ${alpha}.` : ''}</p>
 <h2 id="table">Dice per organ</h2>
-${tableHtml(table, label, decimals, alpha)}
+${diceTablesHtml(table, label, decimals, alpha)}
 ${organPTableHtml(table, label, alpha)}
 ${comparisonsHtml(data.comparisons ?? [], { label, alpha, decimals })}
+${boundaryTableHtml(results, { label, toleranceMm: data.toleranceMm })}
 ${falsePositivesHtml(results, { label })}
 ${section('boxplot', 'Dice distributions per organ')}
 ${section('lowdata', 'Low-data regime')}
+${section('training', 'Training curves')}
 ${section('overlay', 'Predictions on slices')}
 ${notesHtml(notes)}
 <h2 id="manifest">Manifest</h2>

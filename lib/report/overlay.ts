@@ -9,8 +9,9 @@ import { CLASSES } from '../data/labels.js';
 import { encodePng, parseColor, Raster, type RGB } from './png.js';
 import { textWidth } from './charts.js';
 
-/** Colours per class id: 0 background (none), 1 spleen, 2 right kidney, 3 left kidney, 4 liver, 5 stomach, 6 aorta. */
-export const CLASS_COLORS: readonly (string | null)[] = [null, '#9b59d0', '#f0c419', '#2ec4b6', '#e4572e', '#4f8ff0', '#ff3fa4'];
+/** Colours per class id (lib/data/class-colors.ts: the same in preview PNGs and label descriptions). */
+import { CLASS_COLORS } from '../data/class-colors.js';
+export { CLASS_COLORS };
 export const CLASS_NAMES: readonly string[] = CLASSES;
 
 /** The soft-tissue window of the project's preprocessing, in HU. */

@@ -163,16 +163,16 @@ export function boxPlotFromResults(results: readonly EvaluationResult[], model: 
 /**
  * Low-data curve (Fig. 3b style): one series per model and variant (the control's too) among
  * the results that carry trainingSubjects; x = training subjects, y = mean Dice (mean of
- * per-subject means; with several seeds, the mean over the seeds).
+ * per-subject means; with several seeds, the mean over the seeds, with their sd as an error bar).
  */
 export function lowDataFromResults(results: readonly EvaluationResult[], options: { title?: string; names?: Record<string, string> } = {}): LineChartData {
-  const keyed = new Map<string, { x: number; y: number }[]>();
+  const keyed = new Map<string, { x: number; y: number; sd: number | null }[]>();
   for (const r of summarizeArms(results.filter((x) => x.trainingSubjects !== undefined))) {
     const y = r.average;
     if (y === null || r.trainingSubjects === undefined) continue;
     const key = `${r.model} ${options.names?.[r.variant] ?? r.variant}`;
     if (!keyed.has(key)) keyed.set(key, []);
-    keyed.get(key)!.push({ x: r.trainingSubjects, y });
+    keyed.get(key)!.push({ x: r.trainingSubjects, y, sd: r.averageSd });
   }
   return {
     title: options.title ?? 'Mean Dice against the number of training subjects',

@@ -34,8 +34,15 @@ function operand(x: Tensor | Scalar): Operand {
   return x instanceof Tensor ? x.handle : x;
 }
 
-function indexEntry(x: Index): IndexEntry {
-  return x instanceof Tensor ? x.handle : x;
+function indexEntry(x: Index, position: number): IndexEntry {
+  if (x instanceof Tensor) return x.handle;
+  const ok = x === null || x === '...' || x === ':' || (typeof x === 'number' && Number.isInteger(x)) || (typeof x === 'object' && !Array.isArray(x));
+  // an array ([10]) used to fall through as an empty slice and return the whole tensor
+  if (!ok) {
+    const hint = Array.isArray(x) ? ' (an array: pass tensor([...]) for index lists)' : '';
+    throw new TypeError(`index: entry ${position} is ${JSON.stringify(x)}${hint}; expected an integer, null, '...', ':', a Slice or a Tensor`);
+  }
+  return x;
 }
 
 function shapeArgs(args: (number | readonly number[])[]): number[] {
@@ -449,7 +456,7 @@ export class Tensor {
 
   /** Python-style indexing: t.index(0, ':', {start: 1, stop: 3}, null, maskTensor). */
   index(...indices: Index[]): Tensor {
-    return wrap(native.index(this.handle, indices.map(indexEntry)));
+    return wrap(native.index(this.handle, indices.map((x, i) => indexEntry(x, i))));
   }
 
   /** A copy with the indexed part set to `value` (t[indices] = value on a clone). */

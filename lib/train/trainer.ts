@@ -2,7 +2,7 @@
 // training steps, a learning-rate schedule, gradient accumulation, validation each epoch,
 // best-checkpoint selection, early stop, atomic checkpoints with exact resume, callbacks,
 // progress, and an AbortSignal that stops at the next batch with a checkpoint.
-import { appendFile, copyFile, mkdir, rm } from 'node:fs/promises';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ScriptModule } from '../module/script-module.js';
@@ -12,12 +12,30 @@ import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, readCheckpointInfo, saveCheckpoint, type Metrics } from './checkpoint.js';
 import { progressSink, type ProgressMode } from './progress.js';
 import { trainStep, type LossSpec } from './train-step.js';
+import { fileSystemError } from '../errors.js';
+import { copyFileAtomic, removeStaleTemps } from '../util/atomic-write.js';
+import { lockDir } from '../util/dir-lock.js';
 
 /** One training batch; dispose() (if given) is called once the step has used it. */
 export interface TrainBatch {
   image: Tensor;
   label: Tensor | null;
+  /** The files the samples came from (a DataLoader batch has them), named when a batch fails. */
+  refs?: readonly { image: string }[];
   dispose?(): void;
+}
+
+/** Training stopped on batches whose loss was NaN or infinite, too many in a row. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    message: string,
+    readonly files: string[],
+    readonly epoch: number,
+    readonly batch: number,
+  ) {
+    super(message);
+    this.name = 'NonFiniteLossError';
+  }
 }
 
 /** The batches of an epoch, from `start` on (batches before it are skipped on resume). */
@@ -90,6 +108,13 @@ export interface TrainerOptions {
   stage?: string;
   /** JSON stored in the checkpoints (the config, say); a resume needs the same. */
   extra?: unknown;
+  /**
+   * Batches in a row whose loss may be NaN / infinite (each skipped, its step dropped) before
+   * the run stops with a NonFiniteLossError naming their files (default 5).
+   */
+  maxNonFinite?: number;
+  /** Take runDir's lock file for the run (default true; runStage passes false, it holds it already). */
+  lock?: boolean;
 }
 
 export interface TrainResult {
@@ -133,8 +158,24 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   const accumulate = o.accumulate ?? 1;
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new RangeError('epochs: expected an integer >= 0');
   if (!Number.isInteger(accumulate) || accumulate < 1) throw new RangeError('accumulate: expected an integer >= 1');
+  const maxNonFinite = o.maxNonFinite ?? 5;
+  if (!Number.isInteger(maxNonFinite) || maxNonFinite < 1) throw new RangeError('maxNonFinite: expected an integer >= 1');
   const monitor = o.monitor ?? { metric: 'valDice', mode: 'max' as const };
-  await mkdir(o.runDir, { recursive: true });
+  try {
+    await mkdir(o.runDir, { recursive: true });
+  } catch (e) {
+    throw fileSystemError(e, 'create the folder', o.runDir);
+  }
+  const lock = o.lock === false ? null : lockDir(o.runDir, 'this training folder');
+  try {
+    removeStaleTemps(o.runDir);
+    return await run(o, accumulate, maxNonFinite, monitor);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, monitor: { metric: string; mode: 'max' | 'min' }): Promise<TrainResult> {
   const last = path.join(o.runDir, 'last.ckpt');
   const best = path.join(o.runDir, 'best.ckpt');
   const log = path.join(o.runDir, 'train-log.jsonl');
@@ -184,6 +225,8 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
     return monitor.mode === 'max' ? value > pos.bestMetric + delta : value < pos.bestMetric - delta;
   };
 
+  // the files of the non-finite batches in a row (not checkpointed: a resume counts anew)
+  let nonFinite: string[][] = [];
   try {
     while (pos.epoch < o.epochs) {
       const total = o.data.batchesPerEpoch?.() ?? null;
@@ -214,7 +257,19 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
             step: endsStep,
             lossScale: 1 / accumulate,
           });
-          if (!Number.isFinite(r.loss)) throw new RangeError(`${stage}: the loss is ${r.loss} at epoch ${pos.epoch + 1}, batch ${k}`);
+          if (r.nonFinite || !Number.isFinite(r.loss)) {
+            const files = batch.refs?.map((ref) => ref.image) ?? [];
+            nonFinite.push(files);
+            const where = `epoch ${pos.epoch + 1}, batch ${k}${files.length ? ` (${files.join(', ')})` : ''}`;
+            if (nonFinite.length >= maxNonFinite) {
+              const all = [...new Set(nonFinite.flat())];
+              throw new NonFiniteLossError(`${stage}: the loss was ${r.loss} in ${nonFinite.length} batches in a row, the last at ${where}; check these files: ${all.join(', ') || '(no file names)'}`, all, pos.epoch, k);
+            }
+            sink.log({ stage, unit: 'batch', done: k + 1, total, epoch: pos.epoch, message: `the loss is ${r.loss} at ${where}: step skipped` });
+            k++;
+            continue;
+          }
+          nonFinite = [];
           if (r.stepped) pos.steps++;
           pos.epochLossSum += r.loss;
           const sums = (pos.epochTermSums ??= {});
@@ -276,8 +331,11 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
       pos.epochBatches = 0;
       pos.epochStarted = Date.now();
       await save(last, logs);
-      if (isBest || (value === undefined && pos.epoch === o.epochs)) await copyFile(last, best);
-      await appendFile(log, JSON.stringify({ ...logs, best: isBest }) + '\n');
+      // atomic: a kill or ENOSPC mid-copy must leave the previous best.ckpt, never a part
+      if (isBest || (value === undefined && pos.epoch === o.epochs)) await copyFileAtomic(last, best);
+      await appendFile(log, JSON.stringify({ ...logs, best: isBest }) + '\n').catch((e: unknown) => {
+        throw fileSystemError(e, 'append to', log);
+      });
       const { epoch: _e, ...shown } = logs;
       sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, epoch: logs.epoch, values: shown, message: isBest ? 'best so far' : '' });
       await o.callbacks?.onEpochEnd?.(logs.epoch, logs);

@@ -13,6 +13,7 @@
 #include "binding/errors.h"
 #include "binding/exports.h"
 #include "binding/module.h"
+#include "binding/storage_check.h"
 #include "binding/tensor_handle.h"
 
 namespace sd {
@@ -66,6 +67,7 @@ Napi::Value PickleLoad(const Napi::CallbackInfo& info) {
   Napi::Object tensors = Napi::Object::New(env);
   for (const auto& item : items[2].toGenericDict()) {
     if (!item.key().isString() || !item.value().isTensor()) fail();
+    CheckStorage(item.value().toTensor(), "CheckpointError", "tensor '" + item.key().toStringRef() + "'");
     tensors.Set(item.key().toStringRef(), TensorHandle::Wrap(env, item.value().toTensor()));
   }
   out.Set("tensors", tensors);
@@ -89,8 +91,14 @@ Napi::Value ModuleFromBuffer(const Napi::CallbackInfo& info) {
   std::shared_ptr<torch::jit::Module> module;
   try {
     module = std::make_shared<torch::jit::Module>(torch::jit::load(is, device, extra));
+    CheckModuleStorage(*module, "CheckpointError", "the checkpoint's module");
   } catch (const c10::Error& e) {
     std::string m = e.what_without_backtrace();
+    throw KindError("CheckpointError", "the checkpoint's module is unreadable (" + m.substr(0, m.find('\n')) + ")");
+  } catch (const KindError&) {
+    throw;
+  } catch (const std::exception& e) {
+    std::string m = e.what();
     throw KindError("CheckpointError", "the checkpoint's module is unreadable (" + m.substr(0, m.find('\n')) + ")");
   }
   return ModuleHandle::Wrap(info.Env(), std::move(module), std::move(extra));

@@ -1,4 +1,5 @@
 #include "binding/module.h"
+#include "binding/storage_check.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -67,10 +68,17 @@ std::shared_ptr<torch::jit::Module> ModuleHandle::Load(const std::string& path, 
     throw KindError("LoadError", "cannot load a TorchScript module: " + path + " does not exist or is not a file");
   }
   try {
-    return std::make_shared<torch::jit::Module>(torch::jit::load(path, device, extra));
+    auto module = std::make_shared<torch::jit::Module>(torch::jit::load(path, device, extra));
+    CheckModuleStorage(*module, "LoadError", path);
+    return module;
   } catch (const c10::Error& e) {
     throw KindError("LoadError", path + " is not a readable TorchScript module (" +
                                      FirstLine(e.what_without_backtrace()) + ")");
+  } catch (const KindError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // code that fails to compile is a torch::jit::ErrorReport, not a c10::Error
+    throw KindError("LoadError", path + " is not a loadable TorchScript module (" + FirstLine(e.what()) + ")");
   }
 }
 

@@ -3,6 +3,9 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
+#include <sys/resource.h>
+
+#include <string>
 
 #include "binding/compute_thread.h"
 #include "binding/convert.h"
@@ -19,12 +22,29 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// More intra-op threads than this never helps and only risks the pool creation failing
+// inside libgomp, which aborts the process instead of reporting it.
+constexpr int64_t kMaxThreads = 1024;
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   int64_t n = ToInt(info[0], "threads");
-  if (n < 1) ThrowRangeError(info.Env(), "threads: must be >= 1");
-  at::set_num_threads(static_cast<int>(n));  // this (the JS) thread's sync ops
-  SetComputeThreads(static_cast<int>(n));     // the async work, from its next job on
-  return info.Env().Undefined();
+  if (n < 1) ThrowRangeError(env, "threads: must be >= 1");
+  if (n > kMaxThreads) ThrowRangeError(env, "threads: must be <= " + std::to_string(kMaxThreads) + ", got " + std::to_string(n));
+  // The per-user process limit (ulimit -u) counts threads: OpenMP would die creating them.
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NPROC, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(n) >= limit.rlim_cur) {
+    ThrowRangeError(env, "threads: " + std::to_string(n) + " threads would reach the process limit (ulimit -u " + std::to_string(limit.rlim_cur) + ")");
+  }
+  const int old = at::get_num_threads();
+  try {
+    at::set_num_threads(static_cast<int>(n));  // this (the JS) thread's sync ops
+  } catch (...) {
+    at::set_num_threads(old);  // never leave OpenMP set to a count that failed
+    throw;
+  }
+  SetComputeThreads(static_cast<int>(n));  // the async work, from its next job on
+  return env.Undefined();
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {

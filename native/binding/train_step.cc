@@ -5,6 +5,9 @@
 #include <c10/core/GradMode.h>
 #include <torch/optim/optimizer.h>
 
+#include <cmath>
+#include <unordered_set>
+
 #include "binding/convert.h"
 #include "binding/errors.h"
 #include "binding/module.h"
@@ -72,6 +75,19 @@ void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
   if (spec.ceWeight == 0 && spec.diceWeight == 0 && spec.distWeight == 0) ThrowRangeError(env, "loss: every term has weight 0");
 }
 
+// An optimizer over another module's parameters would step tensors the forward never used:
+// the module would silently not train.
+void CheckOptimizerOwnsModule(Napi::Env env, const torch::jit::Module& module, const std::vector<at::Tensor>& params) {
+  std::unordered_set<const c10::TensorImpl*> own;
+  for (const auto& p : module.parameters(true)) own.insert(p.unsafeGetTensorImpl());
+  size_t foreign = 0;
+  for (const auto& p : params) foreign += own.count(p.unsafeGetTensorImpl()) == 0;
+  if (foreign > 0) {
+    ThrowTypeError(env, "optimizer: " + std::to_string(foreign) + " of its " + std::to_string(params.size()) +
+                            " parameters are not parameters of this module (an optimizer made for another module?)");
+  }
+}
+
 }  // namespace
 
 at::Tensor LogitsOf(const c10::IValue& output) {
@@ -103,6 +119,7 @@ TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
     inputs = one;
   }
   spec.inputs = spec.moduleHandle->ConvertArgs(env, "forward", inputs);
+  CheckOptimizerOwnsModule(env, *spec.module, spec.optimizerHandle->params());
   spec.target = TensorHandle::Arg(o.Get("target"), "target");
   ReadLoss(env, o.Get("loss"), spec);
   spec.clipGradNorm = ToOptionalDouble(o.Get("clipGradNorm"), "clipGradNorm");
@@ -146,8 +163,24 @@ TrainStepResult RunTrainStep(TrainStepSpec& spec) {
     dist_parts = d.parts;
     total = total + spec.distWeight * dist;
   }
-  at::Tensor backward_loss = total * spec.lossScale;
   ops::GradScaler* scaler = amp ? &spec.optimizerHandle->Scaler(logits.device()) : nullptr;
+  result.loss = total.item<double>();
+  if (!std::isfinite(result.loss)) {
+    // A NaN / inf loss would poison every weight through the step; drop the whole
+    // (accumulated) step instead and let the caller decide how often that may happen.
+    optimizer.zero_grad(true);
+    if (scaler && spec.step) {
+      scaler->Update(true);
+      result.ampScale = scaler->scale.item<double>();
+    }
+    result.nonFinite = true;
+    if (ce.defined()) result.crossEntropy = ce.item<double>();
+    if (dice.defined()) result.dice = dice.item<double>();
+    result.seg = spec.ceWeight * result.crossEntropy + spec.diceWeight * result.dice;
+    if (dist.defined()) result.dist = dist.item<double>();
+    return result;
+  }
+  at::Tensor backward_loss = total * spec.lossScale;
   if (scaler) backward_loss = backward_loss * scaler->scale.squeeze();
   backward_loss.backward();
 
@@ -164,7 +197,6 @@ TrainStepResult RunTrainStep(TrainStepSpec& spec) {
       result.ampScale = scaler->scale.item<double>();
     }
   }
-  result.loss = total.item<double>();
   if (ce.defined()) result.crossEntropy = ce.item<double>();
   if (dice.defined()) result.dice = dice.item<double>();
   result.seg = spec.ceWeight * result.crossEntropy + spec.diceWeight * result.dice;
@@ -187,6 +219,7 @@ Napi::Object TrainStepResultToJS(Napi::Env env, const TrainStepResult& r) {
   out.Set("distInter", r.distInter);
   out.Set("distIntra", r.distIntra);
   out.Set("stepped", r.stepped);
+  out.Set("nonFinite", r.nonFinite);
   if (r.gradNorm) out.Set("gradNorm", *r.gradNorm);
   if (r.ampScale) out.Set("ampScale", *r.ampScale);
   return out;

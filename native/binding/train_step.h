@@ -45,6 +45,7 @@ struct TrainStepResult {
   double loss = 0, crossEntropy = 0, dice = 0, seg = 0, dist = 0, distInter = 0, distIntra = 0;
   std::optional<double> gradNorm;
   bool stepped = false;       // false when accumulating, or when AMP found inf / nan gradients
+  bool nonFinite = false;     // the loss was NaN / infinite: no backward, no step, gradients cleared
   std::optional<double> ampScale;
 };
 

@@ -1,4 +1,4 @@
-// Class prototypes and the DIST loss as differentiable ops (DESIGN.md, "Prototypes and the
+// Class prototypes and the DIST loss as differentiable ops (docs/design.md, "Prototypes and the
 // DIST loss"): the fused forms read the logits once forward and write their gradient once
 // backward, with no one-hot tensor. CPU and, where built, CUDA.
 #pragma once

@@ -1,4 +1,4 @@
-"""The prototype / DIST-loss semantics of DESIGN.md in plain PyTorch (autograd does the backward).
+"""The prototype / DIST-loss semantics of docs/design.md in plain PyTorch (autograd does the backward).
 
 Written sample by sample and class by class, as the definitions read, so that it checks the
 native fused ops (and their vectorised ATen reference) from an independent angle.

@@ -30,12 +30,14 @@ def case(device: str, dtype: torch.dtype, shape, seed: int = 0, ignore=None):
 class NativeOpsAgainstReference(unittest.TestCase):
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and hasattr(EXT, "proto_dist_loss") else [])
 
-    def check(self, device: str, dtype: torch.dtype, shape, tol: float, ignore=None, tau: float = 1.0) -> None:
+    def check(self, device: str, dtype: torch.dtype, shape, tol: float, ignore=None, tau: float = 1.0,
+              channels: str = "present", mask=None) -> None:
         x, y, t = case(device, dtype, shape, ignore=ignore)
-        loss = EXT.proto_dist_loss(x, y, t, tau=tau, inter_weight=1.0, intra_weight=0.5, ignore_index=ignore)
+        loss = EXT.proto_dist_loss(x, y, t, tau=tau, inter_weight=1.0, intra_weight=0.5, ignore_index=ignore,
+                                   channels=channels, teacher_mask=mask or [])
         (grad,) = torch.autograd.grad(loss, x)
         xr = x.detach().cpu().double().requires_grad_()
-        want = ref.proto_dist_loss(xr, y.cpu(), t.cpu(), tau, 1.0, 0.5, ignore)
+        want = ref.proto_dist_loss(xr, y.cpu(), t.cpu(), tau, 1.0, 0.5, ignore, channels, mask)
         (want_grad,) = torch.autograd.grad(want, xr)
         self.assertLessEqual(abs(loss.item() - want.item()), tol * abs(want.item()))
         scale = want_grad.abs().max().item()
@@ -45,6 +47,12 @@ class NativeOpsAgainstReference(unittest.TestCase):
         for device in self.devices:
             self.check(device, torch.float64, [3, 5, 6, 7], 1e-6)
             self.check(device, torch.float64, [2, 5, 3, 4, 5], 1e-6, ignore=255, tau=2.0)
+
+    def test_channels_and_unseen_classes(self) -> None:
+        for device in self.devices:
+            self.check(device, torch.float64, [3, 5, 6, 7], 1e-6, channels="all")
+            self.check(device, torch.float64, [3, 5, 6, 7], 1e-6, mask=[True, False, True, True, True])
+            self.check(device, torch.float64, [2, 5, 3, 4, 5], 1e-6, ignore=255, channels="all", mask=[False, True, True, True, True])
 
     def test_float32(self) -> None:
         for device in self.devices:

@@ -11,9 +11,15 @@ import { previewCommand } from './preview.js';
 import { evaluateCommand } from './evaluate.js';
 import { predictCommand } from './predict.js';
 import { reportCommand } from './report.js';
+import { validateCommand } from './validate.js';
+import { importCommand } from './import.js';
+import { makeSlicesCommand } from './make-slices.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   phantomCommand,
+  importCommand,
+  makeSlicesCommand,
+  validateCommand,
   previewCommand,
   trainTeacherCommand,
   prototypeCommand,

@@ -9,7 +9,9 @@ export const predictCommand: CommandSpec = {
   description:
     'Each input NAME.nii[.gz] gives OUT/NAME_seg.nii.gz: class ids (uint8: 0 background, 1 spleen, 2 right\n' +
     'kidney, 3 left kidney, 4 liver, 5 stomach, 6 aorta) on the input\'s own grid and geometry, so it opens\n' +
-    'aligned over the input in a viewer. Folders are searched for .nii / .nii.gz files (not recursively).',
+    'aligned over the input in a viewer. Folders are searched for .nii / .nii.gz files (not recursively).\n' +
+    'Beside them: labels.itksnap.txt (ITK-SNAP) and labels.ctbl (3D Slicer) name the classes in the report\'s\n' +
+    'colours; --stats adds stats.csv and stats.json (per slice and organ: pixels, area in mm2, HU of the input).',
   positionals: [{ name: 'input', description: 'NIfTI files (2D or 3D) or folders of them', variadic: true }],
   options: {
     checkpoint: { type: 'string', description: 'A student checkpoint (.ckpt) or TorchScript file (.pt)', required: true, placeholder: 'FILE' },
@@ -17,6 +19,7 @@ export const predictCommand: CommandSpec = {
     size: { type: 'integer', description: "Model input size (default: the model's recorded input size)" },
     device: { type: 'string', description: 'cpu, cuda or cuda:N', default: 'cpu', placeholder: 'DEVICE' },
     'batch-size': { type: 'integer', description: 'Slices per forward pass', default: 16 },
+    stats: { type: 'boolean', description: 'Also write stats.csv / stats.json: per slice and organ the pixels, area in mm2 and HU mean / SD / median / IQR' },
   },
   examples: ['slice-distill predict --checkpoint run/students/deeplabv3/distill-unest/best.ckpt --out seg/ slice1.nii.gz slices/'],
   async run(args, io) {
@@ -32,6 +35,7 @@ export const predictCommand: CommandSpec = {
       size: o.size as number | undefined,
       device: device as Device,
       batchSize: o['batch-size'] as number,
+      stats: o.stats === true,
       log: (line) => io.stderr(line + '\n'),
     });
     io.stdout(written.map((w) => w.output).join('\n') + '\n');

@@ -46,11 +46,19 @@ export function teacherVariant(config: PipelineConfig, name: string | undefined,
 }
 
 /** Stage options from the flags, with an AbortSignal wired to SIGINT / SIGTERM; call release() when done. */
+let interrupted: NodeJS.Signals | null = null;
+
+/** The exit status of a run stopped by a signal: 128 + its number (130 for SIGINT), or null. */
+export function signalExitCode(): number | null {
+  return interrupted === null ? null : 128 + (interrupted === 'SIGINT' ? 2 : interrupted === 'SIGTERM' ? 15 : 1);
+}
+
 export function stageOptions(args: ParsedArgs, io: { stderr: (t: string) => void }): StageOptions & { release: () => void } {
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
+    interrupted = sig;
     if (signals > 1) process.exit(130);
     io.stderr(`\n${sig}: stopping at the next batch and writing a checkpoint (again to exit at once)\n`);
     controller.abort(new Error(`interrupted by ${sig}`));
@@ -82,7 +90,7 @@ export async function withStageOptions<T>(args: ParsedArgs, io: { stderr: (t: st
 
 export const ARCH_OPTION: OptionSpec = { type: 'string', description: 'Student: deeplabv3, swin_unet or missformer (default: student.arch of the config)', placeholder: 'ARCH' };
 export const TEACHER_OPTION: OptionSpec = { type: 'string', description: 'Teacher name (default: teacher.name of the config; others from experiment.teachers)', placeholder: 'NAME' };
-export const SUBJECTS_OPTION: OptionSpec = { type: 'integer', description: 'Train on this many training subjects only (a nested low-data subset)', placeholder: 'N' };
+export const SUBJECTS_OPTION: OptionSpec = { type: 'integer', description: 'Train on this many training subjects only (a nested low-data subset)', placeholder: 'N', min: 1 };
 
 export function archFromArgs(args: ParsedArgs, config: PipelineConfig, command: string): PipelineConfig['student']['arch'] {
   const a = args.options.student;

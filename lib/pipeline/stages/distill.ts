@@ -81,6 +81,7 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
       seed,
       epochs: config.distill.epochs,
       patience: config.patience,
+      maxNonFinite: config.maxNonFinite,
       amp: config.amp,
       prepare: async () => {
         applyRuntime(config);

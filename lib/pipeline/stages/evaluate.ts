@@ -22,6 +22,9 @@ import { runLayout } from '../layout.js';
 import { fileStamp, runStage } from '../manifest.js';
 import { loadModel } from '../models.js';
 import { falsePositivesCsv, withFalsePositiveTotals } from '../false-positives.js';
+import { subjectBoundaryScores, withBoundary } from '../../eval/subject-boundary.js';
+import { DEFAULT_TOLERANCE_MM } from '../../eval/surface.js';
+import { boundaryCsv } from '../boundary-csv.js';
 import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, subjectDice, type PreparedSlice } from '../slices.js';
 
 export type { ModelToEvaluate, Comparison } from '../evaluation.js';
@@ -31,6 +34,8 @@ export interface EvaluateOptions extends StageOptions {
   name?: string;
   /** Which split to score (default 'test'). */
   subjects?: 'test' | 'val';
+  /** Normalised surface Dice tolerance in mm (default 2). */
+  toleranceMm?: number;
 }
 
 export interface EvaluateOutcome {
@@ -70,12 +75,19 @@ function scoringSlices(dataset: Dataset, refs: readonly SampleRef[], size: numbe
 }
 
 /** results.json with the scoring policy its Dice values were pooled under. */
-type ScoredEvaluationFile = EvaluationFile & { policy: ScoringPolicy };
+type ScoredEvaluationFile = EvaluationFile & { policy: ScoringPolicy; toleranceMm: number };
 
-async function scoreModel(m: ModelToEvaluate, slices: readonly PreparedSlice[], config: PipelineConfig, signal?: AbortSignal): Promise<EvaluationResult> {
+async function scoreModel(m: ModelToEvaluate, slices: readonly PreparedSlice[], config: PipelineConfig, toleranceMm: number, signal?: AbortSignal): Promise<EvaluationResult> {
   const module = (await loadModel(m.checkpoint, config.device)).eval();
   const predictions = await segmentSlices(module, slices, config.student.size, 16, signal);
-  const r: EvaluationResult = { model: m.model, variant: m.variant, organs: [...ORGANS], perSubject: subjectDice(slices, predictions, config.evaluation.policy) };
+  const policy = config.evaluation.policy;
+  // slices are [H, W] = [Y, X] row-major: x is the fast axis
+  const boundary = subjectBoundaryScores(
+    slices.map((s, i) => ({ subject: s.ref.subject, prediction: predictions[i]!, truth: s.label!, grid: { shape: [s.shape[1], s.shape[0]], spacing: [s.spacing[1], s.spacing[0]] } })),
+    ORGANS.map((_, k) => k + 1),
+    { policy, toleranceMm },
+  );
+  const r: EvaluationResult = { model: m.model, variant: m.variant, organs: [...ORGANS], perSubject: withBoundary(subjectDice(slices, predictions, policy), boundary) };
   if (m.trainingSubjects !== undefined) r.trainingSubjects = m.trainingSubjects;
   return r;
 }
@@ -94,13 +106,14 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
   if (refs.length < all.length) log(`evaluate: ${all.length - refs.length} ${which} slices without labels are left out`);
   const scored = [...new Set(refs.map((r) => r.subject))];
   const policy = config.evaluation.policy;
+  const toleranceMm = options.toleranceMm ?? DEFAULT_TOLERANCE_MM;
 
   const dir = runLayout(config.runDir).evaluate(options.name);
   const file = path.join(dir, RESULTS_FILE);
   const { result, reused } = await runStage({
     stage: 'evaluate',
     dir,
-    config: { dataset: config.dataset, split: config.split, seed: config.seed, size: config.student.size, subjects: which, policy, format: EVALUATION_FORMAT },
+    config: { dataset: config.dataset, split: config.split, seed: config.seed, size: config.student.size, subjects: which, policy, toleranceMm, format: EVALUATION_FORMAT },
     // a re-trained checkpoint (new size or time) is scored again
     inputs: { dataset: fileStamp(dataset.file), slices: refs.map((r) => r.image), models: models.map((m) => ({ ...m, checkpoint: fileStamp(m.checkpoint) })) },
     seed: config.seed,
@@ -115,7 +128,7 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
         for (const m of models) {
           options.signal?.throwIfAborted();
           sink.update({ stage: 'evaluate', unit: 'model', done: results.length, total: models.length, message: modelLabel(m) });
-          const r = await scoreModel(m, slices, config, options.signal);
+          const r = await scoreModel(m, slices, config, toleranceMm, options.signal);
           if (m.seed !== undefined) r.seed = m.seed; // the seeds of one arm stay apart
           log(`evaluate: ${modelLabel(m)}: mean Dice ${summarizeResult(r).overall?.toFixed(4) ?? '-'} on ${r.perSubject.length} subjects`);
           results.push(r);
@@ -125,16 +138,17 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
         sink.done();
       }
       const comparisons = compareVariants(results, config.seed);
-      const out: ScoredEvaluationFile = { format: EVALUATION_FORMAT, dataset: dataset.file, split: which, subjects: scored, size: config.student.size, policy, organs: [...ORGANS], models, results, comparisons };
+      const out: ScoredEvaluationFile = { format: EVALUATION_FORMAT, dataset: dataset.file, split: which, subjects: scored, size: config.student.size, policy, toleranceMm, organs: [...ORGANS], models, results, comparisons };
       await writeFileAtomic(file, JSON.stringify(out, null, 1) + '\n');
       await writeFileAtomic(path.join(dir, 'dice.csv'), diceCsv(results));
       await writeFileAtomic(path.join(dir, 'summary.csv'), withFalsePositiveTotals(summaryCsv(results), results));
       await writeFileAtomic(path.join(dir, 'false-positives.csv'), falsePositivesCsv(results));
       await writeFileAtomic(path.join(dir, COMPARISONS_FILE), comparisonsCsv(comparisons));
+      await writeFileAtomic(path.join(dir, 'metrics.csv'), boundaryCsv(results));
       const meanDice = Object.fromEntries(results.map((r) => [modelLabel(r), summarizeResult(r).overall]));
       const falsePositiveSlices = Object.fromEntries(results.map((r) => [modelLabel(r), falsePositiveTotals(r.perSubject, ORGANS.length).map((t) => t.slices)]));
       return {
-        outputs: { results: RESULTS_FILE, dice: 'dice.csv', summary: 'summary.csv', comparisons: COMPARISONS_FILE, falsePositives: 'false-positives.csv' },
+        outputs: { results: RESULTS_FILE, dice: 'dice.csv', summary: 'summary.csv', comparisons: COMPARISONS_FILE, falsePositives: 'false-positives.csv', metrics: 'metrics.csv' },
         metrics: { subjects: scored.length, slices: refs.length, policy, meanDice, falsePositiveSlices },
         result: out,
       };

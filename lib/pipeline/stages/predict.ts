@@ -8,12 +8,17 @@ import path from 'node:path';
 import { orientationOf } from '../../data/geometry.js';
 import { CLASSES, NUM_CLASSES } from '../../data/labels.js';
 import * as nifti from '../../data/nifti.js';
+import { dicomInputsIn } from '../../data/dicom-inputs.js';
+import { imageStem, isDicom, readImage } from '../../data/image-io.js';
+import { nonAxialSliceProblem } from '../../data/slice-plane.js';
 import { SamplePipeline, type SampleRef } from '../../data/pipeline.js';
 import type { ScriptModule } from '../../module/script-module.js';
 import type { Device } from '../../tensor/dtype.js';
 import { ConfigError } from '../config-schema.js';
 import { defaultLog } from '../context.js';
 import { loadModel } from '../models.js';
+import { organStats, type OrganSliceStats } from '../../eval/organ-stats.js';
+import { writePredictionExtras } from '../prediction-outputs.js';
 import { prepareSlices, segmentSlices } from '../slices.js';
 
 export interface PredictOptions {
@@ -28,6 +33,8 @@ export interface PredictOptions {
   device?: Device;
   /** Slices per forward pass (default 16). */
   batchSize?: number;
+  /** Also measure every organ per slice (area, HU): stats.csv and stats.json beside the labels. */
+  stats?: boolean;
   signal?: AbortSignal;
   log?: (line: string) => void;
 }
@@ -38,6 +45,8 @@ export interface Prediction {
   slices: number;
   /** Labelled pixels per class id. */
   counts: number[];
+  /** With options.stats: per slice and organ (lib/eval/organ-stats.ts). */
+  stats?: OrganSliceStats[];
 }
 
 const NIFTI = /\.nii(\.gz)?$/i;
@@ -53,9 +62,15 @@ function expandInputs(inputs: readonly string[]): { files: string[]; problems: s
     else if (statSync(input).isDirectory()) {
       // label files named as this stage names its outputs are not images to segment
       const found = readdirSync(input).filter((f) => NIFTI.test(f) && !SEG.test(f)).sort().map((f) => path.join(input, f));
-      if (found.length === 0) problems.push(`${input}: no .nii or .nii.gz files in this folder`);
+      // DICOM: single-slice files, or the folder itself when it holds one series
+      try {
+        found.push(...dicomInputsIn(input));
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+      if (found.length === 0) problems.push(`${input}: no .nii, .nii.gz or DICOM files in this folder`);
       files.push(...found);
-    } else if (!NIFTI.test(input)) problems.push(`${input}: not a .nii or .nii.gz file`);
+    } else if (!NIFTI.test(input) && !isDicom(input)) problems.push(`${input}: not a .nii, .nii.gz or DICOM file`);
     else files.push(input);
   }
   return { files: [...new Set(files.map((f) => path.resolve(f)))], problems };
@@ -72,7 +87,7 @@ async function ownOutput(file: string): Promise<boolean> {
 }
 
 export function outputName(input: string): string {
-  return `${path.basename(input).replace(NIFTI, '')}_seg.nii.gz`;
+  return `${imageStem(input)}_seg.nii.gz`;
 }
 
 function inputSize(module: ScriptModule, given: number | undefined, checkpoint: string): number {
@@ -116,7 +131,10 @@ async function checkInputs(o: PredictOptions): Promise<Map<string, nifti.NiftiIm
     const target = path.join(o.out, name);
     if (existsSync(target) && !(await ownOutput(target))) problems.push(`${target}: exists and was not written by predict (an input or a label?); choose another output folder`);
     try {
-      headers.set(f, await nifti.readHeader(f, { orientation: 'native' }));
+      const header = await readImage(f, { headerOnly: true, orientation: 'native' }); // NIfTI or DICOM
+      const plane = nonAxialSliceProblem(header.shape, header.affine);
+      if (plane) problems.push(`${f}: ${plane}`);
+      headers.set(f, header);
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -144,7 +162,12 @@ export async function predict(o: PredictOptions): Promise<Prediction[]> {
     for (const v of rasLabels) counts[v]!++;
     const found = counts.flatMap((c, k) => (k > 0 && c > 0 ? [CLASSES[k]] : []));
     log(`predict: ${output} (${ras.shape[2]} slice${ras.shape[2] === 1 ? '' : 's'}; ${found.length ? found.join(', ') : 'no organs found'})`);
-    out.push({ input: f, output, slices: ras.shape[2], counts });
+    const done: Prediction = { input: f, output, slices: ras.shape[2], counts };
+    // the HU of the original image in RAS order, as the labels were made
+    if (o.stats) done.stats = organStats(await readImage(f), rasLabels, output);
+    out.push(done);
   }
+  // label names and colours for viewers; the measurements where asked for
+  await writePredictionExtras(o.out, o.stats ? out.map((p) => ({ input: p.input, output: p.output, stats: p.stats ?? [] })) : null);
   return out;
 }

@@ -32,6 +32,7 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
       seed,
       epochs: student.epochs,
       patience: config.patience,
+      maxNonFinite: config.maxNonFinite,
       amp: config.amp,
       prepare: async () => {
         applyRuntime(config);

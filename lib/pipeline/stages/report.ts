@@ -15,6 +15,7 @@ import { readEvaluation, type EvaluationFile } from '../evaluation.js';
 import { runLayout } from '../layout.js';
 import { fileStamp, MANIFEST, runStage } from '../manifest.js';
 import { overlayFigures } from './report-overlays.js';
+import { trainLogOf, trainingFigures } from './report-training.js';
 
 export interface ReportOptions extends StageOptions {
   /** results.json of evaluate. */
@@ -86,7 +87,7 @@ export async function report(config: PipelineConfig | null, o: ReportOptions): P
     stage: 'report',
     dir,
     config: { title, overlays, dataset: datasetLocation },
-    inputs: { evaluation: fileStamp(path.resolve(o.evaluation)), lowData: o.lowData ? fileStamp(path.resolve(o.lowData)) : null },
+    inputs: { evaluation: fileStamp(path.resolve(o.evaluation)), lowData: o.lowData ? fileStamp(path.resolve(o.lowData)) : null, trainLogs: shown.map(trainLogOf).filter((f) => existsSync(f)).map(fileStamp) },
     seed: config?.seed ?? 0,
     force: o.force,
     reuse: () => undefined,
@@ -119,6 +120,8 @@ export async function report(config: PipelineConfig | null, o: ReportOptions): P
         })),
         lowData: lowData ? { id: 'lowdata', caption: `Mean Dice over the test subjects against the number of training subjects, per arm${seedCount(lowData) > 1 ? ' (mean over the seeds)' : ''}.`, data: lowDataFromResults(lowData.results, { names: labels }) } : undefined,
         overlays: figures,
+        trainingCurves: trainingFigures(shown, (v) => labels[v] ?? v),
+        toleranceMm: (evaluation as { toleranceMm?: number }).toleranceMm,
         notes: notes(evaluation, lowData),
         manifest: { evaluation: path.resolve(o.evaluation), lowData: o.lowData ? path.resolve(o.lowData) : null, dataset: evaluation.dataset, split: evaluation.split, subjects: evaluation.subjects.length, size: evaluation.size, models: evaluation.models, evaluate: evaluateManifest(o.evaluation) },
       };

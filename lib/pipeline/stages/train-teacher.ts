@@ -9,7 +9,8 @@ import { subjectMean } from '../../eval/dice.js';
 import { AdamW } from '../../optim/optimizer.js';
 import { cosineWithWarmup } from '../../optim/schedules.js';
 import type { PipelineConfig, TeacherConfig, TeacherVariant } from '../config.js';
-import { applyRuntime, openDataset, volumeSplit, type StageOptions } from '../context.js';
+import { applyRuntime, datasetReport, defaultLog, openDataset, volumeSplit, type StageOptions } from '../context.js';
+import { teacherDataWarnings } from '../data-warnings.js';
 import { BEST_CHECKPOINT, runLayout } from '../layout.js';
 import { initialModel } from '../models.js';
 import { runTraining, type TrainingOutcome } from '../training.js';
@@ -39,6 +40,8 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
   }
   const dataset = await openDataset(config.dataset);
   const split = volumeSplit(config, dataset, teacher.phases);
+  const report = datasetReport(config.dataset);
+  if (report) for (const w of teacherDataWarnings(config, dataset, report, teacher.phases)) (options.log ?? defaultLog)(`train-teacher ${teacher.name}: ${w}`);
   const dir = runLayout(config.runDir).teacher(teacher.name);
   const phaseOk = (e: { phase?: string | undefined }) => !teacher.phases?.length || (e.phase !== undefined && teacher.phases.includes(e.phase));
   return runTraining(
@@ -50,6 +53,7 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
       seed: config.seed,
       epochs: teacher.epochs,
       patience: config.patience,
+      maxNonFinite: config.maxNonFinite,
       amp: config.amp,
       clipGradNorm: teacher.clipGradNorm,
       prepare: async () => {
