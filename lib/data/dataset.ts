@@ -302,9 +302,6 @@ export async function validateDataset(dataset: Dataset, options: ValidateOptions
         // one file's bad geometry is one problem, never the end of the whole validation
         problems.push({ file: entry.image, where: `${at}.image`, message: `its geometry cannot be read: ${problemText(e)}` });
       }
-      if (ras && kind === 'slices' && image.shape[2] === 1 && ras.shape[2] !== 1) {
-        problems.push({ file: entry.image, where: `${at}.image`, message: `not an axial slice: its one-voxel axis runs ${orientationOf(image.affine)[2]}, so in RAS it would be ${ras.shape[2]} axial slices of ${ras.shape[0]} x ${ras.shape[1]} pixels` });
-      }
       if (ras) results[slot] = { subject: entry.subject, shape: [...ras.shape], spacing: ras.spacing.map((v) => round(v, 4)), counts };
     }
   };
