@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { printAnswerWhenMain } from './print-answer.mjs';
 import { resolveLibtorch } from './libtorch.mjs';
 
 export const DEFAULT_ARCH_LIST = '8.0;8.6;8.9;9.0';
@@ -167,19 +167,4 @@ export function gencodeFlags(archList) {
   return flags;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  let info;
-  try {
-    info = resolveCudaToolkit();
-  } catch (e) {
-    process.stderr.write(`[slice-distill] ${e.message}\n`);
-    process.exit(1);
-  }
-  const i = process.argv.indexOf('--get');
-  if (i >= 0) {
-    const v = info[process.argv[i + 1]];
-    process.stdout.write(`${Array.isArray(v) ? v.join(' ') : String(v)}\n`);
-  } else {
-    process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-  }
-}
+printAnswerWhenMain(import.meta.url, resolveCudaToolkit, '[slice-distill] ');

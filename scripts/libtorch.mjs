@@ -14,6 +14,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { printAnswerWhenMain } from './print-answer.mjs';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheFile = process.env.SLICE_DISTILL_LIBTORCH_CACHE || path.join(projectRoot, '.libtorch.json');
@@ -140,19 +141,4 @@ export function resolveLibtorch({ useCache = true } = {}) {
   return found;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  let info;
-  try {
-    info = resolveLibtorch();
-  } catch (e) {
-    process.stderr.write(`${e.message}\n`);
-    process.exit(1);
-  }
-  const i = process.argv.indexOf('--get');
-  if (i >= 0) {
-    const v = info[process.argv[i + 1]];
-    process.stdout.write(`${Array.isArray(v) ? v.join(' ') : String(v)}\n`);
-  } else {
-    process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-  }
-}
+printAnswerWhenMain(import.meta.url, resolveLibtorch, '');
