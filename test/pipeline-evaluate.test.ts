@@ -212,6 +212,13 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     assert.equal(direct, null); // s1 itself was not an input
     assert.deepEqual(viaLps.data, (await segmentSlices(module, prepareSlices(pipeline, [{ image: s1, subject: 'x' }], SIZE), SIZE))[0]);
 
+    // a spacing-aware grid and another window, given to predict, are what the slices go through
+    const fov = { size: SIZE, window: [-200, 300] as [number, number], fieldOfViewMm: 300 };
+    const [byFov] = await predict({ checkpoint: trained, inputs: [s0], out: path.join(root, 'predicted-fov'), window: fov.window, fieldOfViewMm: fov.fieldOfViewMm, log: () => {} });
+    const fovLabels = (await nifti.read(byFov!.output)).data;
+    assert.deepEqual(fovLabels, (await segmentSlices(module, prepareSlices(pipeline, [{ image: s0, subject: 'x' }], fov), fov))[0]);
+    await assert.rejects(predict({ checkpoint: trained, inputs: [s0], out, window: [10, -10] }), (e: Error) => e instanceof ConfigError && /window: expected \[low, high\]/.test(e.message));
+
     // a label file in the way is never overwritten; a missing input is named
     await assert.rejects(predict({ checkpoint: trained, inputs: [s0], out: path.dirname(s0) }), (e: Error) => e instanceof ConfigError && /was not written by predict/.test(e.message));
     await assert.rejects(predict({ checkpoint: trained, inputs: [path.join(root, 'nope.nii.gz')], out }), /nope\.nii\.gz: no such file/);

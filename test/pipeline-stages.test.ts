@@ -12,6 +12,7 @@ import { trainTeacher } from '../lib/pipeline/stages/train-teacher.js';
 import { extractPrototype } from '../lib/pipeline/stages/prototype.js';
 import { pretrain } from '../lib/pipeline/stages/pretrain.js';
 import { distill } from '../lib/pipeline/stages/distill.js';
+import { recordedSliceInput } from '../lib/pipeline/recorded-input.js';
 import { StageAbortedError } from '../lib/pipeline/training.js';
 import type { ProgressEvent } from '../lib/train/progress.js';
 import { cli } from './support/cli.js';
@@ -87,6 +88,16 @@ describe('pipeline: training stages on the phantom', function () {
     const cman = JSON.parse(readFileSync(path.join(control.dir, 'manifest.json'), 'utf8')) as { config: { control: boolean; distill: { beta: number } }; inputs: { prototype: unknown } };
     assert.deepEqual([cman.config.control, cman.config.distill.beta, cman.inputs.prototype], [true, 0, null]);
     assert.equal(readFileSync(path.join(control.dir, 'train-log.jsonl'), 'utf8').trim().split('\n').length, 2);
+
+    // hu.window: recorded with the prototype and the checkpoints; distill under another window is refused before any work
+    assert.deepEqual((file.provenance as unknown as { huWindow: number[] }).huWindow, [-175, 250]);
+    assert.deepEqual(await recordedSliceInput(pre.bestCheckpoint), { size: 64, window: [-175, 250] });
+    await assert.rejects(distill({ ...c, hu: { window: [-100, 200] } }, quiet), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /made with hu\.window \[-175, 250\], the students use \[-100, 200\]/);
+      assert.match(e.message, /pretrained with hu\.window \[-175, 250\]/);
+      return true;
+    });
   });
 
   it('prototype: the teacher sees the whole volume, only the crop\'s slices are accumulated', async function () {

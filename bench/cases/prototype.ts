@@ -3,6 +3,7 @@
 // the tiny UNesT with Gaussian sliding windows, then its logits accumulated into the prototype.
 // Python does the same with a MONAI-style sliding window and a scatter_add accumulator.
 import { ScriptModule, ops, noGrad, slidingWindowInference, tensor, type Tensor } from '../../lib/index.js';
+import { DEFAULT_HU_WINDOW } from '../../lib/data/transforms.js';
 import { prepareVolume, volumePipeline, volumeRef } from '../../lib/pipeline/volumes.js';
 import type { BenchCase, Row } from '../support/context.js';
 import { alternate, median, timeMs } from '../support/timing.js';
@@ -20,7 +21,7 @@ export const prototypeCase: BenchCase = {
     const spacing = quick ? [6, 6, 6] : [3, 4, 4];
     const pipeline = volumePipeline(dataset);
     const volumes = dataset.volumes.map((v) => {
-      const s = prepareVolume(pipeline, volumeRef(v), spacing);
+      const s = prepareVolume(pipeline, volumeRef(v), spacing, DEFAULT_HU_WINDOW);
       return { image: tensor(s.image, [1, 1, ...s.shape]), label: tensor(s.label!, [1, ...s.shape]), shape: s.shape };
     });
     const teacher = await bench.model('unest', 'tiny');

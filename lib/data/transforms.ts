@@ -32,8 +32,11 @@ export type TransformSpec =
 // ---------------------------------------------------------------------------------------------
 // Builders (the same objects, with the paper's defaults filled in)
 
-/** HU window [min, max] -> [0, 1] (default [-175, 250], clipped). */
-export function window(min = -175, max = 250, clip = true): TransformSpec {
+/** The soft-tissue window of the papers' preprocessing, in HU (the default of config hu.window). */
+export const DEFAULT_HU_WINDOW: readonly [number, number] = [-175, 250];
+
+/** HU window [min, max] -> [0, 1] (default DEFAULT_HU_WINDOW, clipped). */
+export function window(min = DEFAULT_HU_WINDOW[0], max = DEFAULT_HU_WINDOW[1], clip = true): TransformSpec {
   return { type: 'window', min, max, clip };
 }
 /** Resample to a voxel spacing in mm (one number or one per axis) or to a size; linear for images, nearest for labels. */
@@ -76,8 +79,45 @@ export function compose(...specs: (TransformSpec | TransformSpec[])[]): Transfor
 /** Student augmentation recipes (see student2d). */
 export type StudentAugment = 'anatomy' | 'rot-flip' | 'none';
 
+/** How a 2D slice becomes a student's input: its HU window and the size x size model grid. */
+export interface SliceInput {
+  size: number;
+  /** [low, high] HU -> [0, 1] (default DEFAULT_HU_WINDOW). */
+  window?: readonly [number, number];
+  /** The grid covers this many mm, centred (air beyond the image, or cropped); unset: the slice is stretched to the grid. */
+  fieldOfViewMm?: number;
+}
+
+/** A bare number is a size with the default window, the slice stretched to the grid. */
+export function asSliceInput(input: SliceInput | number): SliceInput {
+  return typeof input === 'number' ? { size: input } : input;
+}
+
+/** Window, then onto the model grid: resized to size x size, or resampled to fieldOfViewMm / size mm and centre-cropped / padded. */
+export function sliceInputTransforms(input: SliceInput): TransformSpec[] {
+  const [lo, hi] = input.window ?? DEFAULT_HU_WINDOW;
+  const { size, fieldOfViewMm: fov } = input;
+  // after the window, 0 is air (and below): the padding outside the image
+  const grid = fov === undefined ? [resample({ size: [size, size] })] : [resample({ spacing: [fov / size, fov / size] }), cropOrPad([size, size], 0)];
+  return [window(lo, hi), ...grid];
+}
+
 /**
- * The students' recipe: window, resize to size x size, then
+ * Where the model grid lies on a slice of this shape and spacing ([H, W]): the slice is first
+ * resampled to `resampled` pixels per axis, in which the grid starts at `start` (negative: padded).
+ * With no fieldOfViewMm the grid is the resampled slice itself.
+ */
+export function modelGridPlacement(input: SliceInput, shape: readonly number[], spacing: readonly number[]): { resampled: number[]; start: number[] } {
+  const fov = input.fieldOfViewMm;
+  if (fov === undefined) return { resampled: [input.size, input.size], start: [0, 0] };
+  const t = fov / input.size;
+  // the same rounding and centring as resample({spacing}) and cropOrPad
+  const resampled = shape.map((n, i) => Math.max(1, Math.round((n * spacing[i]!) / t)));
+  return { resampled, start: resampled.map((n) => Math.floor((n - input.size) / 2)) };
+}
+
+/**
+ * The students' recipe: window and onto the model grid (sliceInputTransforms), then
  *  - 'anatomy' (default): a rotation in [-20, 20) degrees with a zoom in [0.9, 1.1), and intensity
  *    jitter; never a mirror or a quarter turn, which would put the right kidney where the left
  *    one belongs while its label still says "right";
@@ -85,8 +125,8 @@ export type StudentAugment = 'anatomy' | 'rot-flip' | 'none';
  *  - 'none': nothing more.
  * true / false stand for 'anatomy' / 'none'.
  */
-export function student2d(size = 224, options: { augment?: StudentAugment | boolean } = {}): TransformSpec[] {
-  const base = [window(), resample({ size: [size, size] })];
+export function student2d(size = 224, options: { augment?: StudentAugment | boolean } & Omit<SliceInput, 'size'> = {}): TransformSpec[] {
+  const base = sliceInputTransforms({ size, window: options.window, fieldOfViewMm: options.fieldOfViewMm });
   const recipe = options.augment === false ? 'none' : options.augment === true || options.augment === undefined ? 'anatomy' : options.augment;
   switch (recipe) {
     case 'none':
@@ -101,8 +141,8 @@ export function student2d(size = 224, options: { augment?: StudentAugment | bool
 }
 
 /** The teacher's recipe: window, resample to 1.5 x 1.5 x 2 mm, random size^3 crops (pos / neg sampling). */
-export function teacher3d(size = 96, spacing: number[] = [2, 1.5, 1.5]): TransformSpec[] {
-  return [window(), resample({ spacing }), randomCrop([size, size, size])];
+export function teacher3d(size = 96, spacing: number[] = [2, 1.5, 1.5], huWindow: readonly [number, number] = DEFAULT_HU_WINDOW): TransformSpec[] {
+  return [window(huWindow[0], huWindow[1]), resample({ spacing }), randomCrop([size, size, size])];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 // segment(model, image): a 2D student on every axial slice of a CT image in memory, with the
 // organ measurements of each slice. The input contract is the training one: HU (scl_slope /
-// scl_inter applied, as nifti.read returns it), windowed here to [-175, 250] HU -> [0, 1] and
-// resampled to the model's size x size; any orientation (slices are taken along the RAS z axis,
+// scl_inter applied, as nifti.read returns it), windowed here (default [-175, 250] HU -> [0, 1])
+// and put on the model's size x size grid (stretched, or at fieldOfViewMm); any orientation (slices are taken along the RAS z axis,
 // labels come back in the image's own voxel order).
 import { orientationOf } from '../data/geometry.js';
 import { reorient, type NiftiImage } from '../data/nifti.js';
 import { Rng } from '../data/random.js';
-import { applyTransforms, resample, window } from '../data/transforms.js';
+import { applyTransforms, DEFAULT_HU_WINDOW, sliceInputTransforms, type SliceInput } from '../data/transforms.js';
 import { organStats, type OrganSliceStats } from '../eval/organ-stats.js';
 import type { ScriptModule } from '../module/script-module.js';
 import { segmentSlices, type PreparedSlice } from '../pipeline/slices.js';
@@ -16,8 +16,10 @@ export interface SegmentOptions {
   size?: number;
   /** Slices per forward pass (default 16). */
   batchSize?: number;
-  /** HU window mapped to [0, 1] (default [-175, 250], the training window). */
+  /** HU window mapped to [0, 1] (default [-175, 250]; give the hu.window the model was trained with). */
   window?: [number, number];
+  /** The model grid's field of view in mm, where the model was trained with student.fieldOfViewMm. */
+  fieldOfViewMm?: number;
   signal?: AbortSignal;
 }
 
@@ -46,8 +48,8 @@ export async function segment(module: ScriptModule, image: NiftiImage, options: 
   const ras = reorient(image, 'RAS');
   const [nx, ny, nz] = ras.shape;
   const plane = nx * ny;
-  const [lo, hi] = options.window ?? [-175, 250];
-  const toModel = [window(lo, hi), resample({ size: [size, size] })];
+  const input: SliceInput = { size, window: options.window ?? DEFAULT_HU_WINDOW, ...(options.fieldOfViewMm !== undefined ? { fieldOfViewMm: options.fieldOfViewMm } : {}) };
+  const toModel = sliceInputTransforms(input);
   const spacing: [number, number] = [ras.spacing[1], ras.spacing[0]];
   const labels = new Uint8Array(plane * nz);
   const batch = options.batchSize ?? 16;
@@ -59,7 +61,7 @@ export async function segment(module: ScriptModule, image: NiftiImage, options: 
       const input = applyTransforms(toModel, { image: hu, label: null, shape: [ny, nx], spacing }, new Rng(0)).image;
       slices.push({ ref: { image: '<memory>', subject: '<memory>', z }, shape: [ny, nx], spacing, hu, label: null, input });
     }
-    const maps = await segmentSlices(module, slices, size, batch, options.signal);
+    const maps = await segmentSlices(module, slices, input, batch, options.signal);
     maps.forEach((m, i) => labels.set(m, (z0 + i) * plane));
   }
   const stats = organStats(ras, labels);

@@ -2,7 +2,7 @@
 // defaults from docs/design.md's recipes, validated in full before any work starts.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { StudentAugment } from '../data/transforms.js';
+import { DEFAULT_HU_WINDOW, type SliceInput, type StudentAugment } from '../data/transforms.js';
 import type { Device } from '../tensor/dtype.js';
 import { ConfigError, validateConfig, type Schema } from './config-schema.js';
 import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
@@ -73,6 +73,12 @@ export interface StudentConfig {
   weightDecay: number;
   /** Slices resampled to size x size. */
   size: number;
+  /**
+   * Spacing-aware input: the size x size grid covers this many mm (centred, padded with air or
+   * cropped), so a kidney keeps its size in pixels across scanners whose fields of view differ.
+   * Unset (default): each slice is stretched to size x size whatever its pixel spacing.
+   */
+  fieldOfViewMm?: number;
   augment: AugmentRecipe | boolean;
 }
 
@@ -146,6 +152,12 @@ export interface PipelineConfig {
   /** Mixed precision (autocast + gradient scaling) when training on CUDA; ignored on the CPU. */
   amp: boolean;
   evaluation: { policy: EvaluationPolicy };
+  /**
+   * The intensity window [low, high] in HU mapped to [0, 1] for the teacher and every student
+   * (default [-175, 250], soft tissue). It is recorded with the prototype and the students'
+   * checkpoints, so a prototype made under another window is refused by distill.
+   */
+  hu: { window: [number, number] };
   experiment: ExperimentConfig;
   /**
    * The seed of the student arms' training (initial weights, shuffling, augmentation) where it
@@ -185,12 +197,19 @@ export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
   maxNonFinite: 5,
   amp: false,
   evaluation: { policy: 'present' },
+  hu: { window: [...DEFAULT_HU_WINDOW] },
   experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' }, control: true },
 };
 
 /** The student's base learning rate: student.lr, else the architecture's recipe. */
 export function studentLr(config: Pick<PipelineConfig, 'student'>, arch: Arch2d = config.student.arch): number {
   return config.student.lr ?? STUDENT_LR[arch];
+}
+
+/** How the students see a slice: student.size, hu.window and student.fieldOfViewMm. */
+export function studentInput(config: Pick<PipelineConfig, 'student' | 'hu'>): SliceInput {
+  const { size, fieldOfViewMm } = config.student;
+  return fieldOfViewMm === undefined ? { size, window: config.hu.window } : { size, window: config.hu.window, fieldOfViewMm };
 }
 
 /** The augmentation recipe of student.augment (true / false read as 'anatomy' / 'none'). */
@@ -275,6 +294,7 @@ export const SCHEMA: Schema = {
       momentum: num({ min: 0 }),
       weightDecay: num({ min: 0 }),
       size: num({ integer: true, min: 8 }),
+      fieldOfViewMm: num({ min: 1, max: 2000 }),
       augment: { type: 'any', optional: true },
     },
   },
@@ -286,6 +306,7 @@ export const SCHEMA: Schema = {
   patience: num({ integer: true, min: 0 }),
   amp: { type: 'boolean', optional: true },
   evaluation: { type: 'object', optional: true, fields: { policy: str(['present', 'union']) } },
+  hu: { type: 'object', optional: true, fields: { window: { type: 'numbers', length: 2, optional: true } } },
   experiment: {
     type: 'object',
     optional: true,
@@ -334,6 +355,8 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   if (!(typeof augment === 'boolean' || augment === 'anatomy' || augment === 'rot-flip' || augment === 'none')) {
     problems.push(`student.augment: expected 'anatomy', 'rot-flip', 'none' (or true / false), got ${JSON.stringify(augment)}`);
   }
+  const [lo, hi] = merged.hu.window;
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo)) problems.push(`hu.window: expected [low, high] in HU with low < high, got ${JSON.stringify(merged.hu.window)}`);
   const seeds = merged.experiment.seeds ?? [];
   if (seeds.some((v) => !Number.isInteger(v))) problems.push(`experiment.seeds: expected integers, got ${JSON.stringify(seeds)}`);
   if (!/^(cpu|cuda(:\d+)?)$/.test(merged.device)) problems.push(`device: expected 'cpu', 'cuda' or 'cuda:N', got '${merged.device}'`);

@@ -1,10 +1,11 @@
-// Warnings about what the teacher will learn from, before it trains: a class that none of its
-// training volumes hold (it can never predict it, silently), and a split left with a single
-// volume subject (the best checkpoint picked on one case, or trained on one).
+// Warnings about what the teacher and the students will learn from, before they train: a class
+// that none of the training data holds (it can never be predicted, silently), and splits left
+// with a single subject (the best checkpoint picked on one case, or trained on one) or too few
+// to test on.
 import type { Dataset, ValidationReport } from '../data/dataset.js';
 import { CLASSES, NUM_CLASSES } from '../data/labels.js';
 import type { PipelineConfig } from './config.js';
-import { volumeSplit } from './context.js';
+import { sliceSplit, volumeSplit } from './context.js';
 
 export function teacherDataWarnings(config: PipelineConfig, dataset: Dataset, report: ValidationReport, phases = config.teacher.phases): string[] {
   let split: { train: string[]; val: string[] };
@@ -35,5 +36,36 @@ export function teacherDataWarnings(config: PipelineConfig, dataset: Dataset, re
   }
   if (split.val.length === 1) warnings.push(`warning: teacher.valFraction ${config.teacher.valFraction} leaves one volume subject (${split.val[0]}) to pick the best teacher checkpoint on`);
   if (split.train.length === 1) warnings.push(`warning: the teacher trains on one volume subject (${split.train[0]})`);
+  return warnings;
+}
+
+/**
+ * The students' side, before pretrain: a class the training slices never show, a validation
+ * split of one subject (the best checkpoint picked on one case) or none (the last epoch is
+ * kept), and a test split too small for a confidence interval or a paired test.
+ */
+export function studentDataWarnings(config: PipelineConfig, dataset: Dataset, report: ValidationReport, trainSubjects = config.trainSubjects): string[] {
+  let split: { used: string[]; val: string[]; test: string[] };
+  try {
+    split = sliceSplit(config, dataset, trainSubjects);
+  } catch {
+    return []; // the stage says what is wrong itself
+  }
+  const warnings: string[] = [];
+  const rows = report.slices.length === dataset.slices.length ? report.slices : [];
+  const used = new Set(split.used);
+  const seen = new Array<boolean>(NUM_CLASSES).fill(false);
+  let counted = 0;
+  rows.forEach((r, i) => {
+    const s = dataset.slices[i]!;
+    if (!used.has(s.subject) || !s.label || !r.counts) return;
+    counted++;
+    r.counts.forEach((n, k) => (seen[k] ||= n > 0));
+  });
+  const never = seen.flatMap((s, k) => (k > 0 && !s ? [k] : []));
+  if (counted > 0 && never.length) warnings.push(`warning: the students' ${split.used.length} training subjects never show ${never.map((k) => `${CLASSES[k]} (${k})`).join(', ')}: they cannot learn ${never.length === 1 ? 'it' : 'them'}`);
+  if (split.val.length === 0) warnings.push(`warning: split ${JSON.stringify(config.split)} leaves no validation subject: the students keep their last epoch, not their best`);
+  else if (split.val.length === 1) warnings.push(`warning: split ${JSON.stringify(config.split)} leaves one validation subject (${split.val[0]}) to pick the students' best checkpoints on`);
+  if (split.test.length < 2) warnings.push(`warning: split ${JSON.stringify(config.split)} leaves ${split.test.length} test subject${split.test.length === 1 ? '' : 's'}: no confidence interval or paired test can be computed`);
   return warnings;
 }

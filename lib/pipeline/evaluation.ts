@@ -2,6 +2,7 @@
 // paired comparisons of the arms (mean difference, bootstrap CI, Wilcoxon p, Holm p) and the
 // models that were scored (the report re-runs them for overlays). Also the CSV views of the
 // same numbers.
+import type { SliceInput } from '../data/transforms.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BASELINE, CONTROL_VARIANT, compareArms, type Comparison } from '../eval/comparisons.js';
@@ -36,6 +37,8 @@ export interface EvaluationFile {
   subjects: string[];
   /** The models' input size (slices resampled to size x size, predictions back to native). */
   size: number;
+  /** How slices were fed to the models (size, HU window, field of view); absent in files of earlier versions. */
+  input?: SliceInput;
   organs: string[];
   models: ModelToEvaluate[];
   results: EvaluationResult[];

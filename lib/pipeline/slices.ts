@@ -5,7 +5,8 @@ import type { Dataset } from '../data/dataset.js';
 import { SamplePipeline, type SampleRef } from '../data/pipeline.js';
 import { Rng } from '../data/random.js';
 import { entriesOf } from '../data/splits.js';
-import { applyTransforms, resample, window } from '../data/transforms.js';
+import { gridLogitsToSlice } from '../data/model-grid.js';
+import { applyTransforms, asSliceInput, sliceInputTransforms, type SliceInput } from '../data/transforms.js';
 import { subjectMean, type SubjectDice } from '../eval/dice.js';
 import { scoreSubjects, type ScoringPolicy } from '../eval/subject-scores.js';
 import { logitsOf } from '../module/ivalue.js';
@@ -26,7 +27,7 @@ export function slicePipeline(dataset: Dataset): SamplePipeline {
   return new SamplePipeline({ spatialDims: 2, labelMap: dataset.labelMap.entries(), unmapped: dataset.labelMap.unmapped, transforms: [] });
 }
 
-/** One slice as read (HU, class ids) and as the model sees it (windowed, size x size). */
+/** One slice as read (HU, class ids) and as the model sees it (windowed, on the size x size grid). */
 export interface PreparedSlice {
   ref: SampleRef;
   /** Native [H, W] = [Y, X], RAS. */
@@ -38,8 +39,8 @@ export interface PreparedSlice {
   input: Float32Array;
 }
 
-export function prepareSlices(pipeline: SamplePipeline, refs: readonly SampleRef[], size: number): PreparedSlice[] {
-  const toModel = [window(), resample({ size: [size, size] })];
+export function prepareSlices(pipeline: SamplePipeline, refs: readonly SampleRef[], input: SliceInput | number): PreparedSlice[] {
+  const toModel = sliceInputTransforms(asSliceInput(input));
   return refs.map((ref) => {
     const base = pipeline.base(ref);
     const input = applyTransforms(toModel, { ...base, label: null }, new Rng(0)).image;
@@ -48,23 +49,31 @@ export function prepareSlices(pipeline: SamplePipeline, refs: readonly SampleRef
 }
 
 /**
- * Class ids per slice at its native resolution: the module's logits at size x size,
- * bilinearly resized to the slice, then argmax. Forward passes run off the JS thread.
+ * Class ids per slice at its native resolution: the module's logits on the model grid,
+ * bilinearly resized to the slice (or read back through the field-of-view placement), then
+ * argmax. Forward passes run off the JS thread.
  */
-export async function segmentSlices(module: ScriptModule, slices: readonly PreparedSlice[], size: number, batchSize = 16, signal?: AbortSignal): Promise<Uint8Array[]> {
+export async function segmentSlices(module: ScriptModule, slices: readonly PreparedSlice[], inputOrSize: SliceInput | number, batchSize = 16, signal?: AbortSignal): Promise<Uint8Array[]> {
+  const input = asSliceInput(inputOrSize);
+  const { size } = input;
   const out: Uint8Array[] = [];
   for (let b0 = 0; b0 < slices.length; b0 += batchSize) {
     signal?.throwIfAborted();
     const part = slices.slice(b0, b0 + batchSize);
     const x = new Float32Array(part.length * size * size);
     part.forEach((s, i) => x.set(s.input, i * size * size));
-    const input = tensor(x, [part.length, 1, size, size], { device: module.device });
-    const output = await module.forwardAsync(input);
-    input.dispose();
+    const batch = tensor(x, [part.length, 1, size, size], { device: module.device });
+    const output = await module.forwardAsync(batch);
+    batch.dispose();
     const logits = logitsOf(output);
     scope(() => {
       part.forEach((s, i) => {
         const one = logits.narrow(0, i, 1);
+        if (input.fieldOfViewMm !== undefined) {
+          const classes = one.shape[1]!;
+          out.push(gridLogitsToSlice(one.to('float32').contiguous().cpu().toArray() as Float32Array, classes, input, s.shape, s.spacing));
+          return;
+        }
         const resized = s.shape[0] === size && s.shape[1] === size ? one : interpolate(one, { size: s.shape, mode: 'bilinear' });
         out.push(resized.argmax(1).to('uint8').toArray() as Uint8Array);
       });
@@ -90,8 +99,8 @@ export function subjectDice(slices: readonly PreparedSlice[], predictions: reado
 }
 
 /** Per-subject Dice of a module on prepared slices (the validation during training, pooled like the test). */
-export async function sliceDice(module: ScriptModule, slices: readonly PreparedSlice[], size: number, signal?: AbortSignal, policy: ScoringPolicy = 'present'): Promise<SubjectDice[]> {
-  return subjectDice(slices, await segmentSlices(module, slices, size, 16, signal), policy);
+export async function sliceDice(module: ScriptModule, slices: readonly PreparedSlice[], input: SliceInput | number, signal?: AbortSignal, policy: ScoringPolicy = 'present'): Promise<SubjectDice[]> {
+  return subjectDice(slices, await segmentSlices(module, slices, input, 16, signal), policy);
 }
 
 /** The mean over subjects of each subject's mean organ Dice (the validation metric). */

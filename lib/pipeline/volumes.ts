@@ -24,9 +24,9 @@ export function volumeRef(v: VolumeEntry, zRange?: [number, number]): SampleRef 
   return ref;
 }
 
-/** The volume as the teacher sees it: [D, H, W] windowed to [0, 1] at `spacing` ([z, y, x] mm). */
-export function prepareVolume(pipeline: SamplePipeline, ref: SampleRef, spacing: readonly number[]): Sample {
-  return applyTransforms([window(), resample({ spacing: [...spacing] })], pipeline.base(ref), new Rng(0));
+/** The volume as the teacher sees it: [D, H, W], `huWindow` mapped to [0, 1], at `spacing` ([z, y, x] mm). */
+export function prepareVolume(pipeline: SamplePipeline, ref: SampleRef, spacing: readonly number[], huWindow: readonly [number, number]): Sample {
+  return applyTransforms([window(huWindow[0], huWindow[1]), resample({ spacing: [...spacing] })], pipeline.base(ref), new Rng(0));
 }
 
 /**

@@ -11,11 +11,12 @@ import { textWidth } from './charts.js';
 
 /** Colours per class id (lib/data/class-colors.ts: the same in preview PNGs and label descriptions). */
 import { CLASS_COLORS } from '../data/class-colors.js';
+import { DEFAULT_HU_WINDOW } from '../data/transforms.js';
 export { CLASS_COLORS };
 export const CLASS_NAMES: readonly string[] = CLASSES;
 
-/** The soft-tissue window of the project's preprocessing, in HU. */
-export const HU_WINDOW: [number, number] = [-175, 250];
+/** The soft-tissue window of the project's preprocessing, in HU (the default hu.window). */
+export const HU_WINDOW: [number, number] = [...DEFAULT_HU_WINDOW];
 
 export interface Orientation {
   /** Mirror left-right. */

@@ -1,6 +1,7 @@
 // slice-distill predict: segment the user's NIfTI slices with a trained student.
 import type { CommandSpec } from '../args.js';
 import { UsageError } from '../args.js';
+import { parseWindowOption } from '../window-option.js';
 import type { Device } from '../../tensor/dtype.js';
 
 export const predictCommand: CommandSpec = {
@@ -17,6 +18,8 @@ export const predictCommand: CommandSpec = {
     checkpoint: { type: 'string', description: 'A student checkpoint (.ckpt) or TorchScript file (.pt)', required: true, placeholder: 'FILE' },
     out: { type: 'string', description: 'Output folder (created)', required: true, placeholder: 'DIR', short: 'o' },
     size: { type: 'integer', description: "Model input size (default: the model's recorded input size)" },
+    window: { type: 'string', description: "HU window LO,HI (default: the checkpoint's recorded hu.window, else -175,250)", placeholder: 'LO,HI' },
+    'fov-mm': { type: 'number', description: "The model grid's field of view in mm (default: the checkpoint's recorded student.fieldOfViewMm, else none)", placeholder: 'MM' },
     device: { type: 'string', description: 'cpu, cuda or cuda:N', default: 'cpu', placeholder: 'DEVICE' },
     'batch-size': { type: 'integer', description: 'Slices per forward pass', default: 16 },
     stats: { type: 'boolean', description: 'Also write stats.csv / stats.json: per slice and organ the pixels, area in mm2 and HU mean / SD / median / IQR' },
@@ -33,6 +36,8 @@ export const predictCommand: CommandSpec = {
       inputs: args.positionals,
       out: String(o.out),
       size: o.size as number | undefined,
+      window: o.window === undefined ? undefined : parseWindowOption(o.window, 'predict'),
+      fieldOfViewMm: o['fov-mm'] as number | undefined,
       device: device as Device,
       batchSize: o['batch-size'] as number,
       stats: o.stats === true,

@@ -1,4 +1,5 @@
 // slice-distill preview: one axial slice of a NIfTI image, windowed, labels overlaid, as PNG.
+import { parseWindowOption } from '../window-option.js';
 import { writeFile } from 'node:fs/promises';
 import type { CommandSpec } from '../args.js';
 
@@ -25,8 +26,7 @@ export const previewCommand: CommandSpec = {
     const { CLASSES } = await import('../../data/labels.js');
     const { UsageError } = await import('../args.js');
     const o = args.options;
-    const win = String(o.window).split(',').map(Number);
-    if (win.length !== 2 || !win.every(Number.isFinite) || win[0] >= win[1]) throw new UsageError(`--window expects LO,HI with LO < HI, got '${o.window}'`, 'preview');
+    const win = parseWindowOption(o.window, 'preview');
     const alpha = o.alpha as number;
     if (!(alpha >= 0 && alpha <= 1)) throw new UsageError(`--alpha expects a number in 0..1, got ${alpha}`, 'preview');
     if (!((o.size as number) >= 16)) throw new UsageError(`--size expects at least 16, got ${o.size}`, 'preview');
@@ -38,7 +38,7 @@ export const previewCommand: CommandSpec = {
     if (labels && labels.shape.some((v, i) => v !== image.shape[i])) {
       throw new UsageError(`--labels has shape [${labels.shape.join(', ')}] but the image has [${image.shape.join(', ')}]`, 'preview');
     }
-    const p = renderPreview(image, labels, { z: o.z as number | undefined, window: win as [number, number], alpha, size: o.size as number });
+    const p = renderPreview(image, labels, { z: o.z as number | undefined, window: win, alpha, size: o.size as number });
     await writeFile(String(o.out), p.png);
     const present = p.counts.map((c, k) => [k, c]).filter(([k, c]) => k > 0 && c > 0).map(([k, c]) => `${CLASSES[k]} ${c}`);
     io.stdout(`wrote ${o.out} (${p.width} x ${p.height}), slice z = ${p.z} of ${image.shape[2]}${labels ? `; labelled voxels: ${present.join(', ') || 'none'}` : ''}\n`);

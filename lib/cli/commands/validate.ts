@@ -22,7 +22,7 @@ export const validateCommand: CommandSpec = {
     const { resolveConfig, loadConfig } = await import('../../pipeline/config.js');
     const { splitSubjects } = await import('../../data/splits.js');
     const { volumeSplit } = await import('../../pipeline/context.js');
-    const { teacherDataWarnings } = await import('../../pipeline/data-warnings.js');
+    const { studentDataWarnings, teacherDataWarnings } = await import('../../pipeline/data-warnings.js');
     const location = args.positionals[0]!;
     let dataset;
     try {
@@ -49,7 +49,10 @@ export const validateCommand: CommandSpec = {
       const split = splitSubjects(subjectsOf(dataset, 'slices'), config.split, config.seed);
       for (const part of ['train', 'val', 'test'] as const) out.push(formatSummary(summarise(`  ${part}`, rowsOf(report.slices, split[part]))));
     }
-    if (report.problems.length === 0) for (const w of teacherDataWarnings(config, dataset, report)) out.push(w);
+    if (report.problems.length === 0) {
+      if (report.volumes.length) out.push(...teacherDataWarnings(config, dataset, report));
+      if (report.slices.length) out.push(...studentDataWarnings(config, dataset, report));
+    }
     io.stdout(out.join('\n') + '\n');
     if (report.problems.length) {
       io.stderr(new DatasetError(dataset.file, report.problems).message + '\n');

@@ -6,13 +6,14 @@ import path from 'node:path';
 import { loadPrototype } from '../../ops/prototype-accumulator.js';
 import type { LossSpec } from '../../train/train-step.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
+import { studentInput, studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
 import { applyRuntime, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
 import { BEST_CHECKPOINT, runLayout, studentName } from '../layout.js';
 import { loadModel } from '../models.js';
 import { CONTROL_VARIANT } from '../evaluation.js';
 import { fileStamp } from '../manifest.js';
+import { recordedPrototypeWindow, recordedSliceInput, sameWindow } from '../recorded-input.js';
 import { runTraining, type TrainingOutcome } from '../training.js';
 import { polySchedule, studentData, studentOptimizer } from './student.js';
 
@@ -50,6 +51,21 @@ export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor, te
   return { ...SEG_LOSS, dist };
 }
 
+/** The prototype and the pretrained student must have seen the HU window the students train under now. */
+async function checkSameWindow(config: PipelineConfig, from: string, prototypeFile: string | null): Promise<void> {
+  const want = config.hu.window;
+  const problems: string[] = [];
+  if (prototypeFile) {
+    const file = await loadPrototype(prototypeFile);
+    file.prototype.dispose();
+    const made = recordedPrototypeWindow(file.provenance as Record<string, unknown>);
+    if (made && !sameWindow(made, want)) problems.push(`${prototypeFile}: the teacher prototype was made with hu.window [${made.join(', ')}], the students use [${want.join(', ')}]; re-run 'slice-distill prototype' or set hu.window to match`);
+  }
+  const pretrained = await recordedSliceInput(from);
+  if (pretrained?.window && !sameWindow(pretrained.window, want)) problems.push(`${from}: pretrained with hu.window [${pretrained.window.join(', ')}], distill uses [${want.join(', ')}]`);
+  if (problems.length) throw new ConfigError(problems, 'distill');
+}
+
 export async function distill(config: PipelineConfig, options: DistillOptions = {}): Promise<TrainingOutcome> {
   const arch = options.arch ?? config.student.arch;
   const n = options.trainSubjects ?? config.trainSubjects;
@@ -65,6 +81,7 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
     prototypeFile === null || existsSync(prototypeFile) ? null : `${prototypeFile}: no teacher prototype (run 'slice-distill prototype' first, or give --prototype)`,
   ].filter((m): m is string => m !== null);
   if (missing.length) throw new ConfigError(missing, 'distill');
+  await checkSameWindow(config, from, prototypeFile);
   const dataset = await openDataset(config.dataset);
   const split = sliceSplit(config, dataset, n);
   const lr = config.distill.lr ?? studentLr(config, arch);
@@ -75,7 +92,7 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
       label: control ? `continue ${student} with L_seg only (control)` : `distill ${student} with ${teacher}${options.variant ? ` (${options.variant})` : ''}`,
       dir: layout.distill(student, control ? teacher : (options.variant ?? teacher)),
       key: {
-        config: { student: { ...config.student, arch }, distill: control ? { ...config.distill, beta: 0 } : config.distill, control, split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience },
+        config: { student: { ...config.student, arch }, input: studentInput(config), distill: control ? { ...config.distill, beta: 0 } : config.distill, control, split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience },
         inputs: { dataset: dataset.file, train: split.used, val: split.val, from: fileStamp(from), prototype: prototypeFile && fileStamp(prototypeFile) },
       },
       seed,

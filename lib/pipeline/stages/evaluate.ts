@@ -14,7 +14,8 @@ import { summarizeResult, type EvaluationResult } from '../../eval/results.js';
 import { diceTableText } from '../../report/console-table.js';
 import { progressSink } from '../../train/progress.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import type { PipelineConfig } from '../config.js';
+import type { SliceInput } from '../../data/transforms.js';
+import { studentInput, type PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
 import { applyRuntime, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
 import { COMPARISONS_FILE, EVALUATION_FORMAT, RESULTS_FILE, compareVariants, comparisonsCsv, diceCsv, summaryCsv, type Comparison, type EvaluationFile, type ModelToEvaluate } from '../evaluation.js';
@@ -67,10 +68,10 @@ function checkModels(models: readonly ModelToEvaluate[]): string[] {
 }
 
 /** The labelled slices at the model size, read once for all models; without the HU copy (pictures only), so a large test set stays small. */
-function scoringSlices(dataset: Dataset, refs: readonly SampleRef[], size: number): PreparedSlice[] {
+function scoringSlices(dataset: Dataset, refs: readonly SampleRef[], input: SliceInput): PreparedSlice[] {
   const pipeline = slicePipeline(dataset);
   const out: PreparedSlice[] = [];
-  for (let i = 0; i < refs.length; i += 64) out.push(...prepareSlices(pipeline, refs.slice(i, i + 64), size).map((s) => ({ ...s, hu: new Float32Array(0) })));
+  for (let i = 0; i < refs.length; i += 64) out.push(...prepareSlices(pipeline, refs.slice(i, i + 64), input).map((s) => ({ ...s, hu: new Float32Array(0) })));
   return out;
 }
 
@@ -79,7 +80,7 @@ type ScoredEvaluationFile = EvaluationFile & { policy: ScoringPolicy; toleranceM
 
 async function scoreModel(m: ModelToEvaluate, slices: readonly PreparedSlice[], config: PipelineConfig, toleranceMm: number, signal?: AbortSignal): Promise<EvaluationResult> {
   const module = (await loadModel(m.checkpoint, config.device)).eval();
-  const predictions = await segmentSlices(module, slices, config.student.size, 16, signal);
+  const predictions = await segmentSlices(module, slices, studentInput(config), 16, signal);
   const policy = config.evaluation.policy;
   // slices are [H, W] = [Y, X] row-major: x is the fast axis
   const boundary = subjectBoundaryScores(
@@ -113,7 +114,7 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
   const { result, reused } = await runStage({
     stage: 'evaluate',
     dir,
-    config: { dataset: config.dataset, split: config.split, seed: config.seed, size: config.student.size, subjects: which, policy, toleranceMm, format: EVALUATION_FORMAT },
+    config: { dataset: config.dataset, split: config.split, seed: config.seed, size: config.student.size, input: studentInput(config), subjects: which, policy, toleranceMm, format: EVALUATION_FORMAT },
     // a re-trained checkpoint (new size or time) is scored again
     inputs: { dataset: fileStamp(dataset.file), slices: refs.map((r) => r.image), models: models.map((m) => ({ ...m, checkpoint: fileStamp(m.checkpoint) })) },
     seed: config.seed,
@@ -121,7 +122,7 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
     reuse: () => JSON.parse(readFileSync(file, 'utf8')) as ScoredEvaluationFile,
     work: async () => {
       applyRuntime(config);
-      const slices = scoringSlices(dataset, refs, config.student.size);
+      const slices = scoringSlices(dataset, refs, studentInput(config));
       const sink = progressSink(options.progress);
       const results: EvaluationResult[] = [];
       try {
@@ -138,7 +139,7 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
         sink.done();
       }
       const comparisons = compareVariants(results, config.seed);
-      const out: ScoredEvaluationFile = { format: EVALUATION_FORMAT, dataset: dataset.file, split: which, subjects: scored, size: config.student.size, policy, toleranceMm, organs: [...ORGANS], models, results, comparisons };
+      const out: ScoredEvaluationFile = { format: EVALUATION_FORMAT, dataset: dataset.file, split: which, subjects: scored, size: config.student.size, input: studentInput(config), policy, toleranceMm, organs: [...ORGANS], models, results, comparisons };
       await writeFileAtomic(file, JSON.stringify(out, null, 1) + '\n');
       await writeFileAtomic(path.join(dir, 'dice.csv'), diceCsv(results));
       await writeFileAtomic(path.join(dir, 'summary.csv'), withFalsePositiveTotals(summaryCsv(results), results));

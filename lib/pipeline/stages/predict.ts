@@ -20,6 +20,8 @@ import { loadModel } from '../models.js';
 import { organStats, type OrganSliceStats } from '../../eval/organ-stats.js';
 import { writePredictionExtras } from '../prediction-outputs.js';
 import { prepareSlices, segmentSlices } from '../slices.js';
+import { recordedSliceInput, sameWindow } from '../recorded-input.js';
+import { DEFAULT_HU_WINDOW, type SliceInput } from '../../data/transforms.js';
 
 export interface PredictOptions {
   /** A training checkpoint (.ckpt) or a TorchScript student (.pt). */
@@ -30,6 +32,10 @@ export interface PredictOptions {
   out: string;
   /** Model input size (default: the model's metadata inputSize). */
   size?: number;
+  /** HU window (default: the one a .ckpt records, else [-175, 250]). */
+  window?: [number, number];
+  /** Model grid's field of view in mm (default: the one a .ckpt records, else none: slices stretched to the grid). */
+  fieldOfViewMm?: number;
   device?: Device;
   /** Slices per forward pass (default 16). */
   batchSize?: number;
@@ -100,7 +106,7 @@ function inputSize(module: ScriptModule, given: number | undefined, checkpoint: 
 }
 
 /** Class ids of every axial slice, as one volume in RAS order (x fastest). */
-async function segmentVolume(module: ScriptModule, file: string, shape: readonly number[], size: number, batchSize: number, signal?: AbortSignal): Promise<Uint8Array> {
+async function segmentVolume(module: ScriptModule, file: string, shape: readonly number[], input: SliceInput, batchSize: number, signal?: AbortSignal): Promise<Uint8Array> {
   const [nx, ny, nz] = shape as [number, number, number];
   // one pipeline per input, caching the whole decoded file while its slices are read
   const pipeline = new SamplePipeline({ spatialDims: 2, labelMap: [], unmapped: 'background', transforms: [], cacheBytes: Number.MAX_SAFE_INTEGER });
@@ -109,7 +115,7 @@ async function segmentVolume(module: ScriptModule, file: string, shape: readonly
     signal?.throwIfAborted();
     const refs: SampleRef[] = [];
     for (let z = z0; z < Math.min(nz, z0 + batchSize); z++) refs.push({ image: file, subject: path.basename(file), z });
-    const maps = await segmentSlices(module, prepareSlices(pipeline, refs, size), size, batchSize, signal);
+    const maps = await segmentSlices(module, prepareSlices(pipeline, refs, input), input, batchSize, signal);
     maps.forEach((m, i) => labels.set(m, (z0 + i) * nx * ny));
   }
   return labels;
@@ -120,6 +126,8 @@ async function checkInputs(o: PredictOptions): Promise<Map<string, nifti.NiftiIm
   const { files, problems } = expandInputs(o.inputs);
   if (!existsSync(o.checkpoint)) problems.push(`${o.checkpoint}: checkpoint not found`);
   if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 8)) problems.push(`size: expected an integer >= 8, got ${o.size}`);
+  if (o.window && !(o.window.length === 2 && o.window.every(Number.isFinite) && o.window[1] > o.window[0])) problems.push(`window: expected [low, high] HU with low < high, got ${JSON.stringify(o.window)}`);
+  if (o.fieldOfViewMm !== undefined && !(o.fieldOfViewMm > 0 && Number.isFinite(o.fieldOfViewMm))) problems.push(`fieldOfViewMm: expected a positive number of mm, got ${o.fieldOfViewMm}`);
   const byName = new Map<string, string>();
   const headers = new Map<string, nifti.NiftiImage>();
   for (const f of files) {
@@ -143,17 +151,27 @@ async function checkInputs(o: PredictOptions): Promise<Map<string, nifti.NiftiIm
   return headers;
 }
 
+/** The slice input: given options, else what the checkpoint was trained with, else the defaults; a given value that differs from the recorded one is said. */
+async function predictInput(o: PredictOptions, size: number, log: (line: string) => void): Promise<SliceInput> {
+  const recorded = await recordedSliceInput(o.checkpoint);
+  const window = o.window ?? recorded?.window ?? DEFAULT_HU_WINDOW;
+  const fieldOfViewMm = o.fieldOfViewMm ?? recorded?.fieldOfViewMm;
+  if (recorded && o.window && !sameWindow(o.window, recorded.window!)) log(`predict: warning: window [${o.window.join(', ')}] differs from the [${recorded.window!.join(', ')}] ${o.checkpoint} was trained with`);
+  if (recorded && o.fieldOfViewMm !== undefined && o.fieldOfViewMm !== recorded.fieldOfViewMm) log(`predict: warning: field of view ${o.fieldOfViewMm} mm differs from the ${recorded.fieldOfViewMm ?? 'none (stretched)'} ${o.checkpoint} was trained with`);
+  return fieldOfViewMm === undefined ? { size, window } : { size, window, fieldOfViewMm };
+}
+
 export async function predict(o: PredictOptions): Promise<Prediction[]> {
   const log = o.log ?? defaultLog;
   // the output keeps the input's own voxel order and geometry
   const headers = await checkInputs(o);
   const module = (await loadModel(o.checkpoint, o.device ?? 'cpu')).eval();
-  const size = inputSize(module, o.size, o.checkpoint);
+  const input = await predictInput(o, inputSize(module, o.size, o.checkpoint), log);
   await mkdir(o.out, { recursive: true });
   const out: Prediction[] = [];
   for (const [f, native] of headers) {
     const ras = nifti.reorient(native, 'RAS');
-    const rasLabels = await segmentVolume(module, f, ras.shape, size, o.batchSize ?? 16, o.signal);
+    const rasLabels = await segmentVolume(module, f, ras.shape, input, o.batchSize ?? 16, o.signal);
     const back = nifti.reorient({ ...ras, data: rasLabels }, orientationOf(native.affine));
     const header = native.header && { ...native.header, intentCode: 1002, intentName: 'labels', calMin: 0, calMax: NUM_CLASSES - 1 }; // NIFTI_INTENT_LABEL
     const output = path.join(o.out, outputName(f));

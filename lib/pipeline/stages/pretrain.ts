@@ -1,7 +1,8 @@
 // pretrain: a 2D student on the training slices with L_seg, keeping the best checkpoint on
 // validation Dice.
-import { studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
-import { applyRuntime, openDataset, sliceSplit, type StageOptions } from '../context.js';
+import { studentInput, studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
+import { applyRuntime, datasetReport, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
+import { studentDataWarnings } from '../data-warnings.js';
 import { runLayout, studentName } from '../layout.js';
 import { initialModel } from '../models.js';
 import { runTraining, type TrainingOutcome } from '../training.js';
@@ -23,12 +24,14 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
   const seed = trainingSeed(config);
   const name = studentName(arch, n, config);
   const dir = runLayout(config.runDir).pretrain(name);
+  const report = datasetReport(config.dataset);
+  if (report) for (const w of studentDataWarnings(config, dataset, report, n)) (options.log ?? defaultLog)(`pretrain ${name}: ${w}`);
   return runTraining(
     {
       stage: 'pretrain',
       label: `pretrain ${name}`,
       dir,
-      key: { config: { student, split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.used, val: split.val } },
+      key: { config: { student, input: studentInput(config), split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.used, val: split.val } },
       seed,
       epochs: student.epochs,
       patience: config.patience,

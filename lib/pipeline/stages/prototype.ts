@@ -65,7 +65,7 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
   const { result, reused } = await runStage({
     stage: 'prototype',
     dir: layout.prototypeDir(name),
-    config: { prototype: config.prototype, teacher: { spacing: teacher.spacing, roi: teacher.roi, overlap: teacher.overlap } },
+    config: { prototype: config.prototype, teacher: { spacing: teacher.spacing, roi: teacher.roi, overlap: teacher.overlap }, huWindow: config.hu.window },
     // (prototype.teacherInput is part of config.prototype: switching it re-runs the stage)
     inputs: { dataset: dataset.file, teacher: fileStamp(modelFile), volumes: volumes.map((v) => v.image) },
     seed: config.seed,
@@ -95,7 +95,7 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
           }
           // 'volume' (default): the teacher sees the whole volume and the crop picks the slices
           // accumulated; 'crop': the first version, the crop alone (kept for ablations)
-          const volume = prepareVolume(pipeline, cropOnly ? volumeRef(v, [range.start, range.end]) : volumeRef(v), teacher.spacing);
+          const volume = prepareVolume(pipeline, cropOnly ? volumeRef(v, [range.start, range.end]) : volumeRef(v), teacher.spacing, config.hu.window);
           const depth = volume.shape[0]!;
           const kept = cropOnly ? { start: 0, end: depth } : resampledRange(range, d, depth);
           if (kept.end <= kept.start) {
@@ -119,7 +119,7 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
       }
       if (used.length === 0) throw new RangeError(`prototype ${teacher.name}: no volume had slices in the lumbar range (crop ${config.prototype.crop.kind})`);
       const r = acc.result();
-      await savePrototype(file, r, { teacher: modelFile, teacherName: teacher.name, dataset: dataset.file, crop: crop?.describe() ?? { crop: 'none' }, volumes: used });
+      await savePrototype(file, r, { teacher: modelFile, teacherName: teacher.name, dataset: dataset.file, crop: crop?.describe() ?? { crop: 'none' }, huWindow: config.hu.window, volumes: used });
       r.prototype.dispose();
       log(`prototype ${teacher.name}: ${used.length} volumes, ${r.slices} slices -> ${file}${r.missing.length ? ` (classes never seen: ${r.missing.join(', ')})` : ''}`);
       return {

@@ -100,7 +100,7 @@ export async function report(config: PipelineConfig | null, o: ReportOptions): P
             subjects: evaluation.subjects,
             models: shown,
             count: overlays,
-            size: evaluation.size,
+            input: evaluation.input ?? { size: evaluation.size },
             device: config?.device ?? 'cpu',
             caption: (variant) => labels[variant] ?? variant,
             signal: o.signal,

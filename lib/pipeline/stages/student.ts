@@ -7,7 +7,7 @@ import { student2d } from '../../data/transforms.js';
 import type { ScriptModule } from '../../module/script-module.js';
 import { AdamW, SGD, type Optimizer } from '../../optim/optimizer.js';
 import { poly } from '../../optim/schedules.js';
-import { augmentRecipe, trainingSeed, type PipelineConfig } from '../config.js';
+import { augmentRecipe, studentInput, trainingSeed, type PipelineConfig } from '../config.js';
 import { sliceSplit, type SliceSplit } from '../context.js';
 import { meanSubjectDice, prepareSlices, sliceDice, slicePipeline, sliceRefs } from '../slices.js';
 
@@ -19,6 +19,7 @@ export interface StudentData {
 
 export function studentData(config: PipelineConfig, dataset: Dataset, trainSubjects: number | undefined, signal?: AbortSignal): StudentData {
   const s = config.student;
+  const input = studentInput(config);
   const split = sliceSplit(config, dataset, trainSubjects);
   // a subject may own several slices: batches count slices, not subjects
   const items = entriesOf(dataset.slices, split.used).length;
@@ -27,7 +28,7 @@ export function studentData(config: PipelineConfig, dataset: Dataset, trainSubje
   const loader = DataLoader.fromDataset(dataset, {
     kind: 'slices',
     subjects: split.used,
-    transforms: student2d(s.size, { augment: augmentRecipe(s.augment) }),
+    transforms: student2d(s.size, { augment: augmentRecipe(s.augment), window: input.window, fieldOfViewMm: input.fieldOfViewMm }),
     batchSize: Math.min(s.batchSize, items),
     dropLast,
     workers: config.workers,
@@ -36,10 +37,10 @@ export function studentData(config: PipelineConfig, dataset: Dataset, trainSubje
   });
   if (split.val.length === 0) return { split, loader };
   // per subject, pooled under the test's policy, so the best checkpoint is picked by what evaluate reports
-  const val = prepareSlices(slicePipeline(dataset), sliceRefs(dataset, split.val).filter((r) => r.label), s.size);
+  const val = prepareSlices(slicePipeline(dataset), sliceRefs(dataset, split.val).filter((r) => r.label), input);
   if (val.length === 0) return { split, loader };
   const policy = config.evaluation.policy;
-  return { split, loader, validate: async (m) => ({ valDice: meanSubjectDice(await sliceDice(m, val, s.size, signal, policy)) }) };
+  return { split, loader, validate: async (m) => ({ valDice: meanSubjectDice(await sliceDice(m, val, input, signal, policy)) }) };
 }
 
 export function studentOptimizer(config: PipelineConfig, module: ScriptModule, lr: number): Optimizer {

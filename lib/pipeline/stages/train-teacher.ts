@@ -49,7 +49,7 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
       stage: 'train-teacher',
       label: `train-teacher ${teacher.name}`,
       dir,
-      key: { config: { teacher, seed: config.seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.train, val: split.val } },
+      key: { config: { teacher, huWindow: config.hu.window, seed: config.seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.train, val: split.val } },
       seed: config.seed,
       epochs: teacher.epochs,
       patience: config.patience,
@@ -64,7 +64,7 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
           kind: 'volumes',
           subjects: split.train,
           filter: (e) => Boolean(e.label) && phaseOk('phase' in e ? e : {}),
-          transforms: [window(), resample({ spacing: teacher.spacing }), randomCrop(teacher.roi, { pos, neg })],
+          transforms: [window(...config.hu.window), resample({ spacing: teacher.spacing }), randomCrop(teacher.roi, { pos, neg })],
           batchSize: teacher.batchSize,
           samplesPerItem: teacher.samplesPerVolume,
           workers: config.workers,
@@ -77,7 +77,7 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
           ? async (m: typeof module) => {
               const means: number[] = [];
               for (const ref of valRefs) {
-                const dice = await volumeDice(m, prepareVolume(pipeline, ref, teacher.spacing), { roi: teacher.roi, overlap: teacher.overlap, signal: options.signal });
+                const dice = await volumeDice(m, prepareVolume(pipeline, ref, teacher.spacing, config.hu.window), { roi: teacher.roi, overlap: teacher.overlap, signal: options.signal });
                 means.push(subjectMean(dice) ?? 0);
               }
               return { valDice: means.reduce((a, b) => a + b, 0) / means.length };
