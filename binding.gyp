@@ -5,7 +5,7 @@
     {
       "target_name": "slice_distill",
       "sources": [
-        "<!@(node -e \"const fs=require('fs');for (const d of ['native/binding','native/ops']) if (fs.existsSync(d)) for (const f of fs.readdirSync(d)) if (f.endsWith('.cc')) console.log(d+'/'+f)\")"
+        "<!@(node -e \"const fs=require('fs');for (const d of ['native/binding','native/ops','native/train','native/distributed']) if (fs.existsSync(d)) for (const f of fs.readdirSync(d)) if (f.endsWith('.cc')) console.log(d+'/'+f)\")"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -23,6 +23,11 @@
         "-ltorch", "-ltorch_cpu", "-lc10", "-ldl"
       ],
       "conditions": [
+        # Data-parallel training where Debian's libgloo-dev put the gloo headers (as CMakeLists.txt;
+        # NCCL is built by the CMake build only).
+        ["'<!(node -p \"require('fs').existsSync('/usr/include/gloo/config.h')\")'=='true'", {
+          "defines": ["SD_WITH_DISTRIBUTED=1", "USE_C10D_GLOO=1"]
+        }],
         # A CUDA LibTorch: the toolkit, nvrtc's folder and the architectures come from
         # scripts/cuda-toolkit.mjs, as for CMake (evaluated only in this branch). node-gyp knows
         # no CUDA, so a rule compiles the .cu with nvcc (C++17) and links the object.

@@ -98,6 +98,7 @@ export { slidingWindowInference, type SlidingWindowOptions } from './infer/slidi
 export { fromLoader, fromFunction } from './train/data-source.js';
 export { type ProgressEvent, type ProgressMode } from './train/progress.js';
 export * as pipeline from './pipeline/index.js';
+export * as distributed from './distributed/index.js';
 export { segment, modelInputSize, type SegmentOptions, type Segmentation } from './infer/segment.js';
 export { organStats, type OrganSliceStats, type OrganStatsInput } from './eval/organ-stats.js';
 export { boundaryScores, boundaryScoresPerClass, SurfaceAccumulator, DEFAULT_TOLERANCE_MM, type BoundaryScores, type Grid } from './eval/surface.js';

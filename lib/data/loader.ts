@@ -23,6 +23,7 @@ import type { BatchRequest, WorkerReply } from './loader-worker.js';
 import { SamplePipeline, asLoadError, type BatchArrays, type PipelineConfig, type SampleRef } from './pipeline.js';
 import { Rng, hashSeed } from './random.js';
 import { checkTransforms, type TransformSpec } from './transforms.js';
+import { shardBatches, shardLength, type Shard } from '../distributed/sampler.js';
 
 export interface LoaderOptions {
   /** The samples of one epoch (each once per epoch, samplesPerItem times). */
@@ -51,6 +52,8 @@ export interface LoaderOptions {
   pinMemory?: boolean;
   /** Bytes of decoded files each worker keeps for re-reads (default 256 MiB). */
   cacheBytes?: number;
+  /** Data-parallel: this rank's share of each epoch (batchSize per rank; see lib/distributed/sampler.ts). */
+  shard?: Shard;
 }
 
 /** More loader workers than this only costs memory (each is a V8 isolate). */
@@ -131,6 +134,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly samplesPerItem: number;
   readonly device: Device;
   readonly pinMemory: boolean;
+  readonly shard: Shard | null;
   /** The epoch the next `for await` runs (starts at 0, advanced by each iteration). */
   epoch = 0;
   readonly #config: PipelineConfig;
@@ -155,6 +159,8 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.shuffle = options.shuffle ?? true;
     this.dropLast = options.dropLast ?? false;
     this.seed = options.seed ?? 0;
+    this.shard = options.shard && options.shard.worldSize > 1 ? options.shard : null;
+    if (this.shard) shardBatches([], this.shard, this.batchSize); // checks rank and worldSize
     this.workerCount = positiveInt('workers', options.workers, Math.min(2, os.availableParallelism?.() ?? os.cpus().length), 0);
     // each worker is a V8 isolate of tens of MB: thousands exhaust memory before the first batch
     if (this.workerCount > MAX_WORKERS) throw new RangeError(`workers: expected at most ${MAX_WORKERS}, got ${this.workerCount}`);
@@ -214,6 +220,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   /** Batches per epoch. */
   get length(): number {
     const n = this.items.length * this.samplesPerItem;
+    if (this.shard) return shardLength(n, this.shard.worldSize, this.batchSize, this.dropLast);
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -223,9 +230,11 @@ export class DataLoader implements AsyncIterable<Batch> {
     for (let rep = 0; rep < this.samplesPerItem; rep++) for (let item = 0; item < this.items.length; item++) draws.push({ item, rep });
     if (this.shuffle) new Rng(hashSeed(this.seed, epoch, 0x0de5)).shuffle(draws);
     const jobs: Job[] = [];
-    for (let start = 0; start < draws.length; start += this.batchSize) {
-      const chunk = draws.slice(start, start + this.batchSize);
-      if (chunk.length < this.batchSize && this.dropLast) break;
+    // one process: consecutive batches; data-parallel: this rank's block of each global batch
+    const chunks = this.shard ? shardBatches(draws, this.shard, this.batchSize, this.dropLast) : null;
+    for (let start = 0; chunks ? jobs.length < chunks.length : start < draws.length; start += this.batchSize) {
+      const chunk = chunks ? chunks[jobs.length]! : draws.slice(start, start + this.batchSize);
+      if (chunk.length < this.batchSize && this.dropLast && !chunks) break;
       jobs.push({
         index: jobs.length,
         refs: chunk.map((d) => this.items[d.item]),

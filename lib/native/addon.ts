@@ -67,6 +67,8 @@ export interface TrainStepSpecRaw {
   zeroGrad?: boolean;
   step?: boolean;
   lossScale?: number;
+  /** Data-parallel: sync with the process group of distributedInit. */
+  distributed?: boolean;
 }
 
 export interface TrainStepResultRaw {
@@ -84,6 +86,17 @@ export interface TrainStepResultRaw {
   nonFinite: boolean;
   gradNorm?: number;
   ampScale?: number;
+  /** Data-parallel steps: milliseconds spent in collectives (broadcasts and all-reduces). */
+  syncMs?: number;
+}
+
+export interface DistributedInitRaw {
+  backend: string;
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  timeoutMs: number;
 }
 
 export interface NativeAddon {
@@ -150,7 +163,7 @@ export interface NativeAddon {
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(device?: number): void;
-  buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string };
+  buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string; distributed?: boolean; distributedNccl?: boolean };
   memory(): { tensors: number; storages: number; bytes: number };
   // modules
   loadModule(path: string, device?: string | null, extraFiles?: string[]): ModuleHandleRaw;
@@ -175,6 +188,14 @@ export interface NativeAddon {
   protoDistLoss(logits: Handle, labels: Handle, teacher: Handle, options: object, reference?: boolean): Handle;
   samplePrototypeSums(logits: Handle, labels: Handle, numClasses: number, options: object): [Handle, Handle];
   setRngState(state: { cpu: Handle; cuda?: Handle[] }): void;
+  // data-parallel process group (absent from addons built before it)
+  distributedInit?(options: DistributedInitRaw): Promise<void>;
+  distributedDestroy?(): void;
+  distributedInfo?(): { rank: number; worldSize: number; backend: string; timeoutMs: number } | null;
+  distributedBarrier?(): Promise<void>;
+  distributedAllReduce?(values: number[]): Promise<number[]>;
+  distributedBroadcastModule?(module: ModuleHandleRaw): Promise<void>;
+  distributedBackends?(): string[];
 }
 
 const ADDON_NAME = 'slice_distill.node';

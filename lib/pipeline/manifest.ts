@@ -8,6 +8,7 @@ import path from 'node:path';
 import { buildInfo } from '../runtime.js';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic-write.js';
 import { lockDir } from '../util/dir-lock.js';
+import { rank } from '../distributed/process-group.js';
 
 export const MANIFEST = 'manifest.json';
 
@@ -97,19 +98,21 @@ export async function runStage<T>(options: {
   const done = options.force ? null : finishedStage(options.dir, key);
   if (done) return { result: options.reuse(done), manifest: done, reused: true };
   await mkdir(options.dir, { recursive: true });
+  // data-parallel: rank 0 owns the folder (lock, manifest); the other ranks only train
+  if (rank() !== 0) return { ...(await runLocked(options, key, false)), reused: false };
   // one process per stage folder: a second one would interleave or delete the first's files
   const lock = lockDir(options.dir, `stage ${options.stage}`);
   try {
     const again = options.force ? null : finishedStage(options.dir, key); // finished while we waited
     if (again) return { result: options.reuse(again), manifest: again, reused: true };
     removeStaleTemps(options.dir);
-    return await runLocked(options, key);
+    return await runLocked(options, key, true);
   } finally {
     lock.release();
   }
 }
 
-async function runLocked<T>(options: Parameters<typeof runStage<T>>[0], key: string): Promise<{ result: T; manifest: Manifest; reused: boolean }> {
+async function runLocked<T>(options: Parameters<typeof runStage<T>>[0], key: string, write: boolean): Promise<{ result: T; manifest: Manifest; reused: boolean }> {
   const started = new Date();
   const run = await options.work();
   const info = buildInfo();
@@ -128,6 +131,7 @@ async function runLocked<T>(options: Parameters<typeof runStage<T>>[0], key: str
     finishedAt: finished.toISOString(),
     seconds: (finished.getTime() - started.getTime()) / 1000,
   };
+  if (!write) return { result: run.result, manifest, reused: false };
   const dir = path.resolve(options.dir);
   const stored = { ...manifest, inputs: relativePaths(manifest.inputs, dir), outputs: relativePaths(manifest.outputs, dir) };
   await writeFileAtomic(path.join(options.dir, MANIFEST), JSON.stringify(stored, null, 1) + '\n');

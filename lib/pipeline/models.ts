@@ -2,6 +2,7 @@
 // module) loaded the same way; fresh students and teachers exported from the Python zoo.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { barrier, rank } from '../distributed/process-group.js';
 import { exportModel, type ModelArch, type ModelPreset } from '../models/export.js';
 import { ScriptModule } from '../module/script-module.js';
 import type { Device } from '../tensor/dtype.js';
@@ -20,6 +21,8 @@ export async function loadModel(file: string, device: Device = 'cpu'): Promise<S
 export async function initialModel(o: { given?: string; arch: ModelArch; preset: ModelPreset; dir: string; seed: number; device: Device; signal?: AbortSignal }): Promise<ScriptModule> {
   if (o.given) return loadModel(o.given, o.device);
   const file = path.join(o.dir, 'initial.pt');
-  if (!existsSync(file)) await exportModel({ arch: o.arch, preset: o.preset, out: file, seed: o.seed, signal: o.signal });
+  // data-parallel: rank 0 exports, the others load its file (and take its weights at the first step anyway)
+  if (rank() === 0 && !existsSync(file)) await exportModel({ arch: o.arch, preset: o.preset, out: file, seed: o.seed, signal: o.signal });
+  await barrier();
   return ScriptModule.load(file, { device: o.device });
 }

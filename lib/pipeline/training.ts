@@ -4,6 +4,7 @@ import type { DataLoader } from '../data/loader.js';
 import type { ScriptModule } from '../module/script-module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Schedule } from '../optim/schedules.js';
+import { info } from '../distributed/process-group.js';
 import { fromLoader } from '../train/data-source.js';
 import type { LossSpec } from '../train/train-step.js';
 import { train, type TrainResult } from '../train/trainer.js';
@@ -69,6 +70,8 @@ export async function runTraining(t: TrainingStage, options: StageOptions): Prom
     reuse: (m) => ({ bestCheckpoint: m.outputs.bestCheckpoint } as TrainResult),
     work: async () => {
       const p = await t.prepare();
+      const group = info();
+      if (group) log(`${t.label}: data-parallel rank ${group.rank} of ${group.worldSize} (${group.backend}): ${p.loader.batchSize} samples of each global batch of ${p.loader.batchSize * group.worldSize}`);
       try {
         const r = await train({
           module: p.module,

@@ -6,6 +6,7 @@ import { toOwnedRaw, toRaw, withOwned, type ModuleInput } from '../module/ivalue
 import type { ScriptModule } from '../module/script-module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Tensor } from '../tensor/tensor.js';
+import { isInitialized } from '../distributed/process-group.js';
 
 /**
  * The loss as data (JS cannot run on the worker thread): a weighted sum of native terms.
@@ -45,6 +46,12 @@ export interface TrainStepOptions {
   step?: boolean;
   /** Multiplies the loss before backward, e.g. 1 / accumulation steps. */
   lossScale?: number;
+  /**
+   * Data-parallel (default: whenever distributed.init has run): rank 0's parameters on the
+   * module's first step and its buffers every step, the gradients averaged over the ranks
+   * before clipping and the step, the reported losses the ranks' means.
+   */
+  distributed?: boolean;
 }
 
 export type TrainStepResult = TrainStepResultRaw;
@@ -80,6 +87,7 @@ function toSpec(o: TrainStepOptions, owned?: Handle[]): TrainStepSpecRaw {
     zeroGrad: o.zeroGrad,
     step: o.step,
     lossScale: o.lossScale,
+    ...((o.distributed ?? isInitialized()) ? { distributed: true } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { trainStep, type LossSpec } from './train-step.js';
 import { fileSystemError } from '../errors.js';
 import { copyFileAtomic, removeStaleTemps } from '../util/atomic-write.js';
 import { lockDir } from '../util/dir-lock.js';
+import { anyRank, barrier, rank as groupRank, isInitialized } from '../distributed/process-group.js';
 
 /** One training batch; dispose() (if given) is called once the step has used it. */
 export interface TrainBatch {
@@ -166,9 +167,11 @@ export async function train(o: TrainerOptions): Promise<TrainResult> {
   } catch (e) {
     throw fileSystemError(e, 'create the folder', o.runDir);
   }
-  const lock = o.lock === false ? null : lockDir(o.runDir, 'this training folder');
+  // data-parallel: rank 0 owns the folder (lock, checkpoints, log); the others only read it
+  const owner = groupRank() === 0;
+  const lock = o.lock === false || !owner ? null : lockDir(o.runDir, 'this training folder');
   try {
-    removeStaleTemps(o.runDir);
+    if (owner) removeStaleTemps(o.runDir);
     return await run(o, accumulate, maxNonFinite, monitor);
   } finally {
     lock?.release();
@@ -181,6 +184,10 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
   const log = path.join(o.runDir, 'train-log.jsonl');
   const sink = progressSink(o.progress);
   const stage = o.stage ?? 'train';
+  // Data-parallel: every rank takes the same steps on its share of the data; rank 0 alone
+  // validates and writes, the others wait for it, and stops are agreed by all.
+  const parallel = isInitialized();
+  const owner = groupRank() === 0;
 
   let pos: Position = {
     epoch: 0,
@@ -194,21 +201,22 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
     epochBatches: 0,
     epochStarted: Date.now(),
   };
-  if (o.resume && existsSync(last) && !(await sameSettings(last, o.extra))) {
+  if (owner && o.resume && existsSync(last) && !(await sameSettings(last, o.extra))) {
     sink.log({ stage, unit: 'epoch', done: 0, total: o.epochs, message: `${last} is from a run with other settings or inputs: starting over` });
     await Promise.all([last, best, log].map((f) => rm(f, { force: true })));
   }
+  if (owner && !o.resume) await rm(log, { force: true });
+  await barrier(); // the others read last.ckpt once rank 0 has decided on it
   if (o.resume && existsSync(last)) {
     const ck = await loadCheckpoint(last, { module: o.module, optimizer: o.optimizer });
     pos = (ck.extra as { position: Position }).position;
     pos.epochStarted = Date.now();
     sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, message: `resumed from ${last} at epoch ${pos.epoch + 1}, batch ${pos.batch}` });
-  } else if (!o.resume) {
-    await rm(log, { force: true });
   }
 
-  const save = (file: string, metrics: Metrics = {}) =>
-    saveCheckpoint(file, { module: o.module, optimizer: o.optimizer, epoch: pos.epoch, step: pos.steps, metrics, extra: { position: pos, config: o.extra ?? null } });
+  const save = async (file: string, metrics: Metrics = {}) => {
+    if (owner) await saveCheckpoint(file, { module: o.module, optimizer: o.optimizer, epoch: pos.epoch, step: pos.steps, metrics, extra: { position: pos, config: o.extra ?? null } });
+  };
   const result = (aborted: boolean, stoppedEarly: boolean): TrainResult => ({
     history: pos.history,
     bestEpoch: pos.bestEpoch,
@@ -235,9 +243,12 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
       for await (const batch of o.data.epochBatches(pos.epoch, pos.batch)) {
         try {
           // stop only between optimizer steps: accumulated gradients are not checkpointed
-          if (o.signal?.aborted && k % accumulate === 0) {
+          const stepStart = k % accumulate === 0;
+          const aborted = parallel && stepStart ? await anyRank(o.signal?.aborted ?? false) : (o.signal?.aborted ?? false);
+          if (aborted && stepStart) {
             pos.batch = k;
             await save(last);
+            await barrier();
             sink.log({ stage, unit: 'batch', done: k, total, epoch: pos.epoch, message: `aborted; checkpoint ${last}` });
             return result(true, false);
           }
@@ -306,7 +317,7 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
       for (const t of o.loss?.dist ? TERMS : (['seg'] as const)) {
         if (pos.epochBatches > 0) logs[t] = (pos.epochTermSums?.[t] ?? NaN) / pos.epochBatches;
       }
-      if (o.validate) {
+      if (o.validate && owner) {
         o.module.eval();
         Object.assign(logs, await o.validate(o.module, pos.epoch));
         o.module.train();
@@ -332,18 +343,24 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
       pos.epochStarted = Date.now();
       await save(last, logs);
       // atomic: a kill or ENOSPC mid-copy must leave the previous best.ckpt, never a part
-      if (isBest || (value === undefined && pos.epoch === o.epochs)) await copyFileAtomic(last, best);
-      await appendFile(log, JSON.stringify({ ...logs, best: isBest }) + '\n').catch((e: unknown) => {
-        throw fileSystemError(e, 'append to', log);
-      });
+      if (owner && (isBest || (value === undefined && pos.epoch === o.epochs))) await copyFileAtomic(last, best);
+      if (owner) {
+        await appendFile(log, JSON.stringify({ ...logs, best: isBest }) + '\n').catch((e: unknown) => {
+          throw fileSystemError(e, 'append to', log);
+        });
+      }
       const { epoch: _e, ...shown } = logs;
       sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, epoch: logs.epoch, values: shown, message: isBest ? 'best so far' : '' });
       await o.callbacks?.onEpochEnd?.(logs.epoch, logs);
-      if (o.earlyStop && pos.badEpochs >= o.earlyStop.patience) {
+      // rank 0 alone saw the validation: its early stop (and any rank's abort) holds for all
+      const stopNow = owner && o.earlyStop !== undefined && pos.badEpochs >= o.earlyStop.patience;
+      const stopAll = parallel ? await anyRank(stopNow) : stopNow;
+      const abortAll = parallel ? await anyRank(o.signal?.aborted ?? false) : (o.signal?.aborted ?? false);
+      if (stopAll) {
         sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, message: `early stop: no improvement of ${monitor.metric} for ${pos.badEpochs} epochs` });
         return result(false, true);
       }
-      if (o.signal?.aborted) return result(true, false);
+      if (abortAll) return result(true, false);
     }
     return result(false, false);
   } finally {

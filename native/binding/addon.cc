@@ -28,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sd::RegisterAsync(env, exports);
   sd::RegisterCheckpoint(env, exports);
   sd::RegisterProtoOps(env, exports);
+  sd::RegisterDistributed(env, exports);
   return exports;
 }
 

@@ -5,6 +5,8 @@
 #include <exception>
 #include <typeinfo>
 
+#include "distributed/group.h"
+
 namespace sd {
 namespace {
 
@@ -81,6 +83,8 @@ CapturedError CaptureCurrentException() {
     return {Clean(e.what_without_backtrace()), "Error"};
   } catch (const KindError& e) {
     return {e.what(), e.kind};
+  } catch (const dist::DistributedError& e) {
+    return {e.what(), "DistributedError"};
   } catch (const std::invalid_argument& e) {
     return {e.what(), "ArgTypeError"};  // native/ops' convention for a wrong type or dtype
   } catch (const std::out_of_range& e) {

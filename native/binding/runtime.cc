@@ -10,6 +10,7 @@
 #include "binding/compute_thread.h"
 #include "binding/convert.h"
 #include "binding/exports.h"
+#include "distributed/group.h"
 #include "binding/tensor_handle.h"
 
 namespace sd {
@@ -80,6 +81,9 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   out.Set("cudaBuild", false);
 #endif
   out.Set("napiVersion", NAPI_VERSION);
+  // c10d process groups: false where the build found no gloo headers (libgloo-dev)
+  out.Set("distributed", dist::Compiled("gloo"));
+  out.Set("distributedNccl", dist::Compiled("nccl"));
   out.Set("parallelInfo", at::get_parallel_info());
   return out;
 }

@@ -1,11 +1,8 @@
 #include "binding/train_step.h"
 
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
-#include <c10/core/GradMode.h>
 #include <torch/optim/optimizer.h>
 
-#include <cmath>
 #include <unordered_set>
 
 #include "binding/convert.h"
@@ -14,31 +11,10 @@
 #include "binding/optim.h"
 #include "binding/proto_ops.h"
 #include "binding/tensor_handle.h"
-#include "ops/grad_utils.h"
+#include "distributed/group.h"
 
 namespace sd {
 namespace {
-
-// Enables CUDA autocast (float16) on this thread for its lifetime; restores the old state.
-class CudaAutocast {
- public:
-  explicit CudaAutocast(bool on) : on_(on) {
-    if (!on_) return;
-    was_ = at::autocast::is_autocast_enabled(at::kCUDA);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kHalf);
-    at::autocast::increment_nesting();
-  }
-  ~CudaAutocast() {
-    if (!on_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_autocast_enabled(at::kCUDA, was_);
-  }
-
- private:
-  bool on_;
-  bool was_ = false;
-};
 
 void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
   if (IsNullish(value)) return;  // the default 0.4 CE + 0.6 Dice
@@ -90,21 +66,6 @@ void CheckOptimizerOwnsModule(Napi::Env env, const torch::jit::Module& module, c
 
 }  // namespace
 
-at::Tensor LogitsOf(const c10::IValue& output) {
-  if (output.isTensor()) return output.toTensor();
-  if (output.isTuple() && !output.toTupleRef().elements().empty() && output.toTupleRef().elements()[0].isTensor()) {
-    return output.toTupleRef().elements()[0].toTensor();
-  }
-  if (output.isTensorList() && output.toTensorList().size() > 0) return output.toTensorList().get(0);
-  if (output.isGenericDict()) {
-    for (const auto& item : output.toGenericDict()) {
-      if (item.key().isString() && item.key().toStringRef() == "out" && item.value().isTensor()) return item.value().toTensor();
-    }
-  }
-  throw std::invalid_argument("forward: returned " + output.tagKind() +
-                              "; a training step needs logits: a tensor, a tuple / list starting with one, or a dict with 'out'");
-}
-
 TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
   TrainStepSpec spec;
   spec.moduleHandle = ModuleHandle::Get(o.Get("module"), "module");
@@ -112,6 +73,10 @@ TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
   spec.optimizerHandle = OptimizerHandle::Get(o.Get("optimizer"), "optimizer");
   spec.optimizerHandle->CheckIdle(env);
   spec.module = spec.moduleHandle->module();
+  OptimizerHandle* optimizer = spec.optimizerHandle;
+  spec.optimizer = &optimizer->optimizer();
+  spec.params = optimizer->params();
+  spec.scaler = [optimizer](const at::Device& device) -> ops::GradScaler& { return optimizer->Scaler(device); };
   Napi::Value inputs = o.Get("inputs");
   if (TensorHandle::IsHandle(inputs)) {
     Napi::Array one = Napi::Array::New(env, 1);
@@ -119,7 +84,7 @@ TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
     inputs = one;
   }
   spec.inputs = spec.moduleHandle->ConvertArgs(env, "forward", inputs);
-  CheckOptimizerOwnsModule(env, *spec.module, spec.optimizerHandle->params());
+  CheckOptimizerOwnsModule(env, *spec.module, spec.params);
   spec.target = TensorHandle::Arg(o.Get("target"), "target");
   ReadLoss(env, o.Get("loss"), spec);
   spec.clipGradNorm = ToOptionalDouble(o.Get("clipGradNorm"), "clipGradNorm");
@@ -129,84 +94,11 @@ TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
   spec.step = ToBool(o.Get("step"), "step", true);
   spec.lossScale = ToOptionalDouble(o.Get("lossScale"), "lossScale").value_or(1.0);
   if (!(spec.lossScale > 0)) ThrowRangeError(env, "lossScale: expected a value > 0");
+  if (ToBool(o.Get("distributed"), "distributed", false)) {
+    spec.group = dist::Current();
+    if (!spec.group) ThrowTypeError(env, "distributed: no process group; call distributed.init first");
+  }
   return spec;
-}
-
-TrainStepResult RunTrainStep(TrainStepSpec& spec) {
-  c10::AutoGradMode grad(true);  // whatever the calling thread's mode
-  auto& optimizer = spec.optimizerHandle->optimizer();
-  const auto& params = spec.optimizerHandle->params();
-  TrainStepResult result;
-  if (spec.zeroGrad) optimizer.zero_grad(true);
-  const bool amp = spec.amp && spec.target.is_cuda();
-
-  at::Tensor logits, ce, dice, dist, dist_parts, total;
-  {
-    CudaAutocast autocast(amp);
-    logits = LogitsOf(spec.module->forward(spec.inputs));
-  }
-  // The losses in float32, outside autocast, as torch.amp recommends.
-  logits = logits.to(at::kFloat);
-  ops::CheckSegmentationLabels(logits, spec.target, spec.ignoreIndex);
-  total = at::zeros({}, logits.options());
-  if (spec.ceWeight != 0) {
-    ce = ops::CrossEntropy(logits, spec.target, spec.classWeights, spec.ignoreIndex);
-    total = total + spec.ceWeight * ce;
-  }
-  if (spec.diceWeight != 0) {
-    dice = ops::SoftDice(logits, spec.target, spec.dice);
-    total = total + spec.diceWeight * dice;
-  }
-  if (spec.distWeight != 0) {
-    auto d = ops::ProtoDistLossWithParts(logits, spec.target, spec.teacherPrototype, spec.dist);
-    dist = d.loss;
-    dist_parts = d.parts;
-    total = total + spec.distWeight * dist;
-  }
-  ops::GradScaler* scaler = amp ? &spec.optimizerHandle->Scaler(logits.device()) : nullptr;
-  result.loss = total.item<double>();
-  if (!std::isfinite(result.loss)) {
-    // A NaN / inf loss would poison every weight through the step; drop the whole
-    // (accumulated) step instead and let the caller decide how often that may happen.
-    optimizer.zero_grad(true);
-    if (scaler && spec.step) {
-      scaler->Update(true);
-      result.ampScale = scaler->scale.item<double>();
-    }
-    result.nonFinite = true;
-    if (ce.defined()) result.crossEntropy = ce.item<double>();
-    if (dice.defined()) result.dice = dice.item<double>();
-    result.seg = spec.ceWeight * result.crossEntropy + spec.diceWeight * result.dice;
-    if (dist.defined()) result.dist = dist.item<double>();
-    return result;
-  }
-  at::Tensor backward_loss = total * spec.lossScale;
-  if (scaler) backward_loss = backward_loss * scaler->scale.squeeze();
-  backward_loss.backward();
-
-  if (spec.step) {
-    bool finite = scaler ? scaler->UnscaleAndCheck(params) : true;
-    if (spec.clipGradNorm && finite) result.gradNorm = ops::ClipGradNorm(params, *spec.clipGradNorm).item<double>();
-    if (finite) {
-      c10::NoGradGuard no_grad;
-      optimizer.step();
-      result.stepped = true;
-    }
-    if (scaler) {
-      scaler->Update(!finite);
-      result.ampScale = scaler->scale.item<double>();
-    }
-  }
-  if (ce.defined()) result.crossEntropy = ce.item<double>();
-  if (dice.defined()) result.dice = dice.item<double>();
-  result.seg = spec.ceWeight * result.crossEntropy + spec.diceWeight * result.dice;
-  if (dist.defined()) {
-    result.dist = dist.item<double>();
-    at::Tensor parts = dist_parts.cpu();
-    result.distInter = parts[0].item<double>();
-    result.distIntra = parts[1].item<double>();
-  }
-  return result;
 }
 
 Napi::Object TrainStepResultToJS(Napi::Env env, const TrainStepResult& r) {
@@ -222,6 +114,7 @@ Napi::Object TrainStepResultToJS(Napi::Env env, const TrainStepResult& r) {
   out.Set("nonFinite", r.nonFinite);
   if (r.gradNorm) out.Set("gradNorm", *r.gradNorm);
   if (r.ampScale) out.Set("ampScale", *r.ampScale);
+  if (r.syncMs) out.Set("syncMs", *r.syncMs);
   return out;
 }
 

@@ -53,7 +53,7 @@ at::Tensor CrossEntropy(const at::Tensor& logits, const at::Tensor& labels, cons
   return at::cross_entropy_loss(logits, labels.to(at::kLong), weight, at::Reduction::Mean, ignore_index.value_or(-100));
 }
 
-at::Tensor SoftDice(const at::Tensor& logits, const at::Tensor& labels, const DiceOptions& options) {
+DiceSums SoftDiceSums(const at::Tensor& logits, const at::Tensor& labels, const DiceOptions& options) {
   const int64_t classes = logits.size(1);
   at::Tensor probs = at::softmax(logits, 1);
   at::Tensor target = labels.to(at::kLong);
@@ -71,12 +71,21 @@ at::Tensor SoftDice(const at::Tensor& logits, const at::Tensor& labels, const Di
   }
   std::vector<int64_t> reduce_dims{0};
   for (int64_t d = 2; d < logits.dim(); d++) reduce_dims.push_back(d);
-  at::Tensor intersect = (probs * onehot).sum(reduce_dims);
-  at::Tensor pred_sum = options.squared ? probs.square().sum(reduce_dims) : probs.sum(reduce_dims);
-  at::Tensor target_sum = onehot.sum(reduce_dims);  // onehot^2 == onehot
-  at::Tensor per_class = 1 - (2 * intersect + options.smooth) / (pred_sum + target_sum + options.smooth);
-  if (!options.include_background) per_class = per_class.narrow(0, 1, classes - 1);
+  DiceSums sums;
+  sums.intersect = (probs * onehot).sum(reduce_dims);
+  sums.predicted = options.squared ? probs.square().sum(reduce_dims) : probs.sum(reduce_dims);
+  sums.target = onehot.sum(reduce_dims);  // onehot^2 == onehot
+  return sums;
+}
+
+at::Tensor SoftDiceFromSums(const DiceSums& sums, const DiceOptions& options) {
+  at::Tensor per_class = 1 - (2 * sums.intersect + options.smooth) / (sums.predicted + sums.target + options.smooth);
+  if (!options.include_background) per_class = per_class.narrow(0, 1, per_class.size(0) - 1);
   return per_class.mean();
+}
+
+at::Tensor SoftDice(const at::Tensor& logits, const at::Tensor& labels, const DiceOptions& options) {
+  return SoftDiceFromSums(SoftDiceSums(logits, labels, options), options);
 }
 
 }  // namespace sd::ops

@@ -29,4 +29,12 @@ struct DiceOptions {
 // 1 - (2 sum(p y) + smooth) / (den + smooth), averaged over the classes.
 at::Tensor SoftDice(const at::Tensor& logits, const at::Tensor& labels, const DiceOptions& options);
 
+// SoftDice in two parts, so data-parallel training can sum the per-class sums over the ranks
+// before the ratio (the Dice of the global batch, not a mean of the ranks' Dice).
+struct DiceSums {
+  at::Tensor intersect, predicted, target;  // [C] each: sum p y, sum p (or p^2), sum y
+};
+DiceSums SoftDiceSums(const at::Tensor& logits, const at::Tensor& labels, const DiceOptions& options);
+at::Tensor SoftDiceFromSums(const DiceSums& sums, const DiceOptions& options);
+
 }  // namespace sd::ops

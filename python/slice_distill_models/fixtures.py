@@ -36,6 +36,19 @@ class ConvNet(nn.Module):
         return self.head(self.drop(F.relu(self.bn(self.conv1(x)))))
 
 
+class PlainNet(nn.Module):
+    """conv -> ReLU -> 1x1 conv, no BatchNorm or dropout: training is deterministic, so data-parallel
+    steps can be compared with one process's exactly."""
+
+    def __init__(self, classes: int = 7) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.head = nn.Conv2d(8, classes, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(F.relu(self.conv1(x)))
+
+
 class Pointwise3d(nn.Module):
     """A 1x1x1 convolution: its sliding-window result must equal its whole-volume result."""
 
@@ -216,6 +229,9 @@ def main() -> None:
     traced.save(os.path.join(out, "convnet_traced.pt"))
     save_scripted(torch.jit.script(MultiOutput()), os.path.join(out, "multi.pt"), {"arch": "multi"})
     save_scripted(torch.jit.script(MeanScore()), os.path.join(out, "mean_score.pt"), {"arch": "mean_score"})
+    torch.manual_seed(SEED)
+    save_scripted(torch.jit.script(PlainNet()), os.path.join(out, "plain.pt"),
+                  {"arch": "plain", "classes": 7, "spatialDims": 2, "inChannels": 1})
     save_scripted(torch.jit.script(Pointwise3d()), os.path.join(out, "pointwise3d.pt"), {"arch": "pointwise3d", "spatialDims": 3})
     save_scripted(torch.jit.script(DepthRecorder()), os.path.join(out, "depth_recorder.pt"),
                   {"arch": "depth_recorder", "classes": 7, "spatialDims": 3, "inChannels": 1})

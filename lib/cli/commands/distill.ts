@@ -33,6 +33,7 @@ export const distillCommand: CommandSpec = {
     const { distill } = await import('../../pipeline/stages/distill.js');
     const r = await withStageOptions(args, io, (so) =>
       distill(config, { ...so, arch, teacher, control: o.control === true, trainSubjects: o['train-subjects'] as number | undefined, prototype: o.prototype as string | undefined, from: o.from as string | undefined }),
+      config,
     );
     io.stdout(`distilled: ${r.bestCheckpoint}${r.bestMetric !== null ? ` (validation Dice ${r.bestMetric.toFixed(4)} at epoch ${(r.bestEpoch ?? 0) + 1})` : ''}\n`);
   },

@@ -14,6 +14,7 @@ import { reportCommand } from './report.js';
 import { validateCommand } from './validate.js';
 import { importCommand } from './import.js';
 import { makeSlicesCommand } from './make-slices.js';
+import { launchCommand } from './launch.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   phantomCommand,
@@ -29,4 +30,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   reportCommand,
   predictCommand,
   experimentCommand,
+  launchCommand,
 ];

@@ -15,7 +15,7 @@ export const pretrainCommand: CommandSpec = {
     const config = await configFromArgs(args, 'pretrain', epochs === undefined ? {} : { student: { epochs } });
     const arch = archFromArgs(args, config, 'pretrain');
     const { pretrain } = await import('../../pipeline/stages/pretrain.js');
-    const r = await withStageOptions(args, io, (o) => pretrain(config, { ...o, arch, trainSubjects: args.options['train-subjects'] as number | undefined }));
+    const r = await withStageOptions(args, io, (o) => pretrain(config, { ...o, arch, trainSubjects: args.options['train-subjects'] as number | undefined }), config);
     io.stdout(`pretrained: ${r.bestCheckpoint}${r.bestMetric !== null ? ` (validation Dice ${r.bestMetric.toFixed(4)} at epoch ${(r.bestEpoch ?? 0) + 1})` : ''}\n`);
   },
 };

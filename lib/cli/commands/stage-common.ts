@@ -31,7 +31,9 @@ export async function configFromArgs(args: ParsedArgs, command: string, override
   if (o['run-dir'] !== undefined) flags.runDir = String(o['run-dir']);
   if (o.device !== undefined) flags.device = String(o.device) as PipelineConfig['device'];
   if (o.seed !== undefined) flags.seed = o.seed as number;
-  return loadConfig(file, flags);
+  const config = await loadConfig(file, flags);
+  const { rankDevice } = await import('../../distributed/join.js');
+  return { ...config, device: rankDevice(config.device) }; // cuda:LOCAL_RANK under launch
 }
 
 /** The teacher variant called `name` (config.teacher when absent or its own name). */
@@ -78,11 +80,23 @@ export function stageOptions(args: ParsedArgs, io: { stderr: (t: string) => void
   };
 }
 
-/** Runs a stage with the options above, releasing the signal handlers afterwards. */
-export async function withStageOptions<T>(args: ParsedArgs, io: { stderr: (t: string) => void }, run: (options: StageOptions) => Promise<T>): Promise<T> {
+/**
+ * Runs a stage with the options above, releasing the signal handlers afterwards. A training
+ * stage (given its config) started by `launch` joins the ranks' process group first; ranks
+ * other than 0 show no progress (rank 0's stands for all).
+ */
+export async function withStageOptions<T>(
+  args: ParsedArgs,
+  io: { stderr: (t: string) => void },
+  run: (options: StageOptions) => Promise<T>,
+  training?: PipelineConfig,
+): Promise<T> {
   const options = stageOptions(args, io);
   try {
-    return await run(options);
+    if (!training) return await run(options);
+    const { withEnvironmentGroup } = await import('../../distributed/join.js');
+    const { rank } = await import('../../distributed/process-group.js');
+    return await withEnvironmentGroup(training.device, (parallel) => run(parallel && rank() > 0 ? { ...options, progress: 'none' } : options));
   } finally {
     options.release();
   }

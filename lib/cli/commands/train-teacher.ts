@@ -16,7 +16,7 @@ export const trainTeacherCommand: CommandSpec = {
     const config = await configFromArgs(args, 'train-teacher', epochs === undefined ? {} : { teacher: { epochs } });
     const teacher = teacherVariant(config, args.options.teacher as string | undefined, 'train-teacher');
     const { trainTeacher } = await import('../../pipeline/stages/train-teacher.js');
-    const r = await withStageOptions(args, io, (o) => trainTeacher(config, { ...o, teacher }));
+    const r = await withStageOptions(args, io, (o) => trainTeacher(config, { ...o, teacher }), config);
     io.stdout(`teacher: ${r.bestCheckpoint}${'bestMetric' in r && r.bestMetric !== null ? ` (validation Dice ${r.bestMetric.toFixed(4)})` : ''}\n`);
   },
 };

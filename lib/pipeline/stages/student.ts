@@ -4,6 +4,7 @@ import { DataLoader } from '../../data/loader.js';
 import { entriesOf } from '../../data/splits.js';
 import type { Dataset } from '../../data/dataset.js';
 import { student2d } from '../../data/transforms.js';
+import { rankBatch } from '../../distributed/rank-batch.js';
 import type { ScriptModule } from '../../module/script-module.js';
 import { AdamW, SGD, type Optimizer } from '../../optim/optimizer.js';
 import { poly } from '../../optim/schedules.js';
@@ -29,7 +30,7 @@ export function studentData(config: PipelineConfig, dataset: Dataset, trainSubje
     kind: 'slices',
     subjects: split.used,
     transforms: student2d(s.size, { augment: augmentRecipe(s.augment), window: input.window, fieldOfViewMm: input.fieldOfViewMm }),
-    batchSize: Math.min(s.batchSize, items),
+    ...rankBatch(Math.min(s.batchSize, items), 'student.batchSize'), // data-parallel: this rank's share
     dropLast,
     workers: config.workers,
     seed: trainingSeed(config),

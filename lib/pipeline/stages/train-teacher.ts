@@ -4,6 +4,7 @@
 // Skipped where the config brings a trained teacher (teacher.model).
 import path from 'node:path';
 import { DataLoader } from '../../data/loader.js';
+import { rankBatch } from '../../distributed/rank-batch.js';
 import { randomCrop, resample, window } from '../../data/transforms.js';
 import { subjectMean } from '../../eval/dice.js';
 import { AdamW } from '../../optim/optimizer.js';
@@ -65,7 +66,7 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
           subjects: split.train,
           filter: (e) => Boolean(e.label) && phaseOk('phase' in e ? e : {}),
           transforms: [window(...config.hu.window), resample({ spacing: teacher.spacing }), randomCrop(teacher.roi, { pos, neg })],
-          batchSize: teacher.batchSize,
+          ...rankBatch(teacher.batchSize, 'teacher.batchSize'), // data-parallel: this rank's share
           samplesPerItem: teacher.samplesPerVolume,
           workers: config.workers,
           seed: config.seed,
