@@ -5,6 +5,7 @@
 // sizes (CI). Exit code 1 when a case failed, 2 when the device cannot be used.
 import os from 'node:os';
 import { buildInfo, cuda, setNumThreads } from '../lib/index.js';
+import { dataParallelCase } from './cases/data-parallel.js';
 import { distOp } from './cases/dist-op.js';
 import { eventLoopCase } from './cases/event-loop.js';
 import { inferenceCase } from './cases/inference.js';
@@ -19,7 +20,7 @@ import { busyCpus } from './support/timing.js';
 // In this order: the cases whose LibTorch work all runs on the compute thread first (a parallel
 // op on the JS thread leaves an OpenMP pool there until async work is queued; the train case's
 // last row measures that); the loader's headroom needs the train case's step rates.
-const CASES: readonly BenchCase[] = [inferenceCase, trainCase, loaderCase, eventLoopCase, prototypeCase, distOp, overheadCase];
+const CASES: readonly BenchCase[] = [inferenceCase, trainCase, loaderCase, eventLoopCase, prototypeCase, distOp, overheadCase, dataParallelCase];
 const ALIASES: Record<string, string> = { ops: 'dist-op', data: 'loader' };
 
 function deviceProblem(device: string): string | null {
