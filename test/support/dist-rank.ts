@@ -2,7 +2,7 @@
 // WORLD_SIZE / MASTER_ADDR / MASTER_PORT in its environment (none: one process):
 //   steps <fixtures> <out> <steps>        trainStep on a fixed global batch of 4, this rank's share
 //   train <fixtures> <out> <epochs> [stopAfter]   the Trainer over 4 batches an epoch, resuming
-//   die <out>                             rank 1 exits after joining; rank 0 reports how its next collective fails
+//   die <out>                             rank 1 is killed (SIGKILL) after joining; rank 0 reports how its next collective fails
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ScriptModule, distributed, fromFunction, noGrad, optim, tensor, train, trainStep, type Tensor } from '../../lib/index.js';
@@ -92,7 +92,7 @@ if (mode === 'steps') {
   writeFileSync(path.join(out, `train-${rank}.json`), JSON.stringify({ aborted: r.aborted, epochs: r.history.length, steps: r.steps, params: params(module) }));
 } else if (mode === 'die') {
   const [out] = argv as [string];
-  if (rank === 1) process.exit(3);
+  if (rank === 1) process.kill(process.pid, 'SIGKILL'); // as kill -9 would
   const started = Date.now();
   let error = '';
   try {
