@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
-import { FileSystemError, LockedError, ModuleLoadError, ScriptModule, getNumThreads, loadCheckpoint, optim, saveCheckpoint, setNumThreads, tensor, trainStep, zeros } from '../lib/index.js';
+import { CheckpointError, FileSystemError, LockedError, ModuleLoadError, ScriptModule, getNumThreads, loadCheckpoint, optim, saveCheckpoint, setNumThreads, tensor, trainStep, zeros } from '../lib/index.js';
 import * as nifti from '../lib/data/nifti.js';
 import { NiftiError } from '../lib/data/errors.js';
 import { loadConfig } from '../lib/pipeline/config.js';
@@ -22,7 +22,7 @@ import { parseArgs, UsageError } from '../lib/cli/args.js';
 import { SUBJECTS_OPTION } from '../lib/cli/commands/stage-common.js';
 import { CASE_A, CASE_B } from './support/data-fixtures.js';
 import { fixturesOrSkip, type Fixtures } from './support/python.js';
-import { fixedBatch } from './support/training.js';
+import { fixedBatch, trainSteps } from './support/training.js';
 
 const RUNS = Number(process.env.SLICE_DISTILL_FUZZ_RUNS ?? 60);
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sd-rel-'));
@@ -107,23 +107,47 @@ describe('reliability (issue 15)', function () {
     rmSync(d, { recursive: true });
   });
 
-  // OPEN (issue 15 item 3): LibTorch sizes the storage from data.pkl, not from the record, so the
-  // shape-vs-storage check in native/binding/storage_check.h does not see this; the record sizes
-  // of the zip must be compared with the storages' sizes. Kept as the failing reproduction.
-  it.skip('3: a module whose tensor record is cut short is a ModuleLoadError, not heap garbage', async () => {
-    const d = tmp();
-    const f = path.join(d, 'short.pt');
+  // LibTorch sizes a storage from data.pkl and fills it from its record: a record cut short in
+  // an intact zip used to load as heap garbage. Every data/K record is cut in turn.
+  const cutRecords = (src: string, dir: string): string[] => {
     const rewrite = [
-      'import sys, zipfile',
-      'src, dst = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2], "w")',
-      'for i in src.infolist():',
-      '    data = src.read(i)',
-      '    if i.filename.endswith("data/0"): data = data[: len(data) // 2]',
-      '    dst.writestr(i, data)',
-      'dst.close()',
+      'import sys, zipfile, os',
+      'src, out = zipfile.ZipFile(sys.argv[1]), sys.argv[2]',
+      'names = [i.filename for i in src.infolist() if "/data/" in i.filename and not i.filename.endswith(".pkl")]',
+      'for k, name in enumerate(names):',
+      '    dst = zipfile.ZipFile(os.path.join(out, f"cut{k}" + os.path.splitext(sys.argv[1])[1]), "w")',
+      '    for i in src.infolist():',
+      '        data = src.read(i)',
+      '        if i.filename == name: data = data[: len(data) // 2]',
+      '        dst.writestr(zipfile.ZipInfo(i.filename, i.date_time), data)',  // writestr would move i's offsets
+      '    dst.close()',
     ].join('\n');
-    execFileSync('python3', ['-c', rewrite, path.join(fx.dir, 'convnet.pt'), f]);
-    await assert.rejects(ScriptModule.load(f), (e: unknown) => e instanceof ModuleLoadError && /storage holds \d+ bytes/.test(e.message));
+    execFileSync('python3', ['-c', rewrite, src, dir]);
+    return readdirSync(dir).filter((f) => f.startsWith('cut')).map((f) => path.join(dir, f));
+  };
+
+  it('3: a module whose tensor record is cut short is a ModuleLoadError, not heap garbage', async () => {
+    const d = tmp();
+    const files = cutRecords(path.join(fx.dir, 'convnet.pt'), d);
+    assert.equal(files.length, 9);
+    for (const f of files) {
+      await assert.rejects(ScriptModule.load(f), (e: unknown) => e instanceof ModuleLoadError && /a tensor record of the file holds \d+ bytes where its tensor needs \d+/.test(e.message), f);
+    }
+    rmSync(d, { recursive: true });
+  });
+
+  it('3: a checkpoint whose module, optimizer or rng record is cut short is a CheckpointError', async () => {
+    const d = tmp();
+    const module = ScriptModule.loadSync(path.join(fx.dir, 'convnet.pt'));
+    const optimizer = new optim.Adam(module.parameters(), { lr: 0.01 });
+    await trainSteps(module, optimizer, fixedBatch(fx.dir), 1); // optimizer state to save
+    const good = path.join(d, 'good.ckpt');
+    await saveCheckpoint(good, { module, optimizer });
+    const files = cutRecords(good, d);
+    assert.ok(files.length > 10, `${files.length} records`);
+    for (const f of files) {
+      await assert.rejects(loadCheckpoint(f, { module, optimizer }), (e: unknown) => e instanceof CheckpointError && /holds \d+ bytes where its tensor needs/.test(e.message), f);
+    }
     rmSync(d, { recursive: true });
   });
 

@@ -70,6 +70,10 @@ Napi::Value PickleLoad(const Napi::CallbackInfo& info) {
     CheckStorage(item.value().toTensor(), "CheckpointError", "tensor '" + item.key().toStringRef() + "'");
     tensors.Set(item.key().toStringRef(), TensorHandle::Wrap(env, item.value().toTensor()));
   }
+  std::vector<at::Tensor> all;
+  for (const auto& item : items[2].toGenericDict()) all.push_back(item.value().toTensor());
+  CheckRecordSizes(caffe2::serialize::PyTorchStreamReader(std::make_shared<StringReadAdapter>(raw)), all, "CheckpointError",
+                   "the checkpoint's tensors");
   out.Set("tensors", tensors);
   return out;
 }
@@ -85,13 +89,16 @@ Napi::Value ModuleToBuffer(const Napi::CallbackInfo& info) {
 
 // moduleFromBuffer(buffer, device?, extraFileNames?) -> ModuleHandle
 Napi::Value ModuleFromBuffer(const Napi::CallbackInfo& info) {
-  std::istringstream is(FromBuffer(info[0], "buffer"));
+  const std::string raw = FromBuffer(info[0], "buffer");
+  std::istringstream is(raw);
   auto device = ToOptionalDevice(info[1], "device");
   auto extra = ExtraFileNames(info[2]);
   std::shared_ptr<torch::jit::Module> module;
   try {
     module = std::make_shared<torch::jit::Module>(torch::jit::load(is, device, extra));
     CheckModuleStorage(*module, "CheckpointError", "the checkpoint's module");
+    CheckRecordSizes(caffe2::serialize::PyTorchStreamReader(std::make_shared<StringReadAdapter>(raw)), ModuleTensors(*module),
+                     "CheckpointError", "the checkpoint's module");
   } catch (const c10::Error& e) {
     std::string m = e.what_without_backtrace();
     throw KindError("CheckpointError", "the checkpoint's module is unreadable (" + m.substr(0, m.find('\n')) + ")");

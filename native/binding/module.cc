@@ -70,6 +70,7 @@ std::shared_ptr<torch::jit::Module> ModuleHandle::Load(const std::string& path, 
   try {
     auto module = std::make_shared<torch::jit::Module>(torch::jit::load(path, device, extra));
     CheckModuleStorage(*module, "LoadError", path);
+    CheckRecordSizes(caffe2::serialize::PyTorchStreamReader(path), ModuleTensors(*module), "LoadError", path);
     return module;
   } catch (const c10::Error& e) {
     throw KindError("LoadError", path + " is not a readable TorchScript module (" +
