@@ -70,12 +70,13 @@ describe('distributed (c10d Gloo, 2 ranks)', function () {
     for (const d of [full, cut]) rmSync(d, { recursive: true, force: true });
     await ranks(2, ['train', fixtures, mkdir(full), '4']);
     await ranks(2, ['train', fixtures, mkdir(cut), '4', '2']);
-    type Out = { aborted: boolean; epochs: number; steps: number; params: number[][] };
+    type Out = { aborted: boolean; epochs: number; steps: number; ranHere: number; params: number[][] };
     const stopped = [0, 1].map((r) => read<Out>(path.join(cut, `train-${r}.json`)));
     assert.deepEqual(stopped.map((s) => [s.aborted, s.epochs]), [[true, 2], [true, 2]]);
     await ranks(2, ['train', fixtures, cut, '4']);
     const a = read<Out>(path.join(full, 'train-0.json'));
     const b = read<Out>(path.join(cut, 'train-0.json'));
+    assert.deepEqual([0, 1].map((r) => read<Out>(path.join(cut, `train-${r}.json`)).ranHere), [2, 2]); // resumed, not redone
     assert.equal(b.steps, a.steps);
     for (let i = 0; i < a.params.length; i++) assert.ok(maxAbsDiff(a.params[i]!, b.params[i]!) < 1e-6, `parameter ${i}`);
     assert.deepEqual(read<Out>(path.join(cut, 'train-1.json')).params, b.params);

@@ -3,14 +3,15 @@
 // number of fuzz cases (default small enough for CI on two cores).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { CheckpointError, FileSystemError, LockedError, ModuleLoadError, ScriptModule, getNumThreads, loadCheckpoint, optim, saveCheckpoint, setNumThreads, tensor, trainStep, zeros } from '../lib/index.js';
 import * as nifti from '../lib/data/nifti.js';
-import { NiftiError } from '../lib/data/errors.js';
+import { DatasetError, NiftiError } from '../lib/data/errors.js';
+import { loadDataset, validateDataset } from '../lib/data/dataset.js';
 import { loadConfig } from '../lib/pipeline/config.js';
 import { ConfigError } from '../lib/pipeline/config-schema.js';
 import { runStage } from '../lib/pipeline/manifest.js';
@@ -21,7 +22,8 @@ import { lockDir } from '../lib/util/dir-lock.js';
 import { parseArgs, UsageError } from '../lib/cli/args.js';
 import { SUBJECTS_OPTION } from '../lib/cli/commands/stage-common.js';
 import { CASE_A, CASE_B } from './support/data-fixtures.js';
-import { fixturesOrSkip, type Fixtures } from './support/python.js';
+import { generatePhantom } from '../lib/data/phantom.js';
+import { fixturesOrSkip, maxAbsDiff, projectRoot, type Fixtures } from './support/python.js';
 import { fixedBatch, trainSteps } from './support/training.js';
 
 const RUNS = Number(process.env.SLICE_DISTILL_FUZZ_RUNS ?? 60);
@@ -57,7 +59,7 @@ describe('reliability (issue 15)', function () {
     rmSync(d, { recursive: true });
   });
 
-  it('1/11: ENOSPC in a write is a FileSystemError naming the file and keeps the old file (tmpfs)', async function () {
+  it('1/11: ENOSPC and a read-only folder in a write are FileSystemErrors naming the file; the old file stays (tmpfs)', async function () {
     const d = tmp();
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', d], { stdio: 'ignore' });
@@ -71,6 +73,10 @@ describe('reliability (issue 15)', function () {
       await assert.rejects(writeFileAtomic(f, Buffer.alloc(1 << 20)), (e: unknown) => e instanceof FileSystemError && e.code === 'ENOSPC' && e.message.startsWith(f));
       assert.equal(readFileSync(f, 'utf8'), 'old');
       assert.deepEqual(readdirSync(d), ['best.ckpt']);
+      // a read-only folder says so (it used to say ENOENT)
+      execFileSync('mount', ['-o', 'remount,ro', d]);
+      await assert.rejects(writeFileAtomic(f, 'new'), (e: unknown) => e instanceof FileSystemError && e.code === 'EROFS' && e.message.startsWith(f) && /read-only/.test(e.message));
+      assert.equal(readFileSync(f, 'utf8'), 'old');
     } finally {
       execFileSync('umount', [d]);
       rmSync(d, { recursive: true });
@@ -208,6 +214,132 @@ describe('reliability (issue 15)', function () {
     rmSync(d, { recursive: true });
   });
 
+  it('kill -9 at random points and inside checkpoint writes: the run resumes exactly; best.ckpt and the log agree', async function () {
+    this.timeout(300_000);
+    const script = path.join(projectRoot, 'test', 'support', 'dist-rank.ts');
+    const EPOCHS = 24;
+    const start = (out: string) =>
+      spawn(process.execPath, [...process.execArgv, script, 'train', fx.dir, out, String(EPOCHS)], {
+        env: { ...process.env, TEST_PRINT_EPOCHS: '1', WORLD_SIZE: '', OMP_NUM_THREADS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    const finish = (child: ReturnType<typeof start>) => new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(signal ?? String(code))));
+    const reference = tmp();
+    assert.equal(await finish(start(reference)), '0');
+
+    const out = tmp();
+    const runDir = path.join(out, 'run');
+    let seed = 12345;
+    const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const kills = { 'at a random point': 0, 'inside a checkpoint write': 0 };
+    for (let launch = 0; ; launch++) {
+      assert.ok(launch < 40, 'the killed run never finished');
+      const child = start(out);
+      const done = finish(child);
+      const killing = kills['at a random point'] + kills['inside a checkpoint write'] < 10;
+      const inWrite = launch % 2 === 1;
+      let watcher: ReturnType<typeof watch> | undefined;
+      if (killing && !inWrite) {
+        // after the first epoch of this launch, somewhere in the next few
+        child.stdout!.once('data', () => setTimeout(() => child.kill('SIGKILL'), random() * 120));
+      } else if (killing) {
+        // on the n-th temporary file of last.ckpt, or of best.ckpt (written after last.ckpt,
+        // before the log line): a half-written file, an epoch saved but not yet copied / logged
+        mkdirSync(runDir, { recursive: true });
+        const which = launch % 4 === 1 ? 'last' : 'best';
+        let n = 1 + Math.floor(random() * 2);
+        watcher = watch(runDir, (_event, name) => {
+          if (name && name.includes(which) && name.endsWith('.tmp') && --n === 0) child.kill('SIGKILL');
+        });
+      }
+      const how = await done;
+      watcher?.close();
+      if (how === '0') break;
+      assert.equal(how, 'SIGKILL');
+      kills[inWrite ? 'inside a checkpoint write' : 'at a random point']++;
+    }
+    console.log(`      kills: ${JSON.stringify(kills)}`);
+    // a launch may finish before its kill comes (fewer epochs left each time)
+    assert.ok(kills['at a random point'] >= 3 && kills['inside a checkpoint write'] >= 3, JSON.stringify(kills));
+
+    type Out = { steps: number; ranHere: number; bestEpoch: number; params: number[][] };
+    const a = JSON.parse(readFileSync(path.join(reference, 'train-0.json'), 'utf8')) as Out;
+    const b = JSON.parse(readFileSync(path.join(out, 'train-0.json'), 'utf8')) as Out;
+    assert.equal(b.steps, a.steps);
+    assert.ok(b.ranHere < EPOCHS, 'the last launch resumed');
+    assert.equal(b.bestEpoch, a.bestEpoch);
+    for (let i = 0; i < a.params.length; i++) assert.ok(maxAbsDiff(a.params[i]!, b.params[i]!) < 1e-6, `parameter ${i}`);
+    const lines = (dir: string) =>
+      readFileSync(path.join(dir, 'run', 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => {
+        const { seconds: _s, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return rest;
+      });
+    assert.deepEqual(lines(out), lines(reference));
+    const best = await loadCheckpoint(path.join(runDir, 'best.ckpt'), { rng: false });
+    assert.equal(best.epoch, a.bestEpoch + 1);
+    assert.deepEqual(readdirSync(runDir).filter((f) => f.endsWith('.tmp')), []);
+    rmSync(reference, { recursive: true });
+    rmSync(out, { recursive: true });
+  });
+
+  it('1: a kill after last.ckpt is saved but before best.ckpt and the log follow is repaired on resume', async () => {
+    const d = tmp();
+    const module = ScriptModule.loadSync(path.join(fx.dir, 'convnet.pt'));
+    const optimizer = new optim.Adam(module.parameters(), { lr: 0.01 });
+    const { input, labels } = fixedBatch(fx.dir);
+    const run = (epochs: number) =>
+      train({
+        module, optimizer, epochs, runDir: d, progress: 'none', resume: true,
+        data: fromFunction(2, () => ({ image: input, label: labels })),
+        validate: async (_m, epoch) => ({ score: epoch === 3 ? 1 : 0 }), // epoch 4 is the best
+        monitor: { metric: 'score', mode: 'max' },
+      });
+    const best = path.join(d, 'best.ckpt');
+    const log = path.join(d, 'train-log.jsonl');
+    await run(3);
+    const oldBest = readFileSync(best);
+    const oldLog = readFileSync(log, 'utf8');
+    await run(4);
+    const fullLog = readFileSync(log, 'utf8');
+    // as a kill -9 right after last.ckpt's rename leaves it: the old best, a torn log line
+    writeFileSync(best, oldBest);
+    writeFileSync(log, oldLog + fullLog.slice(oldLog.length, oldLog.length + 10));
+    assert.equal((await loadCheckpoint(best, { rng: false })).epoch, 1);
+    const r = await run(4);
+    assert.equal(r.bestEpoch, 3);
+    assert.equal((await loadCheckpoint(best, { rng: false })).epoch, 4);
+    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { best: boolean }).best), [true, false, false, true]);
+    rmSync(d, { recursive: true });
+  });
+
+  it('11: Ctrl-C stops a CLI stage at the next batch with a checkpoint and exit status 130', async function () {
+    this.timeout(120_000);
+    const d = tmp();
+    await generatePhantom({ out: path.join(d, 'data'), volumes: 2, slices: 16, seed: 2, sliceSize: 32, slicePhase: 'portal-venous' });
+    const config = path.join(d, 'c.json');
+    writeFileSync(config, JSON.stringify({
+      dataset: 'data', runDir: 'run', workers: 0, threads: 1, split: { train: 0.5, val: 0.25, test: 0.25 },
+      student: { arch: 'deeplabv3', model: path.join(fx.dir, 'plain.pt'), size: 32, epochs: 100000, batchSize: 2, augment: false },
+    }));
+    const child = spawn(process.execPath, [...process.execArgv, path.join(projectRoot, 'lib', 'cli', 'main.ts'), 'pretrain', '--config', config, '--progress', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout!.on('data', (b: Buffer) => (err += b.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const poll = setInterval(() => {
+        if (/"unit":"epoch"/.test(err)) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 50);
+      child.once('close', (c) => (clearInterval(poll), resolve(c)));
+    });
+    assert.equal(code, 130, err);
+    assert.match(err, /SIGINT: stopping at the next batch/);
+    assert.ok(existsSync(path.join(d, 'run', 'students', 'deeplabv3', 'pretrain', 'last.ckpt')));
+    rmSync(d, { recursive: true });
+  });
+
   it('8: a non-finite loss skips the step; the Trainer names the files and stops after maxNonFinite', async () => {
     const module = ScriptModule.loadSync(path.join(fx.dir, 'convnet.pt'));
     const optimizer = new optim.Adam(module.parameters(), { lr: 0.01 });
@@ -305,6 +437,45 @@ describe('reliability (issue 15)', function () {
         }),
         { numRuns: RUNS, seed: 16 },
       );
+    });
+
+    it(`dataset validator: mutated dataset.json entries and file bytes give a report or a DatasetError (${RUNS} x 2 runs)`, async () => {
+      const d = tmp();
+      await generatePhantom({ out: d, volumes: 1, slices: 3, seed: 4, sliceSize: 16, slicePhase: 'portal-venous' });
+      const jsonFile = path.join(d, 'dataset.json');
+      const original = JSON.parse(readFileSync(jsonFile, 'utf8')) as { slices: Record<string, unknown>[]; volumes: Record<string, unknown>[] };
+      const fields = ['image', 'label', 'subject', 'phase', 'kidneyLevel'];
+      const validate = async (): Promise<void> => {
+        try {
+          const report = await validateDataset(await loadDataset(d));
+          for (const p of report.problems) assert.ok(typeof p.message === 'string' && p.message.length > 0);
+        } catch (e) {
+          if (!(e instanceof DatasetError)) throw e;
+        }
+      };
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom('slices', 'volumes'), fc.nat(2), fc.constantFrom(...fields), fc.jsonValue({ maxDepth: 1 }), async (kind, i, field, value) => {
+          const json = structuredClone(original);
+          const entry = json[kind as 'slices'][i % json[kind as 'slices'].length]!;
+          entry[field] = value;
+          writeFileSync(jsonFile, JSON.stringify(json));
+          await validate();
+        }),
+        { numRuns: RUNS, seed: 19 },
+      );
+      writeFileSync(jsonFile, JSON.stringify(original));
+      const image = path.join(d, String(original.slices[0]!.image));
+      const bytes = zlib.gunzipSync(readFileSync(image));
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(fc.nat(351), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.double({ min: 0.1, max: 1, noNaN: true }), async (edits, keep) => {
+          const b = Buffer.from(bytes.subarray(0, Math.floor(bytes.length * keep)));
+          for (const [at, v] of edits) if (at < b.length) b[at] = v;
+          writeFileSync(image, zlib.gzipSync(b));
+          await validate();
+        }),
+        { numRuns: RUNS, seed: 20 },
+      );
+      rmSync(d, { recursive: true });
     });
 
     it(`config schema: random JSON values for every key give a ConfigError or a config (${RUNS} runs)`, async () => {

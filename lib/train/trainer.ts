@@ -15,6 +15,7 @@ import { trainStep, type LossSpec } from './train-step.js';
 import { fileSystemError } from '../errors.js';
 import { copyFileAtomic, removeStaleTemps } from '../util/atomic-write.js';
 import { lockDir } from '../util/dir-lock.js';
+import { repairRunFiles } from './resume-repair.js';
 import { anyRank, barrier, rank as groupRank, isInitialized } from '../distributed/process-group.js';
 
 /** One training batch; dispose() (if given) is called once the step has used it. */
@@ -211,7 +212,9 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
     const ck = await loadCheckpoint(last, { module: o.module, optimizer: o.optimizer });
     pos = (ck.extra as { position: Position }).position;
     pos.epochStarted = Date.now();
-    sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, message: `resumed from ${last} at epoch ${pos.epoch + 1}, batch ${pos.batch}` });
+    const repaired = owner ? await repairRunFiles({ last, best, log }, pos, o.epochs) : [];
+    const note = repaired.length ? `; repaired after a kill: ${repaired.join(', ')}` : '';
+    sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, message: `resumed from ${last} at epoch ${pos.epoch + 1}, batch ${pos.batch}${note}` });
   }
 
   const save = async (file: string, metrics: Metrics = {}) => {

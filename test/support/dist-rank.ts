@@ -2,6 +2,7 @@
 // WORLD_SIZE / MASTER_ADDR / MASTER_PORT in its environment (none: one process):
 //   steps <fixtures> <out> <steps>        trainStep on a fixed global batch of 4, this rank's share
 //   train <fixtures> <out> <epochs> [stopAfter]   the Trainer over 4 batches an epoch, resuming
+//                                         (also the kill -9 test of test/reliability.test.ts)
 //   die <out>                             rank 1 is killed (SIGKILL) after joining; rank 0 reports how its next collective fails
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -71,6 +72,7 @@ if (mode === 'steps') {
   const module = loadNet(fixtures);
   const optimizer = new optim.AdamW(module.parameters(), { lr: 0.01 });
   const stop = new AbortController();
+  let ranHere = 0; // epochs this process trained (a resumed run: only the rest)
   const r = await train({
     module,
     optimizer,
@@ -80,16 +82,22 @@ if (mode === 'steps') {
       return { image: input, label: target, dispose: () => (input.dispose(), target.dispose()) };
     }),
     runDir: path.join(out, 'run'),
+    resume: true,
     progress: 'none',
     signal: stop.signal,
+    // a score that improves now and then, so best.ckpt moves during the run
+    validate: async (_m, epoch) => ({ score: epoch % 4 === 3 ? epoch : 0 }),
+    monitor: { metric: 'score', mode: 'max' },
     callbacks: {
       // rank 0 alone is asked to stop: every rank must stop with it
       onEpochEnd: (epoch) => {
+        ranHere++;
+        if (process.env.TEST_PRINT_EPOCHS) process.stdout.write(`epoch ${epoch}\n`);
         if (stopAfter !== undefined && rank === 0 && epoch + 1 === Number(stopAfter)) stop.abort();
       },
     },
   });
-  writeFileSync(path.join(out, `train-${rank}.json`), JSON.stringify({ aborted: r.aborted, epochs: r.history.length, steps: r.steps, params: params(module) }));
+  writeFileSync(path.join(out, `train-${rank}.json`), JSON.stringify({ aborted: r.aborted, epochs: r.history.length, steps: r.steps, ranHere, bestEpoch: r.bestEpoch, params: params(module) }));
 } else if (mode === 'die') {
   const [out] = argv as [string];
   if (rank === 1) process.kill(process.pid, 'SIGKILL'); // as kill -9 would
