@@ -165,6 +165,7 @@ export interface NativeAddon {
   cudaSynchronize(device?: number): void;
   buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string; distributed?: boolean; distributedNccl?: boolean };
   memory(): { tensors: number; storages: number; bytes: number };
+  configureAllocator?(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
   // modules
   loadModule(path: string, device?: string | null, extraFiles?: string[]): ModuleHandleRaw;
   loadModuleAsync(path: string, device?: string | null, extraFiles?: string[]): Promise<ModuleHandleRaw>;
@@ -239,6 +240,21 @@ function withOpenMpWaitPolicy<T>(load: () => T): T {
   }
 }
 
+/**
+ * glibc hands allocations above its mmap threshold fresh pages from the kernel each time, so
+ * every large tensor (an 11 MB gradient, a batch) pays a page fault per 4 KiB on first touch.
+ * Up to 64 MiB they come from the heap instead, which keeps up to 256 MiB of freed memory
+ * for reuse. SLICE_DISTILL_ALLOCATOR=system (or glibc's own MALLOC_MMAP_THRESHOLD_ /
+ * MALLOC_TRIM_THRESHOLD_) leaves glibc's defaults.
+ */
+export const ALLOCATOR = { mmapThresholdBytes: 64 << 20, trimThresholdBytes: 256 << 20 } as const;
+
+function configureAllocator(addon: NativeAddon): void {
+  if (process.env.SLICE_DISTILL_ALLOCATOR === 'system') return;
+  if (process.env.MALLOC_MMAP_THRESHOLD_ !== undefined || process.env.MALLOC_TRIM_THRESHOLD_ !== undefined) return;
+  addon.configureAllocator?.(ALLOCATOR.mmapThresholdBytes, ALLOCATOR.trimThresholdBytes);
+}
+
 function load(): { addon: NativeAddon; path: string } {
   const candidates = addonCandidates();
   const found = candidates.find((p) => existsSync(p));
@@ -256,6 +272,7 @@ function load(): { addon: NativeAddon; path: string } {
     throw new Error(`slice-distill: ${found} exists but does not load: ${(e as Error).message}`);
   }
   addon.setErrorClasses({ TorchError, TensorDisposedError });
+  configureAllocator(addon);
   return { addon, path: found };
 }
 

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <optional>
+#include <type_traits>
 #include <stdexcept>
 #include <vector>
 
@@ -17,8 +18,50 @@ constexpr uint8_t kSkip = 255;  // the compact label of a pixel that counts for 
 
 [[noreturn]] void NoCuda() { throw std::invalid_argument("logits: on CUDA, but this build of slice-distill has no CUDA kernels"); }
 
-// Per chunk: sums over its pixels, all channels at once per pixel (CH independent adds per
-// pixel, so successive pixels of one class do not serialise on one accumulator).
+// One chunk's pixels [start, stop) of sample b, summed into acc [K, CH] and n [K]. Labels come
+// in runs (organs are contiguous), so a run of one class is summed in registers and added to
+// its row once: no store-to-load chain on the row from pixel to pixel. CHT > 0 fixes the
+// channel count at compile time (the registers); 0 takes CH at run time.
+template <int CHT, typename T>
+void SumChunk(const T* xb, const int64_t* yb, int64_t CH_, int64_t N, int64_t K, int64_t ignore, int64_t start, int64_t stop,
+              double* acc, int64_t* n, uint8_t* cb, char& has_bad, int64_t& bad) {
+  const int64_t CH = CHT > 0 ? CHT : CH_;
+  constexpr int kMax = CHT > 0 ? CHT : 1;
+  double run[kMax];
+  int64_t cur = -1, run_n = 0;
+  auto flush = [&] {
+    if (cur < 0) return;
+    double* row = acc + cur * CH;
+    for (int c = 0; c < kMax; c++) row[c] += run[c];
+    n[cur] += run_n;
+  };
+  for (int64_t i = start; i < stop; i++) {
+    const int64_t l = yb[i];
+    if (l < 0 || l >= K || l == ignore) {
+      if (l != ignore && !has_bad) has_bad = 1, bad = l;  // validated here, for free
+      cb[i] = kSkip;
+      continue;
+    }
+    cb[i] = static_cast<uint8_t>(l);
+    if constexpr (CHT == 0) {
+      n[l]++;
+      double* row = acc + l * CH;
+      for (int64_t c = 0; c < CH; c++) row[c] += static_cast<double>(xb[c * N + i]);
+    } else {
+      if (l != cur) {
+        flush();
+        cur = l;
+        run_n = 0;
+        for (int c = 0; c < kMax; c++) run[c] = 0;
+      }
+      run_n++;
+      for (int c = 0; c < kMax; c++) run[c] += static_cast<double>(xb[c * N + i]);
+    }
+  }
+  if constexpr (CHT > 0) flush();
+}
+
+// Per chunk: sums over its pixels, all channels at once per pixel.
 template <typename T>
 void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int64_t K, int64_t ignore, double* sums,
              int64_t* counts, uint8_t* compact, std::optional<int64_t>& bad_label) {
@@ -36,17 +79,22 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
       const T* xb = x + b * CH * N;
       const int64_t* yb = y + b * N;
       uint8_t* cb = compact + b * N;
-      for (int64_t i = start; i < stop; i++) {
-        const int64_t l = yb[i];
-        if (l < 0 || l >= K || l == ignore) {
-          if (l != ignore && !has_bad[t]) has_bad[t] = 1, bad[t] = l;  // validated here, for free
-          cb[i] = kSkip;
-          continue;
-        }
-        cb[i] = static_cast<uint8_t>(l);
-        n[l]++;
-        double* row = acc + l * CH;
-        for (int64_t c = 0; c < CH; c++) row[c] += static_cast<double>(xb[c * N + i]);
+      auto chunk = [&](auto fixed) {
+        SumChunk<decltype(fixed)::value>(xb, yb, CH, N, K, ignore, start, stop, acc, n, cb, has_bad[t], bad[t]);
+      };
+      // the channel counts of segmentation heads (classes incl. background); others at run time
+      switch (CH) {
+        case 2: chunk(std::integral_constant<int, 2>{}); break;
+        case 3: chunk(std::integral_constant<int, 3>{}); break;
+        case 4: chunk(std::integral_constant<int, 4>{}); break;
+        case 5: chunk(std::integral_constant<int, 5>{}); break;
+        case 6: chunk(std::integral_constant<int, 6>{}); break;
+        case 7: chunk(std::integral_constant<int, 7>{}); break;
+        case 8: chunk(std::integral_constant<int, 8>{}); break;
+        case 9: chunk(std::integral_constant<int, 9>{}); break;
+        case 14: chunk(std::integral_constant<int, 14>{}); break;
+        case 16: chunk(std::integral_constant<int, 16>{}); break;
+        default: chunk(std::integral_constant<int, 0>{}); break;
       }
     }
   });
