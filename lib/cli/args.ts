@@ -1,6 +1,7 @@
 // A small command-line parser: one spec per subcommand (options with types, defaults and
 // help text, positionals), strict about unknown flags and malformed values, and the help
 // text generated from the same spec.
+import { suggest } from '../util/suggest.js';
 
 export type OptionType = 'string' | 'number' | 'integer' | 'boolean';
 
@@ -63,31 +64,6 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The closest known name, if it is close enough to be a likely typo. */
-export function suggest(name: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = editDistance(name, k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best !== null && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
 }
 
 function convert(spec: OptionSpec, flag: string, raw: string, command: string): string | number | boolean {

@@ -44,7 +44,7 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
   try {
     if (!command) {
       const known = COMMANDS.map((c) => c.name);
-      const { suggest } = await import('./args.js');
+      const { suggest } = await import('../util/suggest.js');
       const hint = suggest(name, known);
       throw new UsageError(`unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; commands: ${known.join(', ')}`);
     }

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelMetadata } from '../module/script-module.js';
 
-export type ModelArch = 'unest' | 'deeplabv3' | 'swin_unet' | 'missformer';
-export type ModelPreset = 'base' | 'tiny';
+import { MODEL_ARCHS, type ModelArch } from './archs.js';
 
-export const MODEL_ARCHS: readonly ModelArch[] = ['unest', 'deeplabv3', 'swin_unet', 'missformer'];
+export { MODEL_ARCHS, type ModelArch } from './archs.js';
+export type ModelPreset = 'base' | 'tiny';
 export const MODEL_FORMAT = 'slice-distill-model/1';
 
 export interface ExportModelOptions {

@@ -1,5 +1,6 @@
 // A small schema checker for JSON configs: every problem at once (unknown keys included),
 // each named by its path, before any work starts.
+import { editDistance } from '../util/suggest.js';
 
 export type FieldSpec =
   | { type: 'number'; min?: number; max?: number; integer?: boolean; optional?: boolean }
@@ -71,17 +72,6 @@ function checkObject(obj: Record<string, unknown>, schema: Schema, where: string
     }
   }
   for (const [key, spec] of Object.entries(schema)) check(obj[key], spec, where ? `${where}.${key}` : key, problems);
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 /** Throws a ConfigError listing every problem of `value` against `schema`. */

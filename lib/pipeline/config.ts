@@ -1,5 +1,6 @@
 // The pipeline's configuration: one JSON file for all stages (each stage reads its section),
 // defaults from docs/design.md's recipes, validated in full before any work starts.
+import { STUDENT_ARCHS, type StudentArch } from '../models/archs.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_HU_WINDOW, type SliceInput, type StudentAugment } from '../data/transforms.js';
@@ -8,7 +9,7 @@ import { ConfigError, validateConfig, type Schema } from './config-schema.js';
 import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
 import { presetSizeProblems, STUDENT_INPUT, TEACHER_INPUT } from './preset-sizes.js';
 
-export type Arch2d = 'deeplabv3' | 'swin_unet' | 'missformer';
+export type Arch2d = StudentArch;
 export type Preset = 'tiny' | 'base';
 /**
  * Student augmentation: 'anatomy' (default) rotates in [-20, 20) degrees, scales 0.9..1.1 and
@@ -198,7 +199,7 @@ export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
   amp: false,
   evaluation: { policy: 'present' },
   hu: { window: [...DEFAULT_HU_WINDOW] },
-  experiment: { students: ['deeplabv3', 'swin_unet', 'missformer'], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' }, control: true },
+  experiment: { students: [...STUDENT_ARCHS], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' }, control: true },
 };
 
 /** The student's base learning rate: student.lr, else the architecture's recipe. */
@@ -227,7 +228,7 @@ export function experimentSeeds(config: Pick<PipelineConfig, 'seed' | 'experimen
   return config.experiment.seeds?.length ? [...new Set(config.experiment.seeds)] : [config.seed];
 }
 
-export const ARCHS_2D: readonly Arch2d[] = ['deeplabv3', 'swin_unet', 'missformer'];
+export const ARCHS_2D: readonly Arch2d[] = STUDENT_ARCHS;
 
 const num = (o: { min?: number; max?: number; integer?: boolean } = {}) => ({ type: 'number' as const, optional: true, ...o });
 const str = (oneOf?: readonly string[]) => ({ type: 'string' as const, optional: true, oneOf });

@@ -7,6 +7,7 @@ import { UsageError } from '../args.js';
 import type { PartialConfig, PipelineConfig, TeacherVariant } from '../../pipeline/config.js';
 import type { StageOptions } from '../../pipeline/context.js';
 import type { ProgressMode } from '../../train/progress.js';
+import { STUDENT_ARCHS } from '../../models/archs.js';
 
 export const CONFIG_OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', description: 'Pipeline configuration (JSON; see docs/config.md)', required: true, short: 'c', placeholder: 'FILE' },
@@ -102,13 +103,13 @@ export async function withStageOptions<T>(
   }
 }
 
-export const ARCH_OPTION: OptionSpec = { type: 'string', description: 'Student: deeplabv3, swin_unet or missformer (default: student.arch of the config)', placeholder: 'ARCH' };
+export const ARCH_OPTION: OptionSpec = { type: 'string', description: `Student: ${STUDENT_ARCHS.join(', ')} (default: student.arch of the config)`, placeholder: 'ARCH' };
 export const TEACHER_OPTION: OptionSpec = { type: 'string', description: 'Teacher name (default: teacher.name of the config; others from experiment.teachers)', placeholder: 'NAME' };
 export const SUBJECTS_OPTION: OptionSpec = { type: 'integer', description: 'Train on this many training subjects only (a nested low-data subset)', placeholder: 'N', min: 1 };
 
 export function archFromArgs(args: ParsedArgs, config: PipelineConfig, command: string): PipelineConfig['student']['arch'] {
   const a = args.options.student;
   if (a === undefined) return config.student.arch;
-  if (!['deeplabv3', 'swin_unet', 'missformer'].includes(String(a))) throw new UsageError(`--student expects deeplabv3, swin_unet or missformer, got '${a}'`, command);
+  if (!(STUDENT_ARCHS as readonly string[]).includes(String(a))) throw new UsageError(`--student expects ${STUDENT_ARCHS.join(', ')}, got '${a}'`, command);
   return a as PipelineConfig['student']['arch'];
 }
