@@ -1,5 +1,6 @@
 // Loads the compiled addon and describes its raw interface. Everything here is internal:
 // the public API is the Tensor class and the functions in lib/tensor.
+import type { BinaryOp, InplaceOp, ReduceOp, UnaryOp } from './op-names.js';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -114,16 +115,17 @@ export interface NativeAddon {
   numel(t: Handle): number;
   to(t: Handle, device?: string | null, dtype?: string | null, copy?: boolean): Handle;
   // math
-  unary(op: string, t: Handle): Handle;
-  binary(op: string, t: Handle, other: Operand): Handle;
+  unary(op: UnaryOp, t: Handle): Handle;
+  binary(op: BinaryOp, t: Handle, other: Operand): Handle;
   add(t: Handle, other: Operand, alpha?: number): Handle;
   matmul(a: Handle, b: Handle): Handle;
-  reduce(op: string, t: Handle, dim?: number | number[] | null, keepdim?: boolean): Handle;
+  reduce(op: ReduceOp, t: Handle, dim?: number | number[] | null, keepdim?: boolean): Handle;
   extremum(op: 'max' | 'min', t: Handle, dim: number, keepdim?: boolean): [Handle, Handle];
   argExtremum(op: 'argmax' | 'argmin', t: Handle, dim?: number | null, keepdim?: boolean): Handle;
   clamp(t: Handle, min?: number | null, max?: number | null): Handle;
   where(cond: Handle, a: Operand, b: Operand): Handle;
-  inplace(op: string, t: Handle, other?: Operand, alpha?: number): void;
+  inplace(op: InplaceOp, t: Handle, other?: Operand, alpha?: number): void;
+  opNames(): { unary: string[]; binary: string[] };
   // shape
   reshape(t: Handle, shape: number[]): Handle;
   permute(t: Handle, dims: number[]): Handle;

@@ -1,4 +1,5 @@
 // The Tensor class: one JS object per native handle, methods that mirror PyTorch's.
+import type { BinaryOp, ReduceOp, UnaryOp } from '../native/op-names.js';
 import { inspect } from 'node:util';
 import { TensorDisposedError } from '../errors.js';
 import { native, type Handle, type IndexEntry, type Operand } from '../native/addon.js';
@@ -517,13 +518,13 @@ export class Tensor {
     return `${this.toString()} ${inspect(this.toList(), { depth: 8, breakLength: 100 })}`;
   }
 
-  private unary(op: string): Tensor {
+  private unary(op: UnaryOp): Tensor {
     return wrap(native.unary(op, this.handle));
   }
-  private binary(op: string, other: Tensor | Scalar): Tensor {
+  private binary(op: BinaryOp, other: Tensor | Scalar): Tensor {
     return wrap(native.binary(op, this.handle, operand(other)));
   }
-  private reduce(op: string, dim: number | number[] | undefined, keepdim: boolean): Tensor {
+  private reduce(op: ReduceOp, dim: number | number[] | undefined, keepdim: boolean): Tensor {
     return wrap(native.reduce(op, this.handle, dim ?? null, keepdim));
   }
   private extremum(op: 'max' | 'min', dim: number, keepdim: boolean): { values: Tensor; indices: Tensor } {

@@ -66,6 +66,21 @@ const std::unordered_map<std::string, Binary>& BinaryOps() {
   return ops;
 }
 
+// opNames() -> {unary, binary}: the tables' names, so the TS unions can be checked against them.
+Napi::Value OpNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto keys = [&](const auto& table) {
+    Napi::Array out = Napi::Array::New(env, table.size());
+    uint32_t i = 0;
+    for (const auto& entry : table) out.Set(i++, entry.first);
+    return out;
+  };
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("unary", keys(UnaryOps()));
+  out.Set("binary", keys(BinaryOps()));
+  return out;
+}
+
 // unary(op, t)
 Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
   std::string op = ToString(info[0], "op");
@@ -249,6 +264,7 @@ void RegisterMath(Napi::Env env, Napi::Object exports) {
   Export<Add>(env, exports, "add");
   Export<Matmul>(env, exports, "matmul");
   Export<Reduce>(env, exports, "reduce");
+  Export<OpNames>(env, exports, "opNames");
   Export<Extremum>(env, exports, "extremum");
   Export<ArgExtremum>(env, exports, "argExtremum");
   Export<Clamp>(env, exports, "clamp");
