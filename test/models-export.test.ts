@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ScriptModule, noGrad, rand } from '../lib/index.js';
-import { ExportError, MODEL_ARCHS, MODEL_FORMAT, exportModel } from '../lib/models/export.js';
-import { projectPython } from './support/python.js';
+import { execFileSync } from 'node:child_process';
+import { ScriptModule, noGrad, optim, rand, tensor, trainStep } from '../lib/index.js';
+import { ExportError, MODEL_ARCHS, MODEL_FORMAT, WEIGHTS_FORMATS, exportModel } from '../lib/models/export.js';
+import { maxAbsDiff, projectPython, projectRoot } from './support/python.js';
 
 describe('exportModel (the Python model zoo)', function () {
   let dir: string;
@@ -52,5 +53,47 @@ describe('exportModel (the Python model zoo)', function () {
       return true;
     });
     assert.equal(existsSync(bad), false);
+  });
+
+  it('weightsFormat torchvision-resnet50: a ResNet-layout state_dict maps to the backbone, the RGB stem summed; the student trains', async function () {
+    // a state_dict with torchvision's ResNet names and shapes (RGB conv1, fc), made with torch
+    // alone: the Python tests check the mapping against torchvision itself
+    const weights = path.join(dir, 'resnet-layout.pth');
+    const script = [
+      'import sys, json, torch',
+      'from slice_distill_models.models import build_model',
+      'torch.manual_seed(3)',
+      'sd = {}',
+      'for k, v in build_model("deeplabv3", "tiny", 7).backbone.state_dict().items():',
+      '    k = k.replace("stem.0.", "conv1.").replace("stem.1.", "bn1.")',
+      '    if k == "conv1.weight": v = torch.empty(v.shape[0], 3, *v.shape[2:])',
+      '    sd[k] = torch.randn(v.shape) if v.is_floating_point() and "running_var" not in k else v',
+      'sd["fc.weight"], sd["fc.bias"] = torch.zeros(10, 32), torch.zeros(10)',
+      'torch.save(sd, sys.argv[1])',
+      'print(json.dumps({"keys": len(sd), "stem": sd["conv1.weight"].sum(1).flatten().tolist()}))',
+    ].join('\n');
+    const made = JSON.parse(execFileSync(projectPython()!, ['-c', script, weights], { env: { ...process.env, PYTHONPATH: path.join(projectRoot, 'python') }, encoding: 'utf8' })) as { keys: number; stem: number[] };
+    const out = path.join(dir, 'mapped.pt');
+    const exported = await exportModel({ arch: 'deeplabv3', preset: 'tiny', out, weights, weightsFormat: 'torchvision-resnet50', strict: true });
+    assert.equal(exported.metadata.weightsFormat, 'torchvision-resnet50');
+    assert.equal(exported.weightsReport?.mapped, made.keys - 2);
+    assert.deepEqual(exported.weightsReport?.missing, []);
+    const module = await ScriptModule.load(out);
+    const stem = module.namedParameters().get('backbone.stem.0.weight')!;
+    assert.ok(maxAbsDiff(stem.toArray() as Float32Array, made.stem) < 1e-5);
+    module.train();
+    const optimizer = new optim.SGD(module.parameters(), { lr: 0.01, momentum: 0.9 });
+    const x = rand([2, 1, 64, 64]);
+    const y = tensor(BigInt64Array.from({ length: 2 * 64 * 64 }, (_, i) => BigInt((i * 7919) % 7)), [2, 64, 64]);
+    const losses: number[] = [];
+    for (let i = 0; i < 5; i++) losses.push((await trainStep({ module, optimizer, inputs: x, target: y })).loss);
+    assert.ok(losses.every(Number.isFinite) && losses[4]! < losses[0]!, `losses ${losses}`);
+    await assert.rejects(exportModel({ arch: 'swin_unet', preset: 'tiny', out, weights, weightsFormat: 'torchvision-resnet50' }), /maps to deeplabv3, not swin_unet/);
+  });
+
+  it("WEIGHTS_FORMATS is the Python exporter's table of mappings", () => {
+    const script = 'import json; from slice_distill_models.weight_maps import WEIGHT_MAPS; print(json.dumps({n: m.arch for n, m in WEIGHT_MAPS.items()}))';
+    const python = JSON.parse(execFileSync(projectPython()!, ['-c', script], { env: { ...process.env, PYTHONPATH: path.join(projectRoot, 'python') }, encoding: 'utf8' })) as Record<string, string>;
+    assert.deepEqual(python, { ...WEIGHTS_FORMATS });
   });
 });

@@ -23,6 +23,13 @@ export interface ExportModelOptions {
   out: string;
   /** A Python state_dict (.pt / .pth, or a checkpoint dict holding one) loaded strictly before export. */
   weights?: string;
+  /**
+   * Where `weights` come from, mapped to this zoo's names (python/slice_distill_models/weight_maps.py);
+   * absent: this project's own names, loaded strictly.
+   */
+  weightsFormat?: WeightsFormat;
+  /** With weightsFormat: fail on any missing, unexpected or mismatched key (default: report them). */
+  strict?: boolean;
   /** Seed of the random initialisation (default 0). */
   seed?: number;
   /** Run one forward on a zero input of the preset size before saving (default true). */
@@ -47,12 +54,31 @@ export interface ExportedModelMetadata extends ModelMetadata {
   seed: number;
   /** File name of the weights loaded, or null for a random initialisation. */
   weights: string | null;
+  weightsFormat?: WeightsFormat | null;
   torchVersion: string;
+}
+
+/** Published checkpoints the exporter maps (see weightsFormat), and the architecture each fits. */
+export const WEIGHTS_FORMATS = { 'torchvision-resnet50': 'deeplabv3', 'torchvision-deeplabv3': 'deeplabv3' } as const satisfies Record<string, ModelArch>;
+export type WeightsFormat = keyof typeof WEIGHTS_FORMATS;
+
+/** What a weightsFormat export mapped: counts and the keys that did not fit, by name. */
+export interface WeightsReport {
+  mapping: WeightsFormat;
+  mapped: number;
+  missing: string[];
+  unexpected: string[];
+  mismatched: string[];
+  dropped: number;
+  reinitialised: string[];
+  uncovered: number;
 }
 
 export interface ExportedModel {
   path: string;
   metadata: ExportedModelMetadata;
+  /** With weightsFormat. */
+  weightsReport?: WeightsReport;
 }
 
 /** The export failed: bad arguments, weights that do not fit (exitCode 2), or a Python error. */
@@ -98,6 +124,14 @@ function exportArgs(o: ExportModelOptions, out: string): string[] {
   const args = ['-m', 'slice_distill_models.export', '--arch', o.arch, '--preset', o.preset ?? 'base'];
   args.push('--classes', String(classes), '--out', out);
   if (o.weights !== undefined) args.push('--weights', path.resolve(o.weights));
+  if (o.weightsFormat !== undefined) {
+    const fits = (WEIGHTS_FORMATS as Record<string, ModelArch>)[o.weightsFormat];
+    if (!fits) throw new TypeError(`weightsFormat must be one of ${Object.keys(WEIGHTS_FORMATS).join(', ')}, got ${String(o.weightsFormat)}`);
+    if (fits !== o.arch) throw new TypeError(`weightsFormat ${o.weightsFormat} maps to ${fits}, not ${o.arch}`);
+    if (o.weights === undefined) throw new TypeError('weightsFormat needs weights');
+    args.push('--weights-format', o.weightsFormat);
+    if (o.strict) args.push('--strict');
+  }
   if (o.seed !== undefined) {
     if (!Number.isSafeInteger(o.seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
     args.push('--seed', String(o.seed));
@@ -140,8 +174,9 @@ export async function exportModel(options: ExportModelOptions): Promise<Exported
       }
       const line = stdout.trimEnd().split('\n').pop() ?? '';
       try {
-        const result = JSON.parse(line) as ExportedModel;
-        resolve({ path: result.path, metadata: result.metadata });
+        const result = JSON.parse(line) as { path: string; metadata: ExportedModelMetadata & { weightsReport?: WeightsReport } };
+        const { weightsReport, ...metadata } = result.metadata;
+        resolve({ path: result.path, metadata, ...(weightsReport ? { weightsReport } : {}) });
       } catch {
         reject(new ExportError(`export of ${options.arch}: unexpected output from Python: ${lastLines(stdout, 5)}`, code, stderr));
       }

@@ -2,10 +2,13 @@
 
     python -m slice_distill_models.export --arch unest|deeplabv3|swin_unet|missformer \\
         --preset base|tiny --classes 7 --out model.pt [--weights state_dict.pt] [--seed 0]
+    python -m slice_distill_models.export --arch deeplabv3 --weights resnet50.pth \
+        --weights-format torchvision-resnet50 [--strict] --out model.pt
     python -m slice_distill_models.export --arch swin_unet --preset base --print-params
 
 The model is built (seeded), optionally loaded with a Python state_dict (strictly: every key
-present, none extra, same shapes), put in eval mode, compiled with torch.jit.script (never
+present, none extra, same shapes; or, with --weights-format, a published checkpoint mapped to
+this zoo's names by weight_maps.py, which reports what it could not map), put in eval mode, compiled with torch.jit.script (never
 traced, so BatchNorm / Dropout still switch with train() / eval()), checked with one forward
 on a zero input of the preset size, and written atomically with a `metadata.json` extra file
 (arch, preset, classes, inputSize, spatialDims, inChannels, format, torchVersion, ...).
@@ -27,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from .models.registry import IN_CHANNELS, PRESETS, arch_names, build_model, preset
+from .weight_maps import WEIGHT_MAPS, MappingError, map_state_dict
 
 FORMAT = "slice-distill-model/1"
 METADATA_FILE = "metadata.json"
@@ -118,7 +122,9 @@ def parameter_count(arch: str, preset_name: str, classes: int) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def metadata_for(arch: str, preset_name: str, classes: int, parameters: int, seed: int, weights: Optional[str]) -> Dict[str, Any]:
+def metadata_for(
+    arch: str, preset_name: str, classes: int, parameters: int, seed: int, weights: Optional[str], weights_format: Optional[str] = None
+) -> Dict[str, Any]:
     p = preset(arch, preset_name)
     return {
         "format": FORMAT,
@@ -133,6 +139,7 @@ def metadata_for(arch: str, preset_name: str, classes: int, parameters: int, see
         "config": {k: list(v) if isinstance(v, (tuple, list)) else v for k, v in p.config.items()},
         "seed": seed,
         "weights": os.path.basename(weights) if weights else None,
+        "weightsFormat": weights_format if weights else None,
         "torchVersion": torch.__version__,
     }
 
@@ -145,12 +152,26 @@ def export_model(
     weights: Optional[str] = None,
     seed: int = 0,
     check: bool = True,
+    weights_format: Optional[str] = None,
+    strict: bool = False,
 ) -> Dict[str, Any]:
-    """Builds, loads, scripts, checks and saves; returns the metadata written."""
+    """Builds, loads, scripts, checks and saves; returns the metadata written (with the mapping's
+    report under "weightsReport" where a weights format was given)."""
     p = preset(arch, preset_name)
     torch.manual_seed(seed)
     model = build_model(arch, preset_name, classes)
-    if weights:
+    report = None
+    if weights and weights_format:
+        if weights_format not in WEIGHT_MAPS:
+            raise WeightsError(f"--weights-format: unknown '{weights_format}'; known: {', '.join(sorted(WEIGHT_MAPS))}")
+        if WEIGHT_MAPS[weights_format].arch != arch:
+            raise WeightsError(f"--weights-format {weights_format} maps to {WEIGHT_MAPS[weights_format].arch}, not {arch}")
+        try:
+            report = map_state_dict(model, extract_state_dict(_read_weights_file(weights), weights), weights_format, strict)
+        except MappingError as e:
+            raise WeightsError(f"{weights}: {e}") from e
+        print(report.describe(), file=sys.stderr)
+    elif weights:
         load_weights(model, extract_state_dict(_read_weights_file(weights), weights), weights)
     model.eval()
     scripted = torch.jit.script(model)
@@ -162,7 +183,7 @@ def export_model(
         if list(y.shape) != want:
             raise RuntimeError(f"{arch}/{preset_name}: output shape {list(y.shape)} != {want}")
     parameters = sum(t.numel() for t in model.parameters())
-    meta = metadata_for(arch, preset_name, classes, parameters, seed, weights)
+    meta = metadata_for(arch, preset_name, classes, parameters, seed, weights, weights_format)
 
     out = os.path.abspath(out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -175,7 +196,7 @@ def export_model(
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return meta
+    return {**meta, "weightsReport": report.as_dict()} if report else meta
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -189,6 +210,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--classes", type=int, default=7, help="output channels C (default 7)")
     ap.add_argument("--out", help="TorchScript file to write")
     ap.add_argument("--weights", help="a Python state_dict (.pt / .pth) to load before export")
+    ap.add_argument("--weights-format", choices=sorted(WEIGHT_MAPS), help="the checkpoint's origin, mapped to this zoo's names")
+    ap.add_argument("--strict", action="store_true", help="with --weights-format: fail on any missing, unexpected or mismatched key")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random initialisation (default 0)")
     ap.add_argument("--print-params", action="store_true", help="print the parameter count as JSON")
     ap.add_argument("--no-check", action="store_true", help="skip the forward on a zero input")
@@ -209,7 +232,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             n = parameter_count(args.arch, args.preset, args.classes)
             print(json.dumps({"arch": args.arch, "preset": args.preset, "classes": args.classes, "parameters": n}))
             return 0
-        meta = export_model(args.arch, args.preset, args.classes, args.out, args.weights, args.seed, not args.no_check)
+        if args.weights_format and not args.weights:
+            raise WeightsError("--weights-format needs --weights")
+        meta = export_model(
+            args.arch, args.preset, args.classes, args.out, args.weights, args.seed, not args.no_check, args.weights_format, args.strict
+        )
         if args.print_params:
             print(json.dumps({"arch": args.arch, "preset": args.preset, "classes": args.classes, "parameters": meta["parameters"]}))
         print(json.dumps({"path": os.path.abspath(args.out), "metadata": meta}))

@@ -1,0 +1,177 @@
+"""Key mappings from published checkpoints to this zoo's state_dict names.
+
+Each mapping is a declared table of (pattern, replacement) rules over the source's keys, a set of
+source keys left out on purpose (heads the zoo replaces), and the transforms some tensors need
+(an RGB stem collapsed to the one CT channel). `map_state_dict` applies one and reports, by name,
+what the target model misses, what the source holds that nothing maps, what does not fit in
+shape, and what was re-initialised; `strict` turns any of these into an error.
+
+Sources:
+  torchvision-resnet50   torchvision.models.resnet50 (ImageNet), keys conv1 / bn1 / layerN / fc
+  torchvision-deeplabv3  torchvision.models.segmentation.deeplabv3_resnet50 (COCO-VOC), keys
+                         backbone.* / classifier.0 (ASPP) / classifier.1-4 / aux_classifier.*
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor, nn
+
+
+def collapse_rgb(w: Tensor) -> Tensor:
+    """A conv weight [out, 3, ...] for RGB input as one for a single channel: the sum over the
+    input channels, so one-channel x gives what x repeated to three channels gave."""
+    return w.sum(dim=1, keepdim=True) if w.dim() >= 3 and w.shape[1] == 3 else w
+
+
+@dataclass(frozen=True)
+class WeightMap:
+    name: str
+    arch: str
+    source: str
+    rules: Sequence[Tuple[str, str]]
+    # source keys that are dropped on purpose (a classification head, an auxiliary head)
+    dropped: Sequence[str] = ()
+    # target keys that are re-initialised on purpose (e.g. the last classifier layer)
+    reinitialised: Sequence[str] = ()
+    # the part of the target the source covers (regex); the rest keeps its initialisation
+    covers: str = r".*"
+    transforms: Dict[str, Callable[[Tensor], Tensor]] = field(default_factory=dict)
+
+
+_RESNET_BODY = [
+    (r"^conv1\.(.*)$", r"backbone.stem.0.\1"),
+    (r"^bn1\.(.*)$", r"backbone.stem.1.\1"),
+    (r"^(layer[1-4]\..*)$", r"backbone.\1"),
+]
+
+WEIGHT_MAPS: Dict[str, WeightMap] = {
+    m.name: m
+    for m in [
+        WeightMap(
+            name="torchvision-resnet50",
+            arch="deeplabv3",
+            source="torchvision.models.resnet50 state_dict (ImageNet)",
+            rules=_RESNET_BODY,
+            dropped=[r"^fc\."],
+            covers=r"^backbone\.",
+            transforms={"backbone.stem.0.weight": collapse_rgb},
+        ),
+        WeightMap(
+            name="torchvision-deeplabv3",
+            arch="deeplabv3",
+            source="torchvision.models.segmentation.deeplabv3_resnet50 state_dict",
+            rules=[
+                *[(r"^backbone\." + a[1:], b) for a, b in _RESNET_BODY],
+                # ASPP: four conv branches (conv, bn), image pooling (pool, conv, bn), projection
+                (r"^classifier\.0\.convs\.([0-3])\.([01])\.(.*)$", r"aspp.branches.\1.\2.\3"),
+                (r"^classifier\.0\.convs\.4\.1\.(.*)$", r"aspp.branches.4.conv.0.\1"),
+                (r"^classifier\.0\.convs\.4\.2\.(.*)$", r"aspp.branches.4.conv.1.\1"),
+                (r"^classifier\.0\.project\.([01])\.(.*)$", r"aspp.project.0.\1.\2"),
+                (r"^classifier\.1\.(.*)$", r"head.0.\1"),
+                (r"^classifier\.2\.(.*)$", r"head.1.\1"),
+            ],
+            dropped=[r"^aux_classifier\.", r"^classifier\.4\."],
+            reinitialised=["classifier.weight", "classifier.bias"],
+            transforms={"backbone.stem.0.weight": collapse_rgb},
+        ),
+    ]
+}
+
+
+class MappingError(Exception):
+    """A checkpoint that does not fit the architecture under a mapping (strict), or an unknown mapping."""
+
+
+@dataclass
+class MappingReport:
+    mapping: str
+    mapped: List[str]
+    missing: List[str]
+    unexpected: List[str]
+    mismatched: List[str]
+    dropped: List[str]
+    reinitialised: List[str]
+    uncovered: int = 0  # target tensors outside the source's part, left as initialised
+
+    def problems(self) -> bool:
+        return bool(self.missing or self.unexpected or self.mismatched)
+
+    def as_dict(self) -> Dict[str, object]:
+        return {
+            "mapping": self.mapping,
+            "mapped": len(self.mapped),
+            "missing": self.missing,
+            "unexpected": self.unexpected,
+            "mismatched": self.mismatched,
+            "dropped": len(self.dropped),
+            "reinitialised": self.reinitialised,
+            "uncovered": self.uncovered,
+        }
+
+    def describe(self) -> str:
+        lines = [
+            f"{self.mapping}: {len(self.mapped)} tensors mapped, {len(self.dropped)} dropped on purpose, "
+            f"{self.uncovered} of the model outside the checkpoint's part (initialised as usual)"
+        ]
+        for title, items in (("missing", self.missing), ("unexpected", self.unexpected), ("shape mismatches", self.mismatched)):
+            if items:
+                shown = ", ".join(items[:20]) + (f", ... and {len(items) - 20} more" if len(items) > 20 else "")
+                lines.append(f"  {title} ({len(items)}): {shown}")
+        if self.reinitialised:
+            lines.append(f"  re-initialised: {', '.join(self.reinitialised)}")
+        return "\n".join(lines)
+
+
+def _target_key(rules: Sequence[Tuple[str, str]], key: str) -> Optional[str]:
+    for pattern, replacement in rules:
+        if re.match(pattern, key):
+            return re.sub(pattern, replacement, key)
+    return None
+
+
+def map_state_dict(model: nn.Module, state: Dict[str, Tensor], mapping: str, strict: bool = False) -> MappingReport:
+    """Loads `state` (the source's names) into `model` through `mapping`; what maps and fits is
+    loaded, the rest keeps the model's initialisation. Raises MappingError under `strict` when
+    anything is missing, unexpected or of another shape."""
+    if mapping not in WEIGHT_MAPS:
+        raise MappingError(f"unknown weights format '{mapping}'; known: {', '.join(sorted(WEIGHT_MAPS))}")
+    m = WEIGHT_MAPS[mapping]
+    expected = model.state_dict()
+    loaded: Dict[str, Tensor] = {}
+    mapped: List[str] = []
+    unexpected: List[str] = []
+    dropped: List[str] = []
+    mismatched: List[str] = []
+    for key, value in state.items():
+        if any(re.match(p, key) for p in m.dropped):
+            dropped.append(key)
+            continue
+        target = _target_key(m.rules, key)
+        if target is None or target not in expected:
+            unexpected.append(key if target is None else f"{key} (-> {target}, not in the model)")
+            continue
+        value = m.transforms.get(target, lambda t: t)(value)
+        if tuple(value.shape) != tuple(expected[target].shape):
+            mismatched.append(f"{key} -> {target}: file {list(value.shape)} vs model {list(expected[target].shape)}")
+            continue
+        loaded[target] = value
+        mapped.append(key)
+    # BatchNorm's num_batches_tracked is absent from some older files: not worth a complaint
+    covered = [k for k in expected if re.match(m.covers, k)]
+    missing = [k for k in covered if k not in loaded and k not in m.reinitialised and not k.endswith("num_batches_tracked")]
+    reinit = [k for k in m.reinitialised if k in expected]
+    report = MappingReport(mapping, mapped, missing, unexpected, mismatched, dropped, reinit, len(expected) - len(covered))
+    if strict and report.problems():
+        raise MappingError(f"weights do not fit {m.arch} under {mapping} (--strict):\n{report.describe()}")
+    with torch.no_grad():
+        for k, v in loaded.items():
+            expected[k].copy_(v.to(expected[k].dtype))
+    return report
+
+
+def formats_for(arch: str) -> List[str]:
+    return sorted(n for n, m in WEIGHT_MAPS.items() if m.arch == arch)
