@@ -187,9 +187,9 @@ const lines = [
 for (const c of checked) {
   lines.push(`${c.name}: ${c.file.startsWith(projectRoot) ? path.relative(projectRoot, c.file) : c.file}, ${(c.size / 2 ** 20).toFixed(2)} MiB`);
   for (const l of c.lines) lines.push(`  ldd: ${l}`);
-  const { torchVersion, cudaBuild, napiVersion, cudaIsAvailable, cudaDeviceCount } = c.info;
+  const { torchVersion, cudaBuild, napiVersion, cudaIsAvailable, cudaDeviceCount, distributed, distributedNccl } = c.info;
   lines.push(
-    `  buildInfo: torch ${torchVersion}, cudaBuild ${cudaBuild}, napi ${napiVersion}; ` +
+    `  buildInfo: torch ${torchVersion}, cudaBuild ${cudaBuild}, napi ${napiVersion}, distributed ${distributed ?? false} (NCCL ${distributedNccl ?? false}); ` +
       `cuda.isAvailable() ${cudaIsAvailable}, deviceCount ${cudaDeviceCount} (${c.gpu ? 'a GPU is present' : 'no GPU here'})`,
   );
 }
