@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { ScriptModule, noGrad, optim, rand, tensor, trainStep } from '../lib/index.js';
 import { ExportError, MODEL_ARCHS, MODEL_FORMAT, WEIGHTS_FORMATS, exportModel } from '../lib/models/export.js';
 import { maxAbsDiff, projectPython, projectRoot } from './support/python.js';
+import { writeResnetLayoutWeights } from './support/resnet-layout.js';
 
 describe('exportModel (the Python model zoo)', function () {
   let dir: string;
@@ -56,23 +57,8 @@ describe('exportModel (the Python model zoo)', function () {
   });
 
   it('weightsFormat torchvision-resnet50: a ResNet-layout state_dict maps to the backbone, the RGB stem summed; the student trains', async function () {
-    // a state_dict with torchvision's ResNet names and shapes (RGB conv1, fc), made with torch
-    // alone: the Python tests check the mapping against torchvision itself
     const weights = path.join(dir, 'resnet-layout.pth');
-    const script = [
-      'import sys, json, torch',
-      'from slice_distill_models.models import build_model',
-      'torch.manual_seed(3)',
-      'sd = {}',
-      'for k, v in build_model("deeplabv3", "tiny", 7).backbone.state_dict().items():',
-      '    k = k.replace("stem.0.", "conv1.").replace("stem.1.", "bn1.")',
-      '    if k == "conv1.weight": v = torch.empty(v.shape[0], 3, *v.shape[2:])',
-      '    sd[k] = torch.randn(v.shape) if v.is_floating_point() and "running_var" not in k else v',
-      'sd["fc.weight"], sd["fc.bias"] = torch.zeros(10, 32), torch.zeros(10)',
-      'torch.save(sd, sys.argv[1])',
-      'print(json.dumps({"keys": len(sd), "stem": sd["conv1.weight"].sum(1).flatten().tolist()}))',
-    ].join('\n');
-    const made = JSON.parse(execFileSync(projectPython()!, ['-c', script, weights], { env: { ...process.env, PYTHONPATH: path.join(projectRoot, 'python') }, encoding: 'utf8' })) as { keys: number; stem: number[] };
+    const made = writeResnetLayoutWeights(weights);
     const out = path.join(dir, 'mapped.pt');
     const exported = await exportModel({ arch: 'deeplabv3', preset: 'tiny', out, weights, weightsFormat: 'torchvision-resnet50', strict: true });
     assert.equal(exported.metadata.weightsFormat, 'torchvision-resnet50');

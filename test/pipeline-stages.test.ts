@@ -1,7 +1,7 @@
 // The training stages on a small phantom with tiny models: the chain teacher -> prototype ->
 // pretrain -> distill, stage reuse, exact resume after an abort, and the CLI's checks.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generatePhantom } from '../lib/data/phantom.js';
@@ -17,6 +17,8 @@ import { StageAbortedError } from '../lib/pipeline/training.js';
 import type { ProgressEvent } from '../lib/train/progress.js';
 import { cli } from './support/cli.js';
 import { maxAbsDiff, projectPython, pythonFixtures } from './support/python.js';
+import { writeResnetLayoutWeights } from './support/resnet-layout.js';
+import { loadModel } from '../lib/pipeline/models.js';
 
 const quiet = { progress: 'none' as const, log: () => {} };
 
@@ -150,6 +152,24 @@ describe('pipeline: training stages on the phantom', function () {
     let worst = 0;
     pa.forEach((p, i) => (worst = Math.max(worst, maxAbsDiff(p.toArray() as Float32Array, pb[i]!.toArray() as Float32Array))));
     assert.ok(worst < 1e-5, `largest weight difference ${worst}`);
+  });
+
+  it('student.init: pretrain starts from a published checkpoint through its key mapping; bad inits fail before any work', async function () {
+    const weights = path.join(root, 'resnet-layout.pth');
+    const made = writeResnetLayoutWeights(weights);
+    const lines: string[] = [];
+    const c = config({ student: { epochs: 1, init: { path: weights, format: 'torchvision-resnet50' } } } as PartialConfig, 'init');
+    const r = await pretrain(c, { ...quiet, log: (l) => lines.push(l) });
+    assert.ok(lines.some((l) => new RegExp(`torchvision-resnet50\\): ${made.keys - 2} tensors mapped, 0 missing`).test(l)), lines.join('\n'));
+    const initial = readdirSync(r.dir).find((f) => /^initial-[0-9a-f]{12}\.pt$/.test(f))!;
+    const stem = (await loadModel(path.join(r.dir, initial))).namedParameters().get('backbone.stem.0.weight')!;
+    assert.ok(maxAbsDiff(stem.toArray() as Float32Array, made.stem) < 1e-5);
+    assert.ok(existsSync(r.bestCheckpoint));
+    const bad = (student: object) => () => config({ student } as PartialConfig, 'bad');
+    assert.throws(bad({ init: { path: weights }, model: weights }), (e: unknown) => e instanceof ConfigError && /give model .* or init .*, not both/.test(e.message));
+    assert.throws(bad({ arch: 'swin_unet', preset: 'tiny', init: { path: weights, format: 'torchvision-resnet50' } }), /student.init.format: torchvision-resnet50 maps to deeplabv3, not swin_unet/);
+    assert.throws(bad({ init: { path: path.join(root, 'nope.pth') } }), /student.init.path: .*nope.pth does not exist/);
+    assert.throws(bad({ init: { path: weights, format: 'imagenet' } }), /student.init.format/);
   });
 
   it('CLI: each training subcommand has --help; a wrong key or a missing file fails before any work', async function () {

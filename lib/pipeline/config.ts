@@ -1,7 +1,9 @@
 // The pipeline's configuration: one JSON file for all stages (each stage reads its section),
 // defaults from docs/design.md's recipes, validated in full before any work starts.
 import { STUDENT_ARCHS, type StudentArch } from '../models/archs.js';
+import { WEIGHTS_FORMATS, type WeightsFormat } from '../models/export.js';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_HU_WINDOW, type SliceInput, type StudentAugment } from '../data/transforms.js';
 import type { Device } from '../tensor/dtype.js';
@@ -35,6 +37,8 @@ export interface TeacherConfig {
   name: string;
   /** A TorchScript teacher trained elsewhere (e.g. in Python; or a checkpoint); skips train-teacher. */
   model?: string;
+  /** Initial weights (a state_dict) that train-teacher fine-tunes instead of a random start. */
+  init?: InitWeights;
   /** Train on the volumes of these contrast phases only (default: all volumes). */
   phases?: string[];
   /** Fraction of the volume subjects held out to pick the best teacher checkpoint (default 0.2). */
@@ -59,9 +63,17 @@ export interface TeacherConfig {
   clipGradNorm: number;
 }
 
+/** A state_dict to start from: this zoo's names, or a published checkpoint's (see WEIGHTS_FORMATS). */
+export interface InitWeights {
+  path: string;
+  format?: WeightsFormat;
+}
+
 export interface StudentConfig {
   /** Initial TorchScript weights (default: a fresh export of arch / preset). */
   model?: string;
+  /** Initial weights as a state_dict (e.g. ImageNet's ResNet-50), exported into arch / preset. */
+  init?: InitWeights;
   arch: Arch2d;
   preset: Preset;
   epochs: number;
@@ -251,6 +263,7 @@ export const SCHEMA: Schema = {
     fields: {
       name: str(),
       model: str(),
+      init: { type: 'object', optional: true, fields: { path: { type: 'string' }, format: str(Object.keys(WEIGHTS_FORMATS)) } },
       phases: { type: 'strings', optional: true },
       valFraction: num({ min: 0, max: 0.9 }),
       arch: str(['unest']),
@@ -286,6 +299,7 @@ export const SCHEMA: Schema = {
     optional: true,
     fields: {
       model: str(),
+      init: { type: 'object', optional: true, fields: { path: { type: 'string' }, format: str(Object.keys(WEIGHTS_FORMATS)) } },
       arch: str(ARCHS_2D),
       preset: str(['tiny', 'base']),
       epochs: num({ integer: true, min: 0 }),
@@ -360,6 +374,11 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo)) problems.push(`hu.window: expected [low, high] in HU with low < high, got ${JSON.stringify(merged.hu.window)}`);
   const seeds = merged.experiment.seeds ?? [];
   if (seeds.some((v) => !Number.isInteger(v))) problems.push(`experiment.seeds: expected integers, got ${JSON.stringify(seeds)}`);
+  for (const [where, section, arch] of [['teacher', merged.teacher, merged.teacher.arch], ['student', merged.student, merged.student.arch]] as const) {
+    if (section.init && section.model) problems.push(`${where}: give model (trained weights to use) or init (weights to start training from), not both`);
+    const fits = section.init?.format && WEIGHTS_FORMATS[section.init.format];
+    if (fits && fits !== arch) problems.push(`${where}.init.format: ${section.init!.format} maps to ${fits}, not ${arch}`);
+  }
   if (!/^(cpu|cuda(:\d+)?)$/.test(merged.device)) problems.push(`device: expected 'cpu', 'cuda' or 'cuda:N', got '${merged.device}'`);
   if (problems.length) throw new ConfigError(problems, source);
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));
@@ -367,6 +386,11 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   merged.runDir = resolve(merged.runDir)!;
   merged.teacher.model = resolve(merged.teacher.model);
   merged.student.model = resolve(merged.student.model);
+  for (const [where, section] of [['teacher', merged.teacher], ['student', merged.student]] as const) {
+    if (!section.init) continue;
+    section.init = { ...section.init, path: resolve(section.init.path)! };
+    if (!existsSync(section.init.path)) throw new ConfigError([`${where}.init.path: ${section.init.path} does not exist`], source);
+  }
   merged.prototype.crop.model = resolve(merged.prototype.crop.model);
   merged.experiment.teachers = merged.experiment.teachers.map((t) => ({ ...t, model: resolve(t.model) }));
   const names = merged.experiment.teachers.map((t) => t.name);

@@ -4,6 +4,7 @@ import { studentInput, studentLr, trainingSeed, type Arch2d, type PipelineConfig
 import { applyRuntime, datasetReport, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
 import { studentDataWarnings } from '../data-warnings.js';
 import { runLayout, studentName } from '../layout.js';
+import { fileStamp } from '../manifest.js';
 import { initialModel } from '../models.js';
 import { runTraining, type TrainingOutcome } from '../training.js';
 import { polySchedule, studentData, studentOptimizer } from './student.js';
@@ -31,7 +32,7 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
       stage: 'pretrain',
       label: `pretrain ${name}`,
       dir,
-      key: { config: { student, input: studentInput(config), split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.used, val: split.val } },
+      key: { config: { student, input: studentInput(config), split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.used, val: split.val, init: student.init && fileStamp(student.init.path) } },
       seed,
       epochs: student.epochs,
       patience: config.patience,
@@ -39,7 +40,7 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
       amp: config.amp,
       prepare: async () => {
         applyRuntime(config);
-        const module = await initialModel({ given: student.model, arch, preset: student.preset, dir, seed, device: config.device, signal: options.signal });
+        const module = await initialModel({ given: student.model, init: student.init, arch, preset: student.preset, dir, seed, device: config.device, signal: options.signal, log: (l) => (options.log ?? defaultLog)(`pretrain ${name}: ${l}`) });
         const data = studentData({ ...config, student }, dataset, n, options.signal);
         return {
           module,

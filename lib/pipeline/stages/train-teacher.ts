@@ -1,7 +1,8 @@
 // train-teacher: the 3D teacher (UNesT) on the dataset's labelled volumes: random crops of
 // the teacher's input size with positive / negative sampling, L_seg, AdamW with warmup and
 // cosine decay, the best checkpoint on validation Dice of whole volumes (sliding windows).
-// Skipped where the config brings a trained teacher (teacher.model).
+// Skipped where the config brings a trained teacher (teacher.model); teacher.init fine-tunes
+// from given weights instead of a random start.
 import path from 'node:path';
 import { DataLoader } from '../../data/loader.js';
 import { rankBatch } from '../../distributed/rank-batch.js';
@@ -14,6 +15,7 @@ import { applyRuntime, datasetReport, defaultLog, openDataset, volumeSplit, type
 import { teacherDataWarnings } from '../data-warnings.js';
 import { BEST_CHECKPOINT, runLayout } from '../layout.js';
 import { initialModel } from '../models.js';
+import { fileStamp } from '../manifest.js';
 import { runTraining, type TrainingOutcome } from '../training.js';
 import { prepareVolume, volumeDice, volumePipeline, volumeRef } from '../volumes.js';
 
@@ -50,7 +52,7 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
       stage: 'train-teacher',
       label: `train-teacher ${teacher.name}`,
       dir,
-      key: { config: { teacher, huWindow: config.hu.window, seed: config.seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.train, val: split.val } },
+      key: { config: { teacher, huWindow: config.hu.window, seed: config.seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.train, val: split.val, init: teacher.init && fileStamp(teacher.init.path) } },
       seed: config.seed,
       epochs: teacher.epochs,
       patience: config.patience,
@@ -59,7 +61,7 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
       clipGradNorm: teacher.clipGradNorm,
       prepare: async () => {
         applyRuntime(config);
-        const module = await initialModel({ arch: teacher.arch, preset: teacher.preset, dir, seed: config.seed, device: config.device, signal: options.signal });
+        const module = await initialModel({ init: teacher.init, arch: teacher.arch, preset: teacher.preset, dir, seed: config.seed, device: config.device, signal: options.signal, log: (l) => (options.log ?? defaultLog)(`train-teacher ${teacher.name}: ${l}`) });
         const [pos, neg] = teacher.posNeg as [number, number];
         const loader = DataLoader.fromDataset(dataset, {
           kind: 'volumes',
