@@ -10,12 +10,16 @@ Sources:
   torchvision-resnet50   torchvision.models.resnet50 (ImageNet), keys conv1 / bn1 / layerN / fc
   torchvision-deeplabv3  torchvision.models.segmentation.deeplabv3_resnet50 (COCO-VOC), keys
                          backbone.* / classifier.0 (ASPP) / classifier.1-4 / aux_classifier.*
+  timm-swin              timm's swin_tiny_patch4_window7_224 (timm >= 0.9 names: the patch
+                         merging at the start of stages 1-3), into the Swin-Unet encoder; each
+                         encoder stage's blocks also start the decoder stage that mirrors it, as
+                         Swin-Unet's own loading of Swin-T does
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -27,12 +31,17 @@ def collapse_rgb(w: Tensor) -> Tensor:
     return w.sum(dim=1, keepdim=True) if w.dim() >= 3 and w.shape[1] == 3 else w
 
 
+# A rule's replacement: a re.sub template, or a function of the match giving one or more target
+# keys (the first is the key's own place; further ones are copies, e.g. into the decoder).
+Replacement = Union[str, Callable[["re.Match[str]"], List[str]]]
+
+
 @dataclass(frozen=True)
 class WeightMap:
     name: str
     arch: str
     source: str
-    rules: Sequence[Tuple[str, str]]
+    rules: Sequence[Tuple[str, Replacement]]
     # source keys that are dropped on purpose (a classification head, an auxiliary head)
     dropped: Sequence[str] = ()
     # target keys that are re-initialised on purpose (e.g. the last classifier layer)
@@ -46,6 +55,23 @@ _RESNET_BODY = [
     (r"^conv1\.(.*)$", r"backbone.stem.0.\1"),
     (r"^bn1\.(.*)$", r"backbone.stem.1.\1"),
     (r"^(layer[1-4]\..*)$", r"backbone.\1"),
+]
+
+def _swin_block(m: "re.Match[str]") -> List[str]:
+    stage, rest = int(m.group(1)), m.group(2)
+    out = [f"layers.{stage}.blocks.{rest}"]
+    if stage <= 2:  # decoder stage j mirrors encoder stage 2 - j (the deepest has no decoder twin)
+        out.append(f"layers_up.{2 - stage}.blocks.{rest}")
+    return out
+
+
+_SWIN_RULES: List[Tuple[str, Replacement]] = [
+    (r"^patch_embed\.proj\.(.*)$", r"patch_embed.\1"),
+    (r"^patch_embed\.norm\.(.*)$", r"patch_norm.\1"),
+    # timm merges at the start of stage i (1-3); this encoder at the end of stage i - 1
+    (r"^layers\.([1-3])\.downsample\.(.*)$", lambda m: [f"layers.{int(m.group(1)) - 1}.downsample.{m.group(2)}"]),
+    (r"^layers\.([0-3])\.blocks\.(.*)$", _swin_block),
+    (r"^norm\.(.*)$", r"norm.\1"),
 ]
 
 WEIGHT_MAPS: Dict[str, WeightMap] = {
@@ -77,6 +103,17 @@ WEIGHT_MAPS: Dict[str, WeightMap] = {
             dropped=[r"^aux_classifier\.", r"^classifier\.4\."],
             reinitialised=["classifier.weight", "classifier.bias"],
             transforms={"backbone.stem.0.weight": collapse_rgb},
+        ),
+        WeightMap(
+            name="timm-swin",
+            arch="swin_unet",
+            source="timm swin_tiny_patch4_window7_224 state_dict",
+            rules=_SWIN_RULES,
+            # Swin-Unet's stages are 2/2/2/2 blocks deep: Swin-T's third stage has six, the first
+            # two are taken; the classification head is not used
+            dropped=[r"^head\.", r"^layers\.2\.blocks\.[2-5]\."],
+            covers=r"^(patch_embed\.|patch_norm\.|layers\.|norm\.|layers_up\.\d+\.blocks\.)",
+            transforms={"patch_embed.weight": collapse_rgb},
         ),
     ]
 }
@@ -126,10 +163,11 @@ class MappingReport:
         return "\n".join(lines)
 
 
-def _target_key(rules: Sequence[Tuple[str, str]], key: str) -> Optional[str]:
+def _target_keys(rules: Sequence[Tuple[str, Replacement]], key: str) -> Optional[List[str]]:
     for pattern, replacement in rules:
-        if re.match(pattern, key):
-            return re.sub(pattern, replacement, key)
+        m = re.match(pattern, key)
+        if m:
+            return [m.expand(replacement)] if isinstance(replacement, str) else replacement(m)
     return None
 
 
@@ -150,16 +188,23 @@ def map_state_dict(model: nn.Module, state: Dict[str, Tensor], mapping: str, str
         if any(re.match(p, key) for p in m.dropped):
             dropped.append(key)
             continue
-        target = _target_key(m.rules, key)
-        if target is None or target not in expected:
-            unexpected.append(key if target is None else f"{key} (-> {target}, not in the model)")
+        targets = _target_keys(m.rules, key)
+        if targets is None or targets[0] not in expected:
+            unexpected.append(key if targets is None else f"{key} (-> {targets[0]}, not in the model)")
             continue
-        value = m.transforms.get(target, lambda t: t)(value)
-        if tuple(value.shape) != tuple(expected[target].shape):
-            mismatched.append(f"{key} -> {target}: file {list(value.shape)} vs model {list(expected[target].shape)}")
-            continue
-        loaded[target] = value
-        mapped.append(key)
+        fitted = False
+        for i, target in enumerate(targets):
+            if target not in expected:
+                continue  # a copy the model has no place for (e.g. a shallower decoder stage)
+            tensor = m.transforms.get(target, lambda t: t)(value)
+            if tuple(tensor.shape) != tuple(expected[target].shape):
+                if i == 0:
+                    mismatched.append(f"{key} -> {target}: file {list(tensor.shape)} vs model {list(expected[target].shape)}")
+                continue
+            loaded[target] = tensor
+            fitted = fitted or i == 0
+        if fitted:
+            mapped.append(key)
     # BatchNorm's num_batches_tracked is absent from some older files: not worth a complaint
     covered = [k for k in expected if re.match(m.covers, k)]
     missing = [k for k in covered if k not in loaded and k not in m.reinitialised and not k.endswith("num_batches_tracked")]

@@ -28,6 +28,13 @@ try:
 except Exception:  # noqa: BLE001 - absent, or a build that does not load against this torch
     HAVE_TORCHVISION = False
 
+try:
+    import timm
+
+    HAVE_TIMM = True
+except Exception:  # noqa: BLE001 - timm needs torchvision, see above
+    HAVE_TIMM = False
+
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -123,6 +130,40 @@ class TorchvisionMaps(unittest.TestCase):
             self.assertEqual(result["metadata"]["weightsFormat"], "torchvision-resnet50")
             self.assertEqual(result["metadata"]["weightsReport"]["mapped"], 318)
             self.assertIn("318 tensors mapped", r.stderr)
+
+
+@unittest.skipUnless(HAVE_TIMM, "timm not importable here")
+class TimmSwinMap(unittest.TestCase):
+    def encoder(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        t = model.patch_norm(model.patch_embed(x).permute(0, 2, 3, 1))
+        for layer in model.layers:
+            t = layer(t)
+        return model.norm(t)
+
+    def test_swin_maps_to_the_encoder_and_gives_timms_features(self) -> None:
+        # Swin-T with Swin-Unet's depths, so that every encoder block has a counterpart
+        torch.manual_seed(1)
+        ref = timm.create_model("swin_tiny_patch4_window7_224", pretrained=False, depths=(2, 2, 2, 2)).eval()
+        model = build_model("swin_unet", "base", 7).eval()
+        report = map_state_dict(model, ref.state_dict(), "timm-swin", strict=True)
+        self.assertEqual(sorted(report.dropped), ["head.fc.bias", "head.fc.weight"])
+        x = torch.rand(2, 1, 224, 224)
+        with torch.no_grad():
+            ours = self.encoder(model, x)
+            theirs = ref.forward_features(x.repeat(1, 3, 1, 1))
+        self.assertEqual(ours.shape, theirs.shape)
+        self.assertLess(close(ours, theirs), 1e-5)
+        # the decoder's stages start from the encoder stages they mirror
+        for j in range(3):
+            self.assertTrue(torch.equal(model.layers_up[j].blocks[0].attn.qkv.weight, model.layers[2 - j].blocks[0].attn.qkv.weight))
+
+    def test_swin_tiny_maps_with_the_third_stages_extra_blocks_dropped(self) -> None:
+        ref = timm.create_model("swin_tiny_patch4_window7_224", pretrained=False)
+        model = build_model("swin_unet", "base", 7)
+        report = map_state_dict(model, ref.state_dict(), "timm-swin", strict=True)
+        extra = [k for k in report.dropped if k.startswith("layers.2.blocks.")]
+        self.assertEqual(len({k.split(".")[3] for k in extra}), 4)  # blocks 2-5 of stage 3
+        self.assertEqual(len(report.mapped) + len(report.dropped), len(ref.state_dict()))
 
 
 class MapsWithoutTorchvision(unittest.TestCase):
