@@ -7,9 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectPython, projectRoot } from './support/python.js';
+import { distributed } from '../lib/index.js';
 
 const run = promisify(execFile);
-const CASES = ['dist-op', 'train', 'loader', 'event-loop', 'prototype', 'inference', 'overhead'];
+// data-parallel only where the addon has c10d (built with libgloo-dev); it skips itself otherwise
+const CASES = ['dist-op', 'train', 'loader', 'event-loop', 'prototype', 'inference', 'overhead', ...(distributed.available() ? ['data-parallel'] : [])];
 
 interface Results {
   options: { quick: boolean; device: string };

@@ -217,7 +217,7 @@ describe('reliability (issue 15)', function () {
   it('kill -9 at random points and inside checkpoint writes: the run resumes exactly; best.ckpt and the log agree', async function () {
     this.timeout(300_000);
     const script = path.join(projectRoot, 'test', 'support', 'dist-rank.ts');
-    const EPOCHS = 24;
+    const EPOCHS = 60; // enough that each launch has epochs left to be killed in
     const start = (out: string) =>
       spawn(process.execPath, [...process.execArgv, script, 'train', fx.dir, out, String(EPOCHS)], {
         env: { ...process.env, TEST_PRINT_EPOCHS: '1', WORLD_SIZE: '', OMP_NUM_THREADS: '1' },
@@ -259,8 +259,8 @@ describe('reliability (issue 15)', function () {
       kills[inWrite ? 'inside a checkpoint write' : 'at a random point']++;
     }
     console.log(`      kills: ${JSON.stringify(kills)}`);
-    // a launch may finish before its kill comes (fewer epochs left each time)
-    assert.ok(kills['at a random point'] >= 3 && kills['inside a checkpoint write'] >= 3, JSON.stringify(kills));
+    // a launch may still finish before its kill comes (fewer epochs left each time)
+    assert.ok(kills['at a random point'] + kills['inside a checkpoint write'] >= 8 && kills['at a random point'] >= 3 && kills['inside a checkpoint write'] >= 3, JSON.stringify(kills));
 
     type Out = { steps: number; ranHere: number; bestEpoch: number; params: number[][] };
     const a = JSON.parse(readFileSync(path.join(reference, 'train-0.json'), 'utf8')) as Out;
