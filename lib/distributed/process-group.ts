@@ -32,6 +32,10 @@ export interface GroupInfo {
 
 export const DEFAULT_TIMEOUT_MS = 300_000;
 
+// This process's group as init left it: read on every training step, so kept here rather
+// than asked of the addon each time.
+let current: GroupInfo | null = null;
+
 /** Whether this addon was built with c10d (and with which backends). */
 export function available(backend: Backend = 'gloo'): boolean {
   return native.distributedBackends?.().includes(backend) ?? false;
@@ -63,12 +67,13 @@ export async function init(options: InitOptions = {}): Promise<GroupInfo> {
   if (!Number.isInteger(spec.worldSize) || spec.worldSize < 1) throw new DistributedConfigError(`worldSize: expected an integer >= 1, got ${spec.worldSize}`);
   if (!Number.isInteger(spec.rank) || spec.rank < 0 || spec.rank >= spec.worldSize) throw new DistributedConfigError(`rank: expected an integer in [0, ${spec.worldSize}), got ${spec.rank}`);
   await native.distributedInit!(spec);
-  return info()!;
+  current = native.distributedInfo!() as GroupInfo;
+  return current;
 }
 
 /** The group this process belongs to, or null (one process). */
 export function info(): GroupInfo | null {
-  return (native.distributedInfo?.() as GroupInfo | null | undefined) ?? null;
+  return current;
 }
 
 export function isInitialized(): boolean {
@@ -88,6 +93,7 @@ export function worldSize(): number {
 /** Leaves the group (this process's handle of it; the others keep theirs). */
 export function destroy(): void {
   native.distributedDestroy?.();
+  current = null;
 }
 
 /** Waits until every rank has called it; a no-op without a group. */

@@ -7,6 +7,24 @@ import { CLASSES, NUM_CLASSES } from '../data/labels.js';
 import type { PipelineConfig } from './config.js';
 import { sliceSplit, volumeSplit } from './context.js';
 
+/**
+ * The classes (background aside) that none of the chosen entries holds, from the validation
+ * report's voxel counts (rows in the dataset's order, or none when some file was unread);
+ * `counted` 0 means nothing could be judged.
+ */
+function classesNeverSeen<E>(rows: ValidationReport['volumes'], entries: readonly E[], chosen: (entry: E) => boolean): { counted: number; never: number[] } {
+  const seen = new Array<boolean>(NUM_CLASSES).fill(false);
+  let counted = 0;
+  if (rows.length === entries.length) {
+    rows.forEach((r, i) => {
+      if (!r.counts || !chosen(entries[i]!)) return;
+      counted++;
+      r.counts.forEach((n, k) => (seen[k] ||= n > 0));
+    });
+  }
+  return { counted, never: seen.flatMap((s, k) => (k > 0 && !s ? [k] : [])) };
+}
+
 export function teacherDataWarnings(config: PipelineConfig, dataset: Dataset, report: ValidationReport, phases = config.teacher.phases): string[] {
   let split: { train: string[]; val: string[] };
   try {
@@ -15,19 +33,9 @@ export function teacherDataWarnings(config: PipelineConfig, dataset: Dataset, re
     return []; // no labelled volumes: train-teacher says so itself
   }
   const warnings: string[] = [];
-  // the report lists the volumes in the dataset's order when every file was read
-  const rows = report.volumes.length === dataset.volumes.length ? report.volumes : [];
   const train = new Set(split.train);
-  const seen = new Array<boolean>(NUM_CLASSES).fill(false);
-  let counted = 0;
-  rows.forEach((r, i) => {
-    const v = dataset.volumes[i]!;
-    if (!train.has(v.subject) || !v.label || !r.counts) return;
-    if (phases?.length && !(v.phase !== undefined && phases.includes(v.phase))) return;
-    counted++;
-    r.counts.forEach((n, k) => (seen[k] ||= n > 0));
-  });
-  const never = seen.flatMap((s, k) => (k > 0 && !s ? [k] : []));
+  const inPhase = (v: Dataset['volumes'][number]) => !phases?.length || (v.phase !== undefined && phases.includes(v.phase));
+  const { counted, never } = classesNeverSeen(report.volumes, dataset.volumes, (v) => train.has(v.subject) && Boolean(v.label) && inPhase(v));
   if (counted > 0 && never.length) {
     warnings.push(
       `warning: the teacher's ${split.train.length} training volume subject${split.train.length === 1 ? '' : 's'} (${split.train.join(', ')}) never show ${never.map((k) => `${CLASSES[k]} (${k})`).join(', ')}: ` +
@@ -52,17 +60,8 @@ export function studentDataWarnings(config: PipelineConfig, dataset: Dataset, re
     return []; // the stage says what is wrong itself
   }
   const warnings: string[] = [];
-  const rows = report.slices.length === dataset.slices.length ? report.slices : [];
   const used = new Set(split.used);
-  const seen = new Array<boolean>(NUM_CLASSES).fill(false);
-  let counted = 0;
-  rows.forEach((r, i) => {
-    const s = dataset.slices[i]!;
-    if (!used.has(s.subject) || !s.label || !r.counts) return;
-    counted++;
-    r.counts.forEach((n, k) => (seen[k] ||= n > 0));
-  });
-  const never = seen.flatMap((s, k) => (k > 0 && !s ? [k] : []));
+  const { counted, never } = classesNeverSeen(report.slices, dataset.slices, (s) => used.has(s.subject) && Boolean(s.label));
   if (counted > 0 && never.length) warnings.push(`warning: the students' ${split.used.length} training subjects never show ${never.map((k) => `${CLASSES[k]} (${k})`).join(', ')}: they cannot learn ${never.length === 1 ? 'it' : 'them'}`);
   if (split.val.length === 0) warnings.push(`warning: split ${JSON.stringify(config.split)} leaves no validation subject: the students keep their last epoch, not their best`);
   else if (split.val.length === 1) warnings.push(`warning: split ${JSON.stringify(config.split)} leaves one validation subject (${split.val[0]}) to pick the students' best checkpoints on`);

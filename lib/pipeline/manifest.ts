@@ -99,7 +99,7 @@ export async function runStage<T>(options: {
   if (done) return { result: options.reuse(done), manifest: done, reused: true };
   await mkdir(options.dir, { recursive: true });
   // data-parallel: rank 0 owns the folder (lock, manifest); the other ranks only train
-  if (rank() !== 0) return { ...(await runLocked(options, key, false)), reused: false };
+  if (rank() !== 0) return runLocked(options, key, false);
   // one process per stage folder: a second one would interleave or delete the first's files
   const lock = lockDir(options.dir, `stage ${options.stage}`);
   try {

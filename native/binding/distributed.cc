@@ -11,57 +11,14 @@
 #include "binding/errors.h"
 #include "binding/exports.h"
 #include "binding/module.h"
+#include "binding/promise_worker.h"
 #include "distributed/group.h"
 #include "train/flat_sync.h"
 
 namespace sd {
 namespace {
 
-// Runs `work` off the JS thread and settles a Promise with `settle`'s value.
-class GroupWorker : public Napi::AsyncWorker {
- public:
-  GroupWorker(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> settle, bool onComputeThread)
-      : Napi::AsyncWorker(env, "slice-distill:distributed"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)),
-        settle_(std::move(settle)),
-        compute_(onComputeThread) {}
-
-  Napi::Promise Start() {
-    Napi::Promise promise = deferred_.Promise();
-    Queue();
-    return promise;
-  }
-
-  void Hold(Napi::Value value) {
-    if (value.IsObject()) held_ = Napi::Persistent(value.As<Napi::Object>());
-  }
-
- protected:
-  void Execute() override {
-    try {
-      if (compute_) RunOnComputeThread(work_);
-      else work_();
-    } catch (...) {
-      error_ = CaptureCurrentException();
-      failed_ = true;
-    }
-  }
-  void OnOK() override {
-    Napi::HandleScope scope(Env());
-    if (failed_) deferred_.Reject(TranslateCapturedError(Env(), error_).Value());
-    else deferred_.Resolve(settle_ ? settle_(Env()) : Env().Undefined());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::function<void()> work_;
-  std::function<Napi::Value(Napi::Env)> settle_;
-  bool compute_;
-  bool failed_ = false;
-  CapturedError error_;
-  Napi::ObjectReference held_;
-};
+Napi::Value Undefined(Napi::Env env) { return env.Undefined(); }
 
 std::shared_ptr<dist::Group> Required(Napi::Env env, const char* what) {
   auto group = dist::Current();
@@ -90,14 +47,15 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   opts.masterPort = static_cast<uint16_t>(port);
   opts.timeout = std::chrono::milliseconds(timeout);
   auto made = std::make_shared<std::shared_ptr<dist::Group>>();
-  auto* worker = new GroupWorker(
+  // the rendezvous waits on the network: a libuv thread, not the compute thread
+  auto* worker = new PromiseWorker(
       env, [=] { *made = dist::Create(opts); },
       [=](Napi::Env e) {
         dist::SetCurrent(*made);
         return e.Undefined();
       },
-      false);
-  return worker->Start();
+      nullptr, false);
+  return Queue(worker);
 }
 
 Napi::Value Destroy(const Napi::CallbackInfo& info) {
@@ -120,8 +78,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 
 Napi::Value Barrier(const Napi::CallbackInfo& info) {
   auto group = Required(info.Env(), "distributed.barrier");
-  auto* worker = new GroupWorker(info.Env(), [=] { group->Barrier("the barrier"); }, nullptr, true);
-  return worker->Start();
+  return Queue(new PromiseWorker(info.Env(), [=] { group->Barrier("the barrier"); }, Undefined, nullptr, true));
 }
 
 // distributedAllReduce(numbers) -> Promise<number[]>: the element-wise sums over the ranks
@@ -137,7 +94,7 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
     if (!v.IsNumber()) ThrowTypeError(env, "values[" + std::to_string(i) + "]: expected a number");
     values->push_back(v.As<Napi::Number>().DoubleValue());
   }
-  auto* worker = new GroupWorker(
+  auto* worker = new PromiseWorker(
       env,
       [=] {
         if (values->empty()) return;
@@ -146,15 +103,16 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
         std::vector<at::Tensor> one{t};
         group->AllReduceSum(one, "the all-reduce of values");
         t = one[0].cpu();
-        for (size_t i = 0; i < values->size(); ++i) (*values)[i] = t[i].item<double>();
+        auto sums = t.accessor<double, 1>();
+        for (size_t i = 0; i < values->size(); ++i) (*values)[i] = sums[static_cast<int64_t>(i)];
       },
       [=](Napi::Env e) {
         Napi::Array out = Napi::Array::New(e, values->size());
         for (size_t i = 0; i < values->size(); ++i) out.Set(static_cast<uint32_t>(i), (*values)[i]);
         return out;
       },
-      true);
-  return worker->Start();
+      nullptr, true);
+  return Queue(worker);
 }
 
 // distributedBroadcastModule(module) -> Promise<void>: rank 0's parameters and buffers on
@@ -165,7 +123,7 @@ Napi::Value BroadcastModule(const Napi::CallbackInfo& info) {
   ModuleHandle* handle = ModuleHandle::Get(info[0], "module");
   handle->CheckIdle(env);
   auto module = handle->module();
-  auto* worker = new GroupWorker(
+  auto* worker = new PromiseWorker(
       env,
       [=] {
         std::vector<at::Tensor> state;
@@ -173,9 +131,9 @@ Napi::Value BroadcastModule(const Napi::CallbackInfo& info) {
         for (const auto& b : module->buffers(true)) state.push_back(b);
         train::BroadcastFromRankZero(*group, state, "the module broadcast");
       },
-      nullptr, true);
+      Undefined, nullptr, true);
   worker->Hold(info[0]);
-  return worker->Start();
+  return Queue(worker);
 }
 
 Napi::Value Compiled(const Napi::CallbackInfo& info) {
