@@ -16,7 +16,7 @@ import { fileSystemError } from '../errors.js';
 import { copyFileAtomic, removeStaleTemps } from '../util/atomic-write.js';
 import { lockDir } from '../util/dir-lock.js';
 import { repairRunFiles } from './resume-repair.js';
-import { anyRank, barrier, rank as groupRank, isInitialized } from '../distributed/process-group.js';
+import { allReduceSum, anyRank, barrier, rank as groupRank, isInitialized } from '../distributed/process-group.js';
 
 /** One training batch; dispose() (if given) is called once the step has used it. */
 export interface TrainBatch {
@@ -357,8 +357,11 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
       await o.callbacks?.onEpochEnd?.(logs.epoch, logs);
       // rank 0 alone saw the validation: its early stop (and any rank's abort) holds for all
       const stopNow = owner && o.earlyStop !== undefined && pos.badEpochs >= o.earlyStop.patience;
-      const stopAll = parallel ? await anyRank(stopNow) : stopNow;
-      const abortAll = parallel ? await anyRank(o.signal?.aborted ?? false) : (o.signal?.aborted ?? false);
+      const abortNow = o.signal?.aborted ?? false;
+      // one all-reduce for both agreements
+      const [stops, aborts] = parallel ? await allReduceSum([stopNow ? 1 : 0, abortNow ? 1 : 0]) : [Number(stopNow), Number(abortNow)];
+      const stopAll = stops! > 0;
+      const abortAll = aborts! > 0;
       if (stopAll) {
         sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, message: `early stop: no improvement of ${monitor.metric} for ${pos.badEpochs} epochs` });
         return result(false, true);
