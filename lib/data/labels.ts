@@ -4,6 +4,9 @@
 export const CLASSES = ['background', 'spleen', 'right kidney', 'left kidney', 'liver', 'stomach', 'aorta'] as const;
 export const NUM_CLASSES = CLASSES.length;
 
+/** Class ids by short name: the one place code refers to a class by its id. */
+export const CLASS_ID = { background: 0, spleen: 1, kidneyR: 2, kidneyL: 3, liver: 4, stomach: 5, aorta: 6 } as const;
+
 /** Source label ids of common datasets, mapped to CLASSES. */
 export const LABEL_MAPS = {
   /** BTCV (Synapse multi-organ). */

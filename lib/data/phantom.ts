@@ -8,10 +8,10 @@
 // semi-axes are interpolated between knots along z; the knot values follow the facts in
 // docs/design.md (case A's mid-kidney centroids and areas, organ z-ranges, median HU per phase).
 // Volumes are written in RAS voxel order; single slices as 2D NIfTI, at varied levels.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
 import type { Affine } from './geometry.js';
+import { CLASS_ID } from './labels.js';
 import * as nifti from './nifti.js';
 import { Rng, hashSeed } from './random.js';
 
@@ -98,7 +98,7 @@ function referenceOrgans(): Omit<Organ, 'harm'>[] {
     // the liver: a large right lobe and a thinner left lobe in front of the stomach
     {
       name: 'liver',
-      label: 4,
+      label: CLASS_ID.liver,
       knots: [
         { z: -80, cx: 108, cy: 14, ax: 8, ay: 6, rot: 30 },
         { z: -60, cx: 102, cy: 18, ax: 35, ay: 22, rot: 30 },
@@ -112,7 +112,7 @@ function referenceOrgans(): Omit<Organ, 'harm'>[] {
     },
     {
       name: 'liver',
-      label: 4,
+      label: CLASS_ID.liver,
       knots: [
         { z: 0, cx: 0, cy: 78, ax: 10, ay: 6, rot: -15 },
         { z: 30, cx: -10, cy: 74, ax: 48, ay: 18, rot: -15 },
@@ -124,7 +124,7 @@ function referenceOrgans(): Omit<Organ, 'harm'>[] {
     // the inferior vena cava (no class): beside the aorta, into the liver
     {
       name: 'ivc',
-      label: 0,
+      label: CLASS_ID.background,
       knots: [
         { z: -118, cx: 20, cy: 8, ax: 11, ay: 8, rot: 0 },
         { z: 60, cx: 24, cy: 10, ax: 13, ay: 10, rot: 0 },
@@ -132,12 +132,12 @@ function referenceOrgans(): Omit<Organ, 'harm'>[] {
       ],
     },
     // kidneys: long axis mostly antero-posterior, the hilum facing anteromedially
-    { name: 'kidneyR', label: 2, knots: ellipsoid(-95, 20, 69, -32, 34, 25, -65) },
-    { name: 'kidneyL', label: 3, knots: ellipsoid(-75, 40, -74, -35, 31, 21, 65) },
-    { name: 'spleen', label: 1, knots: ellipsoid(-50, 80, -121, -23, 42, 23, 105).map((k) => ({ ...k, cx: k.cx - 0.15 * (k.z + 20), cy: k.cy - 0.25 * (k.z + 20) })) },
+    { name: 'kidneyR', label: CLASS_ID.kidneyR, knots: ellipsoid(-95, 20, 69, -32, 34, 25, -65) },
+    { name: 'kidneyL', label: CLASS_ID.kidneyL, knots: ellipsoid(-75, 40, -74, -35, 31, 21, 65) },
+    { name: 'spleen', label: CLASS_ID.spleen, knots: ellipsoid(-50, 80, -121, -23, 42, 23, 105).map((k) => ({ ...k, cx: k.cx - 0.15 * (k.z + 20), cy: k.cy - 0.25 * (k.z + 20) })) },
     {
       name: 'stomach',
-      label: 5,
+      label: CLASS_ID.stomach,
       knots: [
         { z: -45, cx: 5, cy: 86, ax: 6, ay: 4, rot: 10 },
         { z: -35, cx: 2, cy: 84, ax: 18, ay: 11, rot: 10 },
@@ -150,7 +150,7 @@ function referenceOrgans(): Omit<Organ, 'harm'>[] {
     },
     {
       name: 'aorta',
-      label: 6,
+      label: CLASS_ID.aorta,
       knots: [
         { z: -118, cx: -10, cy: 9, ax: 8.5, ay: 8.5, rot: 0 },
         { z: -20, cx: -12, cy: 7, ax: 9.6, ay: 9.6, rot: 0 },
@@ -403,7 +403,7 @@ function classify(L: Level, x: number, y: number, out: { hu: number; label: numb
   const s = L.s;
   const ph = L.phase;
   const hu = (tissue: string): number => HU[tissue][ph] + (s.huShift[tissue] ?? 0);
-  out.label = 0;
+  out.label = CLASS_ID.background;
   if (superellipse(x, y, s.A, s.B) > 1) {
     out.hu = -1000;
     return;
@@ -487,7 +487,7 @@ function classify(L: Level, x: number, y: number, out: { hu: number; label: numb
         out.hu = hu('ivc');
         return;
       case 'aorta':
-        out.label = 6;
+        out.label = CLASS_ID.aorta;
         out.hu = r > 0.85 && ph === 'non-contrast' ? 55 : hu('aorta');
         return;
       case 'kidneyR':
@@ -512,11 +512,11 @@ function classify(L: Level, x: number, y: number, out: { hu: number; label: numb
         return;
       }
       case 'spleen':
-        out.label = 1;
+        out.label = CLASS_ID.spleen;
         out.hu = hu('spleen');
         return;
       case 'stomach': {
-        out.label = 5;
+        out.label = CLASS_ID.stomach;
         const [, v] = sectionUV(sec, x, y);
         if (r > 0.82) out.hu = hu('stomachWall');
         else if (s.gastricGas && y > sec.cy + 0.7 * sec.ay && v > -2) out.hu = -850;
@@ -524,7 +524,7 @@ function classify(L: Level, x: number, y: number, out: { hu: number; label: numb
         return;
       }
       case 'liver':
-        out.label = 4;
+        out.label = CLASS_ID.liver;
         out.hu = hu('liver');
         return;
     }

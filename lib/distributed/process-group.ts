@@ -6,7 +6,9 @@ import type { ScriptModule } from '../module/script-module.js';
 import { DistributedConfigError, DistributedUnavailableError } from './errors.js';
 import { rankEnv } from './env.js';
 
-export type Backend = 'gloo' | 'nccl';
+import type { Backend } from '../native/names.js';
+
+export type { Backend };
 
 export interface InitOptions {
   /** 'gloo' (CPU tensors, and CUDA ones by copies) or 'nccl' (CUDA); default gloo. */

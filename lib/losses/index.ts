@@ -3,6 +3,9 @@
 import { native } from '../native/addon.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { wrap } from '../tensor/tensor.js';
+import { resolveDiceOptions } from './defaults.js';
+
+export { DICE_DEFAULTS, SEG_LOSS } from './defaults.js';
 
 export interface CrossEntropyOptions {
   /** Per-class weights [C], as PyTorch's `weight`. */
@@ -16,11 +19,11 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
 }
 
 export interface DiceOptions {
-  /** Added to numerator and denominator (default 1e-5). */
+  /** Added to numerator and denominator (defaults: DICE_DEFAULTS). */
   smooth?: number;
-  /** Squared denominators sum(p^2) + sum(y^2) (default true), else sum(p) + sum(y). */
+  /** Squared denominators sum(p^2) + sum(y^2), else sum(p) + sum(y). */
   squared?: boolean;
-  /** Whether class 0 counts (default true). */
+  /** Whether class 0 counts. */
   includeBackground?: boolean;
   ignoreIndex?: number;
 }
@@ -30,6 +33,6 @@ export interface DiceOptions {
  * 1 - (2 sum(p y) + smooth) / (den + smooth), averaged over the classes.
  */
 export function dice(logits: Tensor, labels: Tensor, options: DiceOptions = {}): Tensor {
-  return wrap(native.dice(logits.handle, labels.handle, options));
+  return wrap(native.dice(logits.handle, labels.handle, resolveDiceOptions(options)));
 }
 

@@ -32,7 +32,9 @@ export interface LoadModuleOptions {
  * 'inference' (fastest; outputs cannot enter autograd later), 'noGrad', or 'grad' (outputs
  * carry a graph, e.g. for a loss computed afterwards).
  */
-export type ForwardMode = 'inference' | 'noGrad' | 'grad';
+import type { ForwardMode } from '../native/names.js';
+
+export type { ForwardMode };
 
 const METADATA_FILE = 'metadata.json';
 

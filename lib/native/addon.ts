@@ -1,6 +1,6 @@
 // Loads the compiled addon and describes its raw interface. Everything here is internal:
 // the public API is the Tensor class and the functions in lib/tensor.
-import type { BinaryOp, InplaceOp, ReduceOp, UnaryOp } from './op-names.js';
+import type { Backend, BinaryOp, Device, DType, ForwardMode, InplaceOp, InterpolateMode, OptimizerKind, ReduceOp, UnaryOp } from './names.js';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -17,8 +17,8 @@ export type Operand = Handle | number | boolean | bigint;
 export type IndexEntry = number | null | '...' | ':' | { start?: number; stop?: number; step?: number } | Handle;
 
 export interface CreationOptionsRaw {
-  dtype?: string;
-  device?: string;
+  dtype?: DType;
+  device?: Device;
   requiresGrad?: boolean;
   bool?: boolean;
 }
@@ -33,7 +33,7 @@ export interface ModuleHandleRaw {
   namedParameters(): [string, Handle][];
   namedBuffers(): [string, Handle][];
   loadStateDict(dict: Record<string, Handle>, strict: boolean): { missing: string[]; unexpected: string[] };
-  to(device: string | null, dtype: string | null): void;
+  to(device: Device | null, dtype: DType | null): void;
   save(path: string): void;
   freeze(): void;
   methodNames(): string[];
@@ -50,8 +50,66 @@ export interface OptimizerHandleRaw {
   loadStateDict(state: OptimizerStateRaw): void;
 }
 
+// The option bags below carry every field: defaults are resolved in TS (lib/optim/defaults.ts,
+// lib/losses/defaults.ts, lib/ops/dist-defaults.ts) and the addon reads required fields only.
+
+export interface SgdOptionsRaw {
+  kind: 'sgd';
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export interface AdamOptionsRaw {
+  kind: 'adam' | 'adamw';
+  lr: number;
+  betas: readonly [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+}
+
+export type OptimizerOptionsRaw = SgdOptionsRaw | AdamOptionsRaw;
+
+export interface DiceOptionsRaw {
+  smooth: number;
+  squared: boolean;
+  includeBackground: boolean;
+  ignoreIndex: number | null;
+}
+
+export interface DistOptionsRaw {
+  tau: number;
+  interWeight: number;
+  intraWeight: number;
+  channels: 'present' | 'all';
+  /** null: the teacher saw every class. */
+  teacherMask: readonly boolean[] | null;
+  ignoreIndex: number | null;
+  checkLabels: boolean;
+}
+
+/** The training step's loss: each term null when it does not count. */
+export interface LossSpecRaw {
+  crossEntropy: { weight: number; classWeights: Handle | null } | null;
+  dice: ({ weight: number } & Omit<DiceOptionsRaw, 'ignoreIndex'>) | null;
+  dist: ({ weight: number; teacherPrototype: Handle } & Omit<DistOptionsRaw, 'ignoreIndex' | 'checkLabels'>) | null;
+  ignoreIndex: number | null;
+}
+
+export interface InterpolateOptionsRaw {
+  mode: InterpolateMode;
+  /** Exactly one of size and scaleFactor is non-null. */
+  size: readonly number[] | null;
+  scaleFactor: readonly number[] | null;
+  /** null for 'nearest', where it does not apply. */
+  alignCorners: boolean | null;
+}
+
 export interface OptimizerStateRaw {
-  kind: string;
+  kind: OptimizerKind;
   lr: number;
   state: ({ step?: number; [tensor: string]: Handle | number | undefined } | null)[];
   scaler?: { scale: Handle; growthTracker: Handle };
@@ -62,14 +120,14 @@ export interface TrainStepSpecRaw {
   optimizer: OptimizerHandleRaw;
   inputs: IValueRaw[];
   target: Handle;
-  loss?: object;
-  clipGradNorm?: number;
-  amp?: boolean;
-  zeroGrad?: boolean;
-  step?: boolean;
-  lossScale?: number;
+  loss: LossSpecRaw;
+  clipGradNorm: number | null;
+  amp: boolean;
+  zeroGrad: boolean;
+  step: boolean;
+  lossScale: number;
   /** Data-parallel: sync with the process group of distributedInit. */
-  distributed?: boolean;
+  distributed: boolean;
 }
 
 export interface TrainStepResultRaw {
@@ -92,7 +150,7 @@ export interface TrainStepResultRaw {
 }
 
 export interface DistributedInitRaw {
-  backend: string;
+  backend: Backend;
   rank: number;
   worldSize: number;
   masterAddr: string;
@@ -110,10 +168,10 @@ export interface NativeAddon {
   toArray(t: Handle): Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
   item(t: Handle): number | boolean | bigint;
   shape(t: Handle): number[];
-  dtype(t: Handle): string;
-  device(t: Handle): string;
+  dtype(t: Handle): DType;
+  device(t: Handle): Device;
   numel(t: Handle): number;
-  to(t: Handle, device?: string | null, dtype?: string | null, copy?: boolean): Handle;
+  to(t: Handle, device?: Device | null, dtype?: DType | null, copy?: boolean): Handle;
   // math
   unary(op: UnaryOp, t: Handle): Handle;
   binary(op: BinaryOp, t: Handle, other: Operand): Handle;
@@ -125,7 +183,7 @@ export interface NativeAddon {
   clamp(t: Handle, min?: number | null, max?: number | null): Handle;
   where(cond: Handle, a: Operand, b: Operand): Handle;
   inplace(op: InplaceOp, t: Handle, other?: Operand, alpha?: number): void;
-  opNames(): { unary: string[]; binary: string[] };
+  opNames(): { unary: string[]; binary: string[]; dtypes: string[] };
   // shape
   reshape(t: Handle, shape: number[]): Handle;
   permute(t: Handle, dims: number[]): Handle;
@@ -146,7 +204,7 @@ export interface NativeAddon {
   rot90(t: Handle, k?: number, dims?: number[]): Handle;
   // nn
   softmax(op: 'softmax' | 'logSoftmax', t: Handle, dim: number): Handle;
-  interpolate(t: Handle, options: object): Handle;
+  interpolate(t: Handle, options: InterpolateOptionsRaw): Handle;
   oneHot(t: Handle, numClasses: number): Handle;
   // autograd
   requiresGrad(t: Handle): boolean;
@@ -169,13 +227,13 @@ export interface NativeAddon {
   memory(): { tensors: number; storages: number; bytes: number };
   configureAllocator?(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
   // modules
-  loadModule(path: string, device?: string | null, extraFiles?: string[]): ModuleHandleRaw;
-  loadModuleAsync(path: string, device?: string | null, extraFiles?: string[]): Promise<ModuleHandleRaw>;
-  forwardAsync(module: ModuleHandleRaw, method: string, inputs: IValueRaw[], mode: string): Promise<IValueRaw>;
+  loadModule(path: string, device?: Device | null, extraFiles?: string[]): ModuleHandleRaw;
+  loadModuleAsync(path: string, device?: Device | null, extraFiles?: string[]): Promise<ModuleHandleRaw>;
+  forwardAsync(module: ModuleHandleRaw, method: string, inputs: IValueRaw[], mode: ForwardMode): Promise<IValueRaw>;
   // optimizers, losses and the training step
-  OptimizerHandle: new (kind: string, params: Handle[], options: object) => OptimizerHandleRaw;
+  OptimizerHandle: new (params: Handle[], options: OptimizerOptionsRaw) => OptimizerHandleRaw;
   crossEntropy(logits: Handle, labels: Handle, weight?: Handle | null, ignoreIndex?: number | null): Handle;
-  dice(logits: Handle, labels: Handle, options?: object): Handle;
+  dice(logits: Handle, labels: Handle, options: DiceOptionsRaw): Handle;
   clipGradNorm(params: Handle[], maxNorm: number, normType?: number): number;
   trainStep(spec: TrainStepSpecRaw): TrainStepResultRaw;
   trainStepAsync(spec: TrainStepSpecRaw): Promise<TrainStepResultRaw>;
@@ -183,22 +241,22 @@ export interface NativeAddon {
   pickleSave(format: string, meta: string, tensors: Record<string, Handle>): Buffer;
   pickleLoad(buffer: Buffer): { format: string; meta: string; tensors: Record<string, Handle> };
   moduleToBuffer(module: ModuleHandleRaw): Buffer;
-  moduleFromBuffer(buffer: Buffer, device?: string | null, extraFiles?: string[]): ModuleHandleRaw;
+  moduleFromBuffer(buffer: Buffer, device?: Device | null, extraFiles?: string[]): ModuleHandleRaw;
   rngState(): { cpu: Handle; cuda: Handle[] };
   // prototype / DIST ops
-  classPrototypes(logits: Handle, labels: Handle, numClasses: number, options: object, reference?: boolean): [Handle, Handle];
-  distLoss(prototypes: Handle, counts: Handle, teacher: Handle, options: object, reference?: boolean): Handle;
-  protoDistLoss(logits: Handle, labels: Handle, teacher: Handle, options: object, reference?: boolean): Handle;
-  samplePrototypeSums(logits: Handle, labels: Handle, numClasses: number, options: object): [Handle, Handle];
+  classPrototypes(logits: Handle, labels: Handle, numClasses: number, options: DistOptionsRaw, reference: boolean): [Handle, Handle];
+  distLoss(prototypes: Handle, counts: Handle, teacher: Handle, options: DistOptionsRaw, reference: boolean): Handle;
+  protoDistLoss(logits: Handle, labels: Handle, teacher: Handle, options: DistOptionsRaw, reference: boolean): Handle;
+  samplePrototypeSums(logits: Handle, labels: Handle, numClasses: number, options: DistOptionsRaw): [Handle, Handle];
   setRngState(state: { cpu: Handle; cuda?: Handle[] }): void;
   // data-parallel process group (absent from addons built before it)
   distributedInit?(options: DistributedInitRaw): Promise<void>;
   distributedDestroy?(): void;
-  distributedInfo?(): { rank: number; worldSize: number; backend: string; timeoutMs: number } | null;
+  distributedInfo?(): { rank: number; worldSize: number; backend: Backend; timeoutMs: number } | null;
   distributedBarrier?(): Promise<void>;
   distributedAllReduce?(values: number[]): Promise<number[]>;
   distributedBroadcastModule?(module: ModuleHandleRaw): Promise<void>;
-  distributedBackends?(): string[];
+  distributedBackends?(): Backend[];
 }
 
 const ADDON_NAME = 'slice_distill.node';

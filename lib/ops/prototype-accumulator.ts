@@ -7,6 +7,7 @@ import { tensor } from '../tensor/factories.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { wrap } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { resolveDistOptions } from './dist-defaults.js';
 
 export type PrototypeMode = 'slice-mean' | 'voxel-weighted';
 
@@ -71,9 +72,9 @@ export class PrototypeAccumulator {
    * [B, H, W], or 3D volumes [B, CH, D, H, W] with labels [B, D, H, W], split into D axial slices.
    */
   add(logits: Tensor, labels: Tensor): void {
-    const [sumsH, countsH] = native.samplePrototypeSums(logits.handle, labels.handle, this.numClasses, {
+    const [sumsH, countsH] = native.samplePrototypeSums(logits.handle, labels.handle, this.numClasses, resolveDistOptions({
       ignoreIndex: this.ignoreIndex,
-    });
+    }));
     const sumsT = wrap(sumsH);
     const countsT = wrap(countsH);
     try {

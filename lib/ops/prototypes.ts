@@ -4,18 +4,19 @@
 import { native } from '../native/addon.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { wrap } from '../tensor/tensor.js';
+import { resolveDistOptions } from './dist-defaults.js';
 
 export interface DistOptions {
-  /** Softmax temperature (default 1); the loss is scaled by tau^2. */
+  /** Softmax temperature; the loss is scaled by tau^2. Defaults: DIST_DEFAULTS. */
   tau?: number;
   /**
-   * Weight of L_inter (default 1): the rows, each present class's prototype against the
+   * Weight of L_inter: the rows, each present class's prototype against the
    * teacher's over all channels (the paper's eq. 2). Before version 0.2 this name weighted the
    * columns: the two names swapped meaning when the definitions were corrected.
    */
   interWeight?: number;
   /**
-   * Weight of L_intra (default 1): the columns, the channel of each present class across the
+   * Weight of L_intra: the columns, the channel of each present class across the
    * present classes (eq. 3), in samples with at least 3 present classes.
    */
   intraWeight?: number;
@@ -26,7 +27,7 @@ export interface DistOptions {
   /** Pixels with this label count for no class. */
   ignoreIndex?: number;
   /**
-   * Refuse labels outside [0, C) (default true). Free on the CPU; on CUDA it costs one host
+   * Refuse labels outside [0, C) (by default). Free on the CPU; on CUDA it costs one host
    * sync, so a loop whose labels were validated upstream may turn it off.
    */
   checkLabels?: boolean;
@@ -48,14 +49,14 @@ interface Implementation {
 function implementation(reference: boolean): Implementation {
   return {
     classPrototypes(logits, labels, numClasses, options = {}) {
-      const [p, n] = native.classPrototypes(logits.handle, labels.handle, numClasses, options, reference);
+      const [p, n] = native.classPrototypes(logits.handle, labels.handle, numClasses, resolveDistOptions(options), reference);
       return { prototypes: wrap(p), counts: wrap(n) };
     },
     distLoss(studentPrototypes, counts, teacherPrototype, options = {}) {
-      return wrap(native.distLoss(studentPrototypes.handle, counts.handle, teacherPrototype.handle, options, reference));
+      return wrap(native.distLoss(studentPrototypes.handle, counts.handle, teacherPrototype.handle, resolveDistOptions(options), reference));
     },
     protoDistLoss(logits, labels, teacherPrototype, options = {}) {
-      return wrap(native.protoDistLoss(logits.handle, labels.handle, teacherPrototype.handle, options, reference));
+      return wrap(native.protoDistLoss(logits.handle, labels.handle, teacherPrototype.handle, resolveDistOptions(options), reference));
     },
   };
 }

@@ -1,6 +1,8 @@
 // Optimizers over any list of parameter tensors (torch::optim underneath, so each step is
 // PyTorch's own update rule).
-import { native, type Handle, type OptimizerHandleRaw, type OptimizerStateRaw } from '../native/addon.js';
+import { native, type Handle, type OptimizerHandleRaw, type OptimizerOptionsRaw, type OptimizerStateRaw } from '../native/addon.js';
+import type { OptimizerKind } from '../native/names.js';
+import { resolveAdam, resolveSgd, type AdamOptions, type SGDOptions } from './defaults.js';
 import { Tensor, wrap } from '../tensor/tensor.js';
 
 /** One parameter's saved state; which tensors are present depends on the optimizer. */
@@ -20,7 +22,7 @@ export interface OptimizerState {
   scaler?: { scale: Tensor; growthTracker: Tensor };
 }
 
-export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
+export type { OptimizerKind };
 
 const TENSOR_KEYS = ['momentumBuffer', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
 
@@ -30,11 +32,11 @@ export abstract class Optimizer {
   /** How many parameters it updates. */
   readonly size: number;
 
-  protected constructor(kind: OptimizerKind, params: Iterable<Tensor>, options: object) {
+  protected constructor(params: Iterable<Tensor>, options: OptimizerOptionsRaw) {
     const list = [...params];
-    this.kind = kind;
+    this.kind = options.kind;
     this.size = list.length;
-    this.#raw = new native.OptimizerHandle(kind, list.map((p) => p.handle), options);
+    this.#raw = new native.OptimizerHandle(list.map((p) => p.handle), options);
   }
 
   /** @internal */
@@ -65,7 +67,7 @@ export abstract class Optimizer {
   stateDict(): OptimizerState {
     const raw = this.#raw.stateDict();
     return {
-      kind: raw.kind as OptimizerKind,
+      kind: raw.kind,
       lr: raw.lr,
       state: raw.state.map((entry) => {
         if (entry === null) return null;
@@ -102,39 +104,25 @@ export abstract class Optimizer {
   }
 }
 
-export interface SGDOptions {
-  lr: number;
-  momentum?: number;
-  dampening?: number;
-  weightDecay?: number;
-  nesterov?: boolean;
-}
-
 /** Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay. */
 export class SGD extends Optimizer {
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
-    super('sgd', params, options);
+    super(params, resolveSgd(options));
   }
 }
 
-export interface AdamOptions {
-  lr?: number;
-  betas?: [number, number];
-  eps?: number;
-  weightDecay?: number;
-  amsgrad?: boolean;
-}
-
-/** Adam (weight decay as an L2 term in the gradient). Default lr 1e-3. */
+/** Adam (weight decay as an L2 term in the gradient); defaults: ADAM_DEFAULTS. */
 export class Adam extends Optimizer {
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    super('adam', params, options);
+    super(params, resolveAdam('adam', options));
   }
 }
 
-/** AdamW (decoupled weight decay, default 1e-2). Default lr 1e-3. */
+/** AdamW (decoupled weight decay); defaults: ADAMW_DEFAULTS. */
 export class AdamW extends Optimizer {
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    super('adamw', params, options);
+    super(params, resolveAdam('adamw', options));
   }
 }
+
+export type { SGDOptions, AdamOptions };

@@ -1,10 +1,6 @@
-/** Element types, spelled as in PyTorch without the `torch.` prefix. */
-export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+import { DTYPES, type DType } from '../native/names.js';
 
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'];
-
-/** 'cpu', 'cuda' (the current CUDA device) or 'cuda:N'. */
-export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+export { DTYPES, type DType, type Device } from '../native/names.js';
 
 /** What toArray() returns: float16 / bfloat16 as Float32Array, int64 as BigInt64Array, bool as Uint8Array. */
 export type TensorData = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;

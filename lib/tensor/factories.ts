@@ -1,5 +1,6 @@
 // Making tensors, and the functions that take several tensors at once.
 import { native, type CreationOptionsRaw } from '../native/addon.js';
+import type { InterpolateMode } from '../native/names.js';
 import type { DType, Device, TypedArrayInput } from './dtype.js';
 import { wrap, type Scalar, Tensor } from './tensor.js';
 
@@ -150,14 +151,22 @@ export interface InterpolateOptions {
   size?: number | readonly number[];
   /** Or a factor per spatial dimension (one number for all). */
   scaleFactor?: number | readonly number[];
-  /** 'nearest' (also for integer label maps), 'linear' (bi- or trilinear by rank), 'bilinear', 'trilinear'. */
-  mode?: 'nearest' | 'linear' | 'bilinear' | 'trilinear';
+  /** 'nearest' (the default; also for integer label maps), 'linear' (bi- or trilinear by rank), 'bilinear', 'trilinear'. */
+  mode?: InterpolateMode;
   alignCorners?: boolean;
 }
 
 /** Resamples [N, C, H, W] or [N, C, D, H, W], as torch.nn.functional.interpolate. */
 export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
-  return wrap(native.interpolate(input.handle, options));
+  const list = (v: number | readonly number[] | undefined): readonly number[] | null => (v === undefined ? null : typeof v === 'number' ? [v] : v);
+  return wrap(
+    native.interpolate(input.handle, {
+      mode: options.mode ?? 'nearest',
+      size: list(options.size),
+      scaleFactor: list(options.scaleFactor),
+      alignCorners: options.alignCorners ?? null,
+    }),
+  );
 }
 
 export function matmul(a: Tensor, b: Tensor): Tensor {

@@ -1,5 +1,5 @@
 // The Tensor class: one JS object per native handle, methods that mirror PyTorch's.
-import type { BinaryOp, ReduceOp, UnaryOp } from '../native/op-names.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../native/names.js';
 import { inspect } from 'node:util';
 import { TensorDisposedError } from '../errors.js';
 import { native, type Handle, type IndexEntry, type Operand } from '../native/addon.js';

@@ -1,6 +1,8 @@
 // One training step in one native call: forward, the declarative loss, backward, gradient
 // clipping, optimizer step (and AMP on CUDA). The async form runs off the JS thread.
-import { native, type Handle, type IValueRaw, type TrainStepResultRaw, type TrainStepSpecRaw } from '../native/addon.js';
+import { native, type Handle, type IValueRaw, type LossSpecRaw, type TrainStepResultRaw, type TrainStepSpecRaw } from '../native/addon.js';
+import { resolveDiceOptions, SEG_LOSS, TERM_WEIGHT } from '../losses/defaults.js';
+import { DIST_DEFAULTS, resolveDistOptions } from '../ops/dist-defaults.js';
 import { enqueue } from '../module/device-queue.js';
 import { toOwnedRaw, toRaw, withOwned, type ModuleInput } from '../module/ivalue.js';
 import type { ScriptModule } from '../module/script-module.js';
@@ -10,12 +12,13 @@ import { isInitialized } from '../distributed/process-group.js';
 
 /**
  * The loss as data (JS cannot run on the worker thread): a weighted sum of native terms.
- * Default: 0.4 cross-entropy + 0.6 soft Dice. Giving `loss` counts only the terms named.
+ * Default: SEG_LOSS (0.4 cross-entropy + 0.6 soft Dice). Giving `loss` counts only the terms
+ * named; a named term without a weight weighs 1 (dist: DIST_DEFAULTS.weight, beta).
  */
 export interface LossSpec {
   crossEntropy?: { weight?: number; classWeights?: Tensor };
   dice?: { weight?: number; smooth?: number; squared?: boolean; includeBackground?: boolean };
-  /** beta * L_DIST against the teacher prototype [C, C] (weight = beta, default 0.5); the other keys as ops.DistOptions. */
+  /** beta * L_DIST against the teacher prototype [C, C] (weight = beta); the other keys as ops.DistOptions. */
   dist?: {
     weight?: number;
     teacherPrototype: Tensor;
@@ -71,24 +74,38 @@ function toSpec(o: TrainStepOptions, owned?: Handle[]): TrainStepSpecRaw {
     }
   }
   const inputs = o.inputs instanceof Tensor ? [o.inputs] : o.inputs;
-  const loss = o.loss && {
-    ...o.loss,
-    crossEntropy: o.loss.crossEntropy && { ...o.loss.crossEntropy, classWeights: o.loss.crossEntropy.classWeights && convert(o.loss.crossEntropy.classWeights) },
-    dist: o.loss.dist && { ...o.loss.dist, teacherPrototype: convert(o.loss.dist.teacherPrototype) },
-  };
   return {
     module: o.module.raw,
     optimizer: o.optimizer.raw,
     inputs: inputs.map(convert),
     target: convert(o.target) as Handle,
-    loss,
-    clipGradNorm: o.clipGradNorm,
+    loss: resolveLoss(o.loss ?? SEG_LOSS, (t) => convert(t) as Handle),
+    clipGradNorm: o.clipGradNorm ?? null,
     amp,
-    zeroGrad: o.zeroGrad,
-    step: o.step,
-    lossScale: o.lossScale,
-    ...((o.distributed ?? isInitialized()) ? { distributed: true } : {}),
+    zeroGrad: o.zeroGrad ?? true,
+    step: o.step ?? true,
+    lossScale: o.lossScale ?? 1,
+    distributed: o.distributed ?? isInitialized(),
   };
+}
+
+/** Every field of the loss, its defaults filled in. */
+function resolveLoss(loss: LossSpec, handle: (t: Tensor) => Handle): LossSpecRaw {
+  const { crossEntropy: ce, dice, dist } = loss;
+  return {
+    crossEntropy: ce ? { weight: ce.weight ?? TERM_WEIGHT, classWeights: ce.classWeights ? handle(ce.classWeights) : null } : null,
+    dice: dice ? { weight: dice.weight ?? TERM_WEIGHT, ...omitLabelOptions(resolveDiceOptions(dice)) } : null,
+    dist: dist
+      ? { weight: dist.weight ?? DIST_DEFAULTS.weight, teacherPrototype: handle(dist.teacherPrototype), ...omitLabelOptions(resolveDistOptions(dist)) }
+      : null,
+    ignoreIndex: loss.ignoreIndex ?? null,
+  };
+}
+
+/** The step's terms share the loss's ignoreIndex, and its labels are checked once for all. */
+function omitLabelOptions<T extends { ignoreIndex: number | null; checkLabels?: boolean }>(o: T): Omit<T, 'ignoreIndex' | 'checkLabels'> {
+  const { ignoreIndex: _ignore, checkLabels: _check, ...rest } = o;
+  return rest;
 }
 
 /** The step off the JS thread, queued behind other async work on the module's device. */

@@ -51,14 +51,14 @@ Napi::Value LoadModuleAsync(const Napi::CallbackInfo& info) {
   return Queue(worker);
 }
 
-// forwardAsync(module, method, inputs[], mode: 'inference' | 'noGrad' | 'grad') -> Promise<result>
+// forwardAsync(module, method, inputs[], mode: 'inference' | 'noGrad' | 'grad' (required)) -> Promise<result>
 Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ModuleHandle* handle = ModuleHandle::Get(info[0], "module");
   handle->CheckIdle(env);
   std::string method = ToString(info[1], "method");
   auto args = std::make_shared<std::vector<c10::IValue>>(handle->ConvertArgs(env, method, info[2]));
-  std::string mode = IsNullish(info[3]) ? "inference" : ToString(info[3], "mode");
+  std::string mode = ToString(info[3], "mode");
   if (mode != "inference" && mode != "noGrad" && mode != "grad") {
     ThrowRangeError(env, "mode: expected 'inference', 'noGrad' or 'grad', got '" + mode + "'");
   }

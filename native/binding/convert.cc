@@ -48,6 +48,12 @@ std::optional<at::ScalarType> ToOptionalDtype(Napi::Value value, const std::stri
   return ToDtype(value, arg);
 }
 
+std::vector<std::string> DtypeNames() {
+  std::vector<std::string> names;
+  for (const auto& d : kDtypes) names.emplace_back(d.name);
+  return names;
+}
+
 const char* DtypeName(at::ScalarType dtype) {
   for (const auto& d : kDtypes) {
     if (d.type == dtype) return d.name;
@@ -119,8 +125,17 @@ std::optional<double> ToOptionalDouble(Napi::Value value, const std::string& arg
 
 bool ToBool(Napi::Value value, const std::string& arg, bool fallback) {
   if (IsNullish(value)) return fallback;
+  return ToBool(value, arg);
+}
+
+bool ToBool(Napi::Value value, const std::string& arg) {
   if (!value.IsBoolean()) ThrowTypeError(value.Env(), arg + ": expected a boolean");
   return value.As<Napi::Boolean>().Value();
+}
+
+Napi::Object ToObject(Napi::Value value, const std::string& arg) {
+  if (!value.IsObject()) ThrowTypeError(value.Env(), arg + ": expected an object");
+  return value.As<Napi::Object>();
 }
 
 std::string ToString(Napi::Value value, const std::string& arg) {

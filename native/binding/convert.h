@@ -16,6 +16,8 @@ namespace sd {
 at::ScalarType ToDtype(Napi::Value value, const std::string& arg);
 std::optional<at::ScalarType> ToOptionalDtype(Napi::Value value, const std::string& arg);
 const char* DtypeName(at::ScalarType dtype);
+// Every dtype name the addon knows, for the test that holds the TS union to it.
+std::vector<std::string> DtypeNames();
 
 // "cpu", "cuda", "cuda:1". A CUDA device on a machine without one is a RangeError.
 c10::Device ToDevice(Napi::Value value, const std::string& arg);
@@ -28,6 +30,9 @@ std::optional<int64_t> ToOptionalInt(Napi::Value value, const std::string& arg);
 double ToDouble(Napi::Value value, const std::string& arg);
 std::optional<double> ToOptionalDouble(Napi::Value value, const std::string& arg);
 bool ToBool(Napi::Value value, const std::string& arg, bool fallback);
+// A required boolean (option bags arrive with every field resolved in TS).
+bool ToBool(Napi::Value value, const std::string& arg);
+Napi::Object ToObject(Napi::Value value, const std::string& arg);
 std::string ToString(Napi::Value value, const std::string& arg);
 std::vector<int64_t> ToIntList(Napi::Value value, const std::string& arg);
 // A number, or an array of numbers; empty where nullish.

@@ -3,11 +3,22 @@
 
 #include "binding/convert.h"
 #include "binding/exports.h"
+#include "binding/losses.h"
 #include "binding/tensor_handle.h"
 #include "ops/grad_utils.h"
 #include "ops/seg_losses.h"
 
 namespace sd {
+
+ops::DiceOptions ToDiceOptions(Napi::Value value, const std::string& where) {
+  Napi::Object o = ToObject(value, where);
+  ops::DiceOptions options;
+  options.smooth = ToDouble(o.Get("smooth"), where + ".smooth");
+  options.squared = ToBool(o.Get("squared"), where + ".squared");
+  options.include_background = ToBool(o.Get("includeBackground"), where + ".includeBackground");
+  return options;
+}
+
 namespace {
 
 // crossEntropy(logits, labels, classWeights?, ignoreIndex?) -> scalar
@@ -21,18 +32,12 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   return TensorHandle::Wrap(info.Env(), ops::CrossEntropy(logits, labels, weights, ignore));
 }
 
-// dice(logits, labels, {smooth, squared, includeBackground, ignoreIndex}) -> scalar
+// dice(logits, labels, {smooth, squared, includeBackground, ignoreIndex (number or null)}) -> scalar
 Napi::Value Dice(const Napi::CallbackInfo& info) {
   const at::Tensor& logits = TensorHandle::Arg(info[0], "logits");
   const at::Tensor& labels = TensorHandle::Arg(info[1], "labels");
-  ops::DiceOptions options;
-  if (info[2].IsObject()) {
-    Napi::Object o = info[2].As<Napi::Object>();
-    options.smooth = ToOptionalDouble(o.Get("smooth"), "smooth").value_or(options.smooth);
-    options.squared = ToBool(o.Get("squared"), "squared", options.squared);
-    options.include_background = ToBool(o.Get("includeBackground"), "includeBackground", options.include_background);
-    options.ignore_index = ToOptionalInt(o.Get("ignoreIndex"), "ignoreIndex");
-  }
+  ops::DiceOptions options = ToDiceOptions(info[2], "options");
+  options.ignore_index = ToOptionalInt(info[2].As<Napi::Object>().Get("ignoreIndex"), "options.ignoreIndex");
   ops::CheckSegmentationLabels(logits, labels, options.ignore_index);
   return TensorHandle::Wrap(info.Env(), ops::SoftDice(logits, labels, options));
 }

@@ -66,7 +66,7 @@ const std::unordered_map<std::string, Binary>& BinaryOps() {
   return ops;
 }
 
-// opNames() -> {unary, binary}: the tables' names, so the TS unions can be checked against them.
+// opNames() -> {unary, binary, dtypes}: the tables' names, so the TS unions can be checked against them.
 Napi::Value OpNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto keys = [&](const auto& table) {
@@ -78,6 +78,9 @@ Napi::Value OpNames(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("unary", keys(UnaryOps()));
   out.Set("binary", keys(BinaryOps()));
+  Napi::Array dtypes = Napi::Array::New(env);
+  for (const auto& name : DtypeNames()) dtypes.Set(dtypes.Length(), name);
+  out.Set("dtypes", dtypes);
   return out;
 }
 

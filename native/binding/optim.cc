@@ -17,28 +17,22 @@ namespace {
 
 Napi::FunctionReference* constructor = nullptr;
 
-double Option(Napi::Object o, const char* key, double fallback) {
-  auto v = ToOptionalDouble(o.Get(key), std::string("options.") + key);
-  return v.value_or(fallback);
-}
-
-std::pair<double, double> Betas(Napi::Object o) {
-  Napi::Value v = o.Get("betas");
-  if (IsNullish(v)) return {0.9, 0.999};
-  auto b = ToDoubleList(v, "options.betas");
-  if (b.size() != 2) throw std::out_of_range("options.betas: expected two numbers");
-  return {b[0], b[1]};
-}
+// Every field is required: the defaults are resolved in TS (lib/optim/defaults.ts).
+double Field(Napi::Object o, const char* key) { return ToDouble(o.Get(key), std::string("options.") + key); }
+bool Flag(Napi::Object o, const char* key) { return ToBool(o.Get(key), std::string("options.") + key); }
 
 std::unique_ptr<torch::optim::Optimizer> Make(const std::string& kind, const std::vector<at::Tensor>& params,
                                               Napi::Object o) {
-  double lr = Option(o, "lr", kind == "sgd" ? -1 : 1e-3);
+  if (kind != "sgd" && kind != "adam" && kind != "adamw") {
+    throw std::out_of_range("options.kind: expected 'sgd', 'adam' or 'adamw', got '" + kind + "'");
+  }
+  double lr = Field(o, "lr");
   if (!(lr >= 0)) throw std::out_of_range("options.lr: expected a learning rate >= 0");
-  double wd = Option(o, "weightDecay", kind == "adamw" ? 1e-2 : 0);
+  double wd = Field(o, "weightDecay");
   if (wd < 0) throw std::out_of_range("options.weightDecay: expected a value >= 0");
   if (kind == "sgd") {
-    double momentum = Option(o, "momentum", 0), dampening = Option(o, "dampening", 0);
-    bool nesterov = ToBool(o.Get("nesterov"), "options.nesterov", false);
+    double momentum = Field(o, "momentum"), dampening = Field(o, "dampening");
+    bool nesterov = Flag(o, "nesterov");
     if (nesterov && (momentum <= 0 || dampening != 0)) {
       throw std::out_of_range("options.nesterov: needs momentum > 0 and dampening 0");
     }
@@ -46,18 +40,19 @@ std::unique_ptr<torch::optim::Optimizer> Make(const std::string& kind, const std
         params,
         torch::optim::SGDOptions(lr).momentum(momentum).dampening(dampening).weight_decay(wd).nesterov(nesterov));
   }
-  auto [b1, b2] = Betas(o);
-  double eps = Option(o, "eps", 1e-8);
-  bool amsgrad = ToBool(o.Get("amsgrad"), "options.amsgrad", false);
+  auto betas = ToDoubleList(o.Get("betas"), "options.betas");
+  if (betas.size() != 2) throw std::out_of_range("options.betas: expected two numbers");
+  double eps = Field(o, "eps");
+  bool amsgrad = Flag(o, "amsgrad");
   if (kind == "adam") {
     return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(lr).betas({b1, b2}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
+        params, torch::optim::AdamOptions(lr).betas({betas[0], betas[1]}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
   }
   if (kind == "adamw") {
     return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(lr).betas({b1, b2}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
+        params, torch::optim::AdamWOptions(lr).betas({betas[0], betas[1]}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
   }
-  throw std::out_of_range("kind: expected 'sgd', 'adam' or 'adamw', got '" + kind + "'");
+  throw std::logic_error("unreachable: kind checked above");
 }
 
 torch::optim::OptimizerParamState* StateOf(torch::optim::Optimizer& opt, const at::Tensor& p) {
@@ -105,12 +100,13 @@ OptimizerHandle* OptimizerHandle::Get(Napi::Value value, const char* arg) {
   return Napi::ObjectWrap<OptimizerHandle>::Unwrap(value.As<Napi::Object>());
 }
 
-// new OptimizerHandle(kind, params[], options)
+// new OptimizerHandle(params[], options: {kind, lr, ...every field of that kind})
 OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OptimizerHandle>(info) {
   Napi::Env env = info.Env();
   try {
-    kind_ = ToString(info[0], "kind");
-    params_ = ToTensorList(info[1], "params");
+    Napi::Object options = ToObject(info[1], "options");
+    kind_ = ToString(options.Get("kind"), "options.kind");
+    params_ = ToTensorList(info[0], "params");
     if (params_.empty()) ThrowRangeError(env, "params: expected at least one parameter tensor");
     for (size_t i = 0; i < params_.size(); i++) {
       const at::Tensor& p = params_[i];
@@ -121,7 +117,6 @@ OptimizerHandle::OptimizerHandle(const Napi::CallbackInfo& info) : Napi::ObjectW
         ThrowTypeError(env, "params[" + std::to_string(i) + "]: does not require gradients (frozen?)");
       }
     }
-    Napi::Object options = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
     optimizer_ = Make(kind_, params_, options);
   } catch (const Napi::Error&) {
     throw;

@@ -10,38 +10,37 @@
 
 namespace sd {
 
-ops::DistOptions ToDistOptions(Napi::Value value) {
+ops::DistOptions ToDistOptions(Napi::Value value, const std::string& where) {
+  Napi::Object obj = ToObject(value, where);
+  Napi::Env env = value.Env();
   ops::DistOptions o;
-  if (IsNullish(value)) return o;
-  if (!value.IsObject()) {
-    ThrowTypeError(value.Env(), "options: expected {tau?, interWeight?, intraWeight?, channels?, teacherMask?, ignoreIndex?}");
-  }
-  Napi::Object obj = value.As<Napi::Object>();
-  Napi::Value channels = obj.Get("channels");
-  if (!IsNullish(channels)) {
-    std::string c = ToString(channels, "channels");
-    if (c != "present" && c != "all") ThrowRangeError(value.Env(), "channels: expected 'present' or 'all', got '" + c + "'");
-    o.allChannels = c == "all";
-  }
+  std::string c = ToString(obj.Get("channels"), where + ".channels");
+  if (c != "present" && c != "all") ThrowRangeError(env, where + ".channels: expected 'present' or 'all', got '" + c + "'");
+  o.allChannels = c == "all";
   Napi::Value mask = obj.Get("teacherMask");
-  if (!IsNullish(mask)) {
-    if (!mask.IsArray()) ThrowTypeError(value.Env(), "teacherMask: expected an array of booleans, one per class");
+  if (!mask.IsNull()) {
+    if (!mask.IsArray()) ThrowTypeError(env, where + ".teacherMask: expected an array of booleans, one per class, or null");
     Napi::Array a = mask.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) {
-      Napi::Value v = a.Get(i);
-      if (!v.IsBoolean()) ThrowTypeError(value.Env(), "teacherMask[" + std::to_string(i) + "]: expected a boolean");
-      o.teacherMask.push_back(v.As<Napi::Boolean>().Value() ? 1 : 0);
+      o.teacherMask.push_back(ToBool(a.Get(i), where + ".teacherMask[" + std::to_string(i) + "]") ? 1 : 0);
     }
   }
-  o.tau = ToOptionalDouble(obj.Get("tau"), "tau").value_or(o.tau);
-  o.interWeight = ToOptionalDouble(obj.Get("interWeight"), "interWeight").value_or(o.interWeight);
-  o.intraWeight = ToOptionalDouble(obj.Get("intraWeight"), "intraWeight").value_or(o.intraWeight);
-  o.ignoreIndex = ToOptionalInt(obj.Get("ignoreIndex"), "ignoreIndex");
-  o.checkLabels = ToBool(obj.Get("checkLabels"), "checkLabels", true);
+  o.tau = ToDouble(obj.Get("tau"), where + ".tau");
+  o.interWeight = ToDouble(obj.Get("interWeight"), where + ".interWeight");
+  o.intraWeight = ToDouble(obj.Get("intraWeight"), where + ".intraWeight");
   return o;
 }
 
 namespace {
+
+// The ops' options: the loss's fields plus {ignoreIndex (number or null), checkLabels}.
+ops::DistOptions ToOpOptions(Napi::Value value) {
+  ops::DistOptions o = ToDistOptions(value, "options");
+  Napi::Object obj = value.As<Napi::Object>();
+  o.ignoreIndex = ToOptionalInt(obj.Get("ignoreIndex"), "options.ignoreIndex");
+  o.checkLabels = ToBool(obj.Get("checkLabels"), "options.checkLabels");
+  return o;
+}
 
 Napi::Value Pair(Napi::Env env, const at::Tensor& a, const at::Tensor& b) {
   Napi::Array out = Napi::Array::New(env, 2);
@@ -55,8 +54,8 @@ Napi::Value ClassPrototypes(const Napi::CallbackInfo& info) {
   const at::Tensor& logits = TensorHandle::Arg(info[0], "logits");
   const at::Tensor& labels = TensorHandle::Arg(info[1], "labels");
   int64_t classes = ToInt(info[2], "numClasses");
-  auto o = ToDistOptions(info[3]);
-  auto [p, n] = ToBool(info[4], "reference", false) ? ops::reference::ClassPrototypes(logits, labels, classes, o)
+  auto o = ToOpOptions(info[3]);
+  auto [p, n] = ToBool(info[4], "reference") ? ops::reference::ClassPrototypes(logits, labels, classes, o)
                                                     : ops::ClassPrototypes(logits, labels, classes, o);
   return Pair(info.Env(), p, n);
 }
@@ -66,8 +65,8 @@ Napi::Value DistLoss(const Napi::CallbackInfo& info) {
   const at::Tensor& protos = TensorHandle::Arg(info[0], "prototypes");
   const at::Tensor& counts = TensorHandle::Arg(info[1], "counts");
   const at::Tensor& teacher = TensorHandle::Arg(info[2], "teacherPrototype");
-  auto o = ToDistOptions(info[3]);
-  bool ref = ToBool(info[4], "reference", false);
+  auto o = ToOpOptions(info[3]);
+  bool ref = ToBool(info[4], "reference");
   return TensorHandle::Wrap(info.Env(), ref ? ops::reference::DistLoss(protos, counts, teacher, o)
                                             : ops::DistLoss(protos, counts, teacher, o));
 }
@@ -77,8 +76,8 @@ Napi::Value ProtoDistLoss(const Napi::CallbackInfo& info) {
   const at::Tensor& logits = TensorHandle::Arg(info[0], "logits");
   const at::Tensor& labels = TensorHandle::Arg(info[1], "labels");
   const at::Tensor& teacher = TensorHandle::Arg(info[2], "teacherPrototype");
-  auto o = ToDistOptions(info[3]);
-  bool ref = ToBool(info[4], "reference", false);
+  auto o = ToOpOptions(info[3]);
+  bool ref = ToBool(info[4], "reference");
   return TensorHandle::Wrap(info.Env(), ref ? ops::reference::ProtoDistLoss(logits, labels, teacher, o)
                                             : ops::ProtoDistLoss(logits, labels, teacher, o));
 }
@@ -87,7 +86,7 @@ Napi::Value ProtoDistLoss(const Napi::CallbackInfo& info) {
 Napi::Value SamplePrototypeSums(const Napi::CallbackInfo& info) {
   const at::Tensor& logits = TensorHandle::Arg(info[0], "logits");
   const at::Tensor& labels = TensorHandle::Arg(info[1], "labels");
-  auto s = ops::SamplePrototypeSums(logits, labels, ToInt(info[2], "numClasses"), ToDistOptions(info[3]));
+  auto s = ops::SamplePrototypeSums(logits, labels, ToInt(info[2], "numClasses"), ToOpOptions(info[3]));
   return Pair(info.Env(), s.sums, s.counts);
 }
 

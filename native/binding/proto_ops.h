@@ -1,12 +1,14 @@
 #pragma once
 #include <napi.h>
 
+#include <string>
+
 #include "ops/prototype_ops.h"
 
 namespace sd {
 
-// {tau?, interWeight?, intraWeight?, channels?, teacherMask?, ignoreIndex?, checkLabels?}; absent keys
-// keep DistOptions' defaults.
-ops::DistOptions ToDistOptions(Napi::Value value);
+// The loss's own fields {tau, interWeight, intraWeight, channels, teacherMask (array or null)},
+// every one required (defaults: lib/ops/dist-defaults.ts); `where` prefixes error messages.
+ops::DistOptions ToDistOptions(Napi::Value value, const std::string& where);
 
 }  // namespace sd

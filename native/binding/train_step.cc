@@ -7,6 +7,7 @@
 
 #include "binding/convert.h"
 #include "binding/errors.h"
+#include "binding/losses.h"
 #include "binding/module.h"
 #include "binding/optim.h"
 #include "binding/proto_ops.h"
@@ -16,35 +17,27 @@
 namespace sd {
 namespace {
 
+// {crossEntropy, dice, dist, ignoreIndex}: each term an object or null (not counted); every
+// field required (defaults: lib/losses/defaults.ts, lib/ops/dist-defaults.ts).
 void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
-  if (IsNullish(value)) return;  // the default 0.4 CE + 0.6 Dice
-  if (!value.IsObject()) ThrowTypeError(env, "loss: expected {crossEntropy?, dice?}");
-  Napi::Object loss = value.As<Napi::Object>();
+  Napi::Object loss = ToObject(value, "loss");
   Napi::Value ce = loss.Get("crossEntropy"), dice = loss.Get("dice"), dist = loss.Get("dist");
-  spec.ceWeight = 0;
-  spec.diceWeight = 0;
-  if (!IsNullish(ce)) {
-    if (!ce.IsObject()) ThrowTypeError(env, "loss.crossEntropy: expected {weight?, classWeights?}");
-    Napi::Object o = ce.As<Napi::Object>();
-    spec.ceWeight = ToOptionalDouble(o.Get("weight"), "loss.crossEntropy.weight").value_or(1.0);
-    if (!IsNullish(o.Get("classWeights"))) spec.classWeights = TensorHandle::Arg(o.Get("classWeights"), "loss.crossEntropy.classWeights");
+  spec.ignoreIndex = ToOptionalInt(loss.Get("ignoreIndex"), "loss.ignoreIndex");
+  if (!ce.IsNull()) {
+    Napi::Object o = ToObject(ce, "loss.crossEntropy");
+    spec.ceWeight = ToDouble(o.Get("weight"), "loss.crossEntropy.weight");
+    if (!o.Get("classWeights").IsNull()) spec.classWeights = TensorHandle::Arg(o.Get("classWeights"), "loss.crossEntropy.classWeights");
   }
-  if (!IsNullish(dice)) {
-    if (!dice.IsObject()) ThrowTypeError(env, "loss.dice: expected {weight?, smooth?, squared?, includeBackground?}");
-    Napi::Object o = dice.As<Napi::Object>();
-    spec.diceWeight = ToOptionalDouble(o.Get("weight"), "loss.dice.weight").value_or(1.0);
-    spec.dice.smooth = ToOptionalDouble(o.Get("smooth"), "loss.dice.smooth").value_or(1e-5);
-    spec.dice.squared = ToBool(o.Get("squared"), "loss.dice.squared", true);
-    spec.dice.include_background = ToBool(o.Get("includeBackground"), "loss.dice.includeBackground", true);
+  if (!dice.IsNull()) {
+    spec.dice = ToDiceOptions(dice, "loss.dice");
+    spec.diceWeight = ToDouble(dice.As<Napi::Object>().Get("weight"), "loss.dice.weight");
   }
-  if (!IsNullish(dist)) {
-    if (!dist.IsObject()) ThrowTypeError(env, "loss.dist: expected {weight?, teacherPrototype, tau?, interWeight?, intraWeight?, channels?, teacherMask?}");
+  if (!dist.IsNull()) {
+    spec.dist = ToDistOptions(dist, "loss.dist");
     Napi::Object o = dist.As<Napi::Object>();
-    spec.distWeight = ToOptionalDouble(o.Get("weight"), "loss.dist.weight").value_or(0.5);
+    spec.distWeight = ToDouble(o.Get("weight"), "loss.dist.weight");
     spec.teacherPrototype = TensorHandle::Arg(o.Get("teacherPrototype"), "loss.dist.teacherPrototype");
-    spec.dist = ToDistOptions(o);
   }
-  if (!IsNullish(loss.Get("ignoreIndex"))) spec.ignoreIndex = ToInt(loss.Get("ignoreIndex"), "loss.ignoreIndex");
   spec.dice.ignore_index = spec.ignoreIndex;
   spec.dist.ignoreIndex = spec.ignoreIndex;
   spec.dist.checkLabels = false;  // the segmentation labels were checked already
@@ -87,14 +80,14 @@ TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
   CheckOptimizerOwnsModule(env, *spec.module, spec.params);
   spec.target = TensorHandle::Arg(o.Get("target"), "target");
   ReadLoss(env, o.Get("loss"), spec);
-  spec.clipGradNorm = ToOptionalDouble(o.Get("clipGradNorm"), "clipGradNorm");
+  spec.clipGradNorm = ToOptionalDouble(o.Get("clipGradNorm"), "clipGradNorm");  // null: no clipping
   if (spec.clipGradNorm && !(*spec.clipGradNorm > 0)) ThrowRangeError(env, "clipGradNorm: expected a norm > 0");
-  spec.amp = ToBool(o.Get("amp"), "amp", false);
-  spec.zeroGrad = ToBool(o.Get("zeroGrad"), "zeroGrad", true);
-  spec.step = ToBool(o.Get("step"), "step", true);
-  spec.lossScale = ToOptionalDouble(o.Get("lossScale"), "lossScale").value_or(1.0);
+  spec.amp = ToBool(o.Get("amp"), "amp");
+  spec.zeroGrad = ToBool(o.Get("zeroGrad"), "zeroGrad");
+  spec.step = ToBool(o.Get("step"), "step");
+  spec.lossScale = ToDouble(o.Get("lossScale"), "lossScale");
   if (!(spec.lossScale > 0)) ThrowRangeError(env, "lossScale: expected a value > 0");
-  if (ToBool(o.Get("distributed"), "distributed", false)) {
+  if (ToBool(o.Get("distributed"), "distributed")) {
     spec.group = dist::Current();
     if (!spec.group) ThrowTypeError(env, "distributed: no process group; call distributed.init first");
   }

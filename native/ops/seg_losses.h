@@ -18,10 +18,11 @@ void CheckSegmentationLabels(const at::Tensor& logits, const at::Tensor& labels,
 at::Tensor CrossEntropy(const at::Tensor& logits, const at::Tensor& labels, const std::optional<at::Tensor>& class_weights,
                         std::optional<int64_t> ignore_index);
 
+// Set by the caller: the defaults (and their reasons) live in lib/losses/defaults.ts.
 struct DiceOptions {
-  double smooth = 1e-5;
-  bool squared = true;             // squared denominators: sum p^2 + sum y^2
-  bool include_background = true;  // class 0 counts, as the Swin-Unet / MISSFormer recipe
+  double smooth = 0;
+  bool squared = false;             // squared denominators: sum p^2 + sum y^2
+  bool include_background = false;  // whether class 0 counts
   std::optional<int64_t> ignore_index;
 };
 

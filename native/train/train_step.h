@@ -30,8 +30,9 @@ struct StepSpec {
   std::function<ops::GradScaler&(const at::Device&)> scaler;
   std::vector<c10::IValue> inputs;
   at::Tensor target;
-  double ceWeight = 0.4;
-  double diceWeight = 0.6;
+  // Each term's weight; 0 leaves it out (the defaults live in lib/losses/defaults.ts).
+  double ceWeight = 0;
+  double diceWeight = 0;
   std::optional<at::Tensor> classWeights;
   ops::DiceOptions dice;
   std::optional<int64_t> ignoreIndex;
@@ -41,8 +42,8 @@ struct StepSpec {
   ops::DistOptions dist;
   std::optional<double> clipGradNorm;
   bool amp = false;
-  bool zeroGrad = true;
-  bool step = true;
+  bool zeroGrad = false;
+  bool step = false;
   double lossScale = 1.0;  // e.g. 1 / accumulation steps
   // Data-parallel: parameters from rank 0 on the module's first step, buffers from rank 0
   // each step, gradients averaged before clipping; the soft Dice over the global batch (its

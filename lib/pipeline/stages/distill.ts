@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadPrototype } from '../../ops/prototype-accumulator.js';
 import type { LossSpec } from '../../train/train-step.js';
+import { SEG_LOSS } from '../../losses/defaults.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { studentInput, studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
@@ -37,8 +38,6 @@ export interface DistillOptions extends StageOptions {
    */
   variant?: string;
 }
-
-const SEG_LOSS = { crossEntropy: { weight: 0.4 }, dice: { weight: 0.6 } } as const;
 
 /**
  * The segmentation loss plus beta * L_DIST. `teacherCounts` are the prototype file's per-class

@@ -8,6 +8,7 @@ import { DataLoader } from '../../data/loader.js';
 import { rankBatch } from '../../distributed/rank-batch.js';
 import { randomCrop, resample, window } from '../../data/transforms.js';
 import { subjectMean } from '../../eval/dice.js';
+import { SEG_LOSS } from '../../losses/defaults.js';
 import { AdamW } from '../../optim/optimizer.js';
 import { cosineWithWarmup } from '../../optim/schedules.js';
 import type { PipelineConfig, TeacherConfig, TeacherVariant } from '../config.js';
@@ -94,9 +95,9 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
             const total = Math.max(1, teacher.epochs * stepsPerEpoch);
             return cosineWithWarmup({ baseLr: teacher.lr, total, warmup: Math.min(total - 1, Math.round(teacher.warmupEpochs * stepsPerEpoch)) });
           },
-          // L_seg, as the students: CE + an unsquared organ-only Dice (MONAI's DiceCE style) let the
-          // tiny teacher collapse to background everywhere at useful learning rates on the phantom
-          loss: { crossEntropy: { weight: 0.4 }, dice: { weight: 0.6 } },
+          // L_seg, as the students (an unsquared organ-only Dice, MONAI's DiceCE style, let the
+          // tiny teacher collapse to background everywhere at useful learning rates on the phantom)
+          loss: SEG_LOSS,
           validate,
         };
       },
