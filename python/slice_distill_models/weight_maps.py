@@ -1,10 +1,12 @@
 """Key mappings from published checkpoints to this zoo's state_dict names.
 
 Each mapping is a declared table of (pattern, replacement) rules over the source's keys, a set of
-source keys left out on purpose (heads the zoo replaces), and the transforms some tensors need
-(an RGB stem collapsed to the one CT channel). `map_state_dict` applies one and reports, by name,
-what the target model misses, what the source holds that nothing maps, what does not fit in
-shape, and what was re-initialised; `strict` turns any of these into an error.
+source keys left out on purpose (heads the zoo replaces), the output head kept from the source
+only where its shape fits (another class count re-initialises it), and the transforms some
+tensors need (an RGB stem collapsed to the one CT channel). `map_state_dict` applies one and
+reports, by name, what the target model misses, what the source holds that nothing maps, what
+does not fit in shape, and what was re-initialised; `strict` turns any of the first three into
+an error.
 
 Sources:
   torchvision-resnet50   torchvision.models.resnet50 (ImageNet), keys conv1 / bn1 / layerN / fc
@@ -14,6 +16,12 @@ Sources:
                          merging at the start of stages 1-3), into the Swin-Unet encoder; each
                          encoder stage's blocks also start the decoder stage that mirrors it, as
                          Swin-Unet's own loading of Swin-T does
+  monai-unest            the UNesT of MONAI's model-zoo bundle renalStructures_UNEST_segmentation
+                         (models/model.pt; scripts/networks/unest.py, nest_transformer_3D.py,
+                         unest_block.py), keys nestViT.* (the NesT encoder) / encoder1-4 /
+                         encoder10 (bottleneck) / decoder1-5 / out, into the whole UNesT (base
+                         preset: every tensor has its place); its 4-class head (background and
+                         three renal structures) is re-initialised for another class count
 """
 from __future__ import annotations
 
@@ -46,6 +54,9 @@ class WeightMap:
     dropped: Sequence[str] = ()
     # target keys that are re-initialised on purpose (e.g. the last classifier layer)
     reinitialised: Sequence[str] = ()
+    # target keys of the output head: loaded where the source's shape fits, re-initialised (and
+    # reported as such, not as a mismatch) where it does not, i.e. for another class count
+    head: Sequence[str] = ()
     # the part of the target the source covers (regex); the rest keeps its initialisation
     covers: str = r".*"
     transforms: Dict[str, Callable[[Tensor], Tensor]] = field(default_factory=dict)
@@ -72,6 +83,23 @@ _SWIN_RULES: List[Tuple[str, Replacement]] = [
     (r"^layers\.([1-3])\.downsample\.(.*)$", lambda m: [f"layers.{int(m.group(1)) - 1}.downsample.{m.group(2)}"]),
     (r"^layers\.([0-3])\.blocks\.(.*)$", _swin_block),
     (r"^norm\.(.*)$", r"norm.\1"),
+]
+
+# MONAI's UNesT: the NesT encoder sits under nestViT; MONAI's Convolution wraps every decoder
+# conv in a `.conv` child and UNesTConvBlock its residual block in `.layer`, neither of which
+# this zoo has. conv1-3 are the residual blocks' two 3^3 convs and the 1^3 projection.
+_MONAI_UNEST_RULES: List[Tuple[str, Replacement]] = [
+    (r"^nestViT\.patch_embed\.proj\.(.*)$", r"patch_embed.\1"),
+    (r"^nestViT\.levels\.(\d+)\.transformer_encoder\.(.*)$", r"levels.\1.blocks.\2"),
+    (r"^nestViT\.(levels\.\d+\.(?:pos_embed|pool\..*)|norm\..*)$", r"\1"),
+    (r"^(encoder[134])\.layer\.(conv[1-3])\.conv\.(.*)$", r"\1.\2.\3"),
+    (r"^encoder2\.transp_conv_init\.conv\.(.*)$", r"encoder2.up.\1"),
+    (r"^encoder2\.blocks\.0\.conv\.(.*)$", r"encoder2.proj.\1"),
+    (r"^(decoder[1-5])\.transp_conv\.conv\.(.*)$", r"\1.up.\2"),
+    (r"^(decoder[1-5])\.conv_block\.(conv[1-3])\.conv\.(.*)$", r"\1.block.\2.\3"),
+    (r"^encoder10\.conv\.(.*)$", r"bottleneck.\1"),
+    (r"^encoder10\.adn\.A\.(.*)$", r"bottleneck_act.\1"),  # PReLU (ADN order: act, dropout, norm)
+    (r"^out\.conv\.conv\.(.*)$", r"head.\1"),
 ]
 
 WEIGHT_MAPS: Dict[str, WeightMap] = {
@@ -115,6 +143,13 @@ WEIGHT_MAPS: Dict[str, WeightMap] = {
             covers=r"^(patch_embed\.|patch_norm\.|layers\.|norm\.|layers_up\.\d+\.blocks\.)",
             transforms={"patch_embed.weight": collapse_rgb},
         ),
+        WeightMap(
+            name="monai-unest",
+            arch="unest",
+            source="MONAI model-zoo renalStructures_UNEST_segmentation models/model.pt",
+            rules=_MONAI_UNEST_RULES,
+            head=["head.weight", "head.bias"],
+        ),
     ]
 }
 
@@ -133,6 +168,9 @@ class MappingReport:
     dropped: List[str]
     reinitialised: List[str]
     uncovered: int = 0  # target tensors outside the source's part, left as initialised
+    # the head keys among `reinitialised` whose source tensor was of another shape (another
+    # class count), as "source -> target: file [...] vs model [...]"; their source keys are in `dropped`
+    head_reinitialised: List[str] = field(default_factory=list)
 
     def problems(self) -> bool:
         return bool(self.missing or self.unexpected or self.mismatched)
@@ -160,6 +198,8 @@ class MappingReport:
                 lines.append(f"  {title} ({len(items)}): {shown}")
         if self.reinitialised:
             lines.append(f"  re-initialised: {', '.join(self.reinitialised)}")
+        if self.head_reinitialised:
+            lines.append(f"  head of another shape, re-initialised: {'; '.join(self.head_reinitialised)}")
         return "\n".join(lines)
 
 
@@ -173,8 +213,9 @@ def _target_keys(rules: Sequence[Tuple[str, Replacement]], key: str) -> Optional
 
 def map_state_dict(model: nn.Module, state: Dict[str, Tensor], mapping: str, strict: bool = False) -> MappingReport:
     """Loads `state` (the source's names) into `model` through `mapping`; what maps and fits is
-    loaded, the rest keeps the model's initialisation. Raises MappingError under `strict` when
-    anything is missing, unexpected or of another shape."""
+    loaded, the rest keeps the model's initialisation. A `head` tensor of another shape is no
+    mismatch: its source key counts as dropped, its target as re-initialised. Raises MappingError
+    under `strict` when anything is missing, unexpected or of another shape."""
     if mapping not in WEIGHT_MAPS:
         raise MappingError(f"unknown weights format '{mapping}'; known: {', '.join(sorted(WEIGHT_MAPS))}")
     m = WEIGHT_MAPS[mapping]
@@ -184,6 +225,9 @@ def map_state_dict(model: nn.Module, state: Dict[str, Tensor], mapping: str, str
     unexpected: List[str] = []
     dropped: List[str] = []
     mismatched: List[str] = []
+    head_reinit: List[str] = []  # descriptions, for the report
+    head_targets: List[str] = []  # the head keys re-initialised for another shape
+    head_loaded: Dict[str, str] = {}  # head keys that fit: target -> source key
     for key, value in state.items():
         if any(re.match(p, key) for p in m.dropped):
             dropped.append(key)
@@ -199,17 +243,34 @@ def map_state_dict(model: nn.Module, state: Dict[str, Tensor], mapping: str, str
             tensor = m.transforms.get(target, lambda t: t)(value)
             if tuple(tensor.shape) != tuple(expected[target].shape):
                 if i == 0:
-                    mismatched.append(f"{key} -> {target}: file {list(tensor.shape)} vs model {list(expected[target].shape)}")
+                    what = f"{key} -> {target}: file {list(tensor.shape)} vs model {list(expected[target].shape)}"
+                    if target in m.head:  # another class count: the head keeps its initialisation
+                        head_reinit.append(what)
+                        head_targets.append(target)
+                        dropped.append(key)
+                    else:
+                        mismatched.append(what)
                 continue
             loaded[target] = tensor
+            if i == 0 and target in m.head:
+                head_loaded[target] = key
             fitted = fitted or i == 0
         if fitted:
             mapped.append(key)
+    if head_targets:  # the head is re-initialised as a whole, not a bias kept with a new weight
+        for target, key in head_loaded.items():
+            del loaded[target]
+            mapped.remove(key)
+            dropped.append(key)
+            head_targets.append(target)
     # BatchNorm's num_batches_tracked is absent from some older files: not worth a complaint
     covered = [k for k in expected if re.match(m.covers, k)]
-    missing = [k for k in covered if k not in loaded and k not in m.reinitialised and not k.endswith("num_batches_tracked")]
-    reinit = [k for k in m.reinitialised if k in expected]
-    report = MappingReport(mapping, mapped, missing, unexpected, mismatched, dropped, reinit, len(expected) - len(covered))
+    skipped = set(m.reinitialised) | set(head_targets)
+    missing = [k for k in covered if k not in loaded and k not in skipped and not k.endswith("num_batches_tracked")]
+    reinit = [k for k in m.reinitialised if k in expected] + [k for k in head_targets if k not in m.reinitialised]
+    report = MappingReport(
+        mapping, mapped, missing, unexpected, mismatched, dropped, reinit, len(expected) - len(covered), head_reinit
+    )
     if strict and report.problems():
         raise MappingError(f"weights do not fit {m.arch} under {mapping} (--strict):\n{report.describe()}")
     with torch.no_grad():

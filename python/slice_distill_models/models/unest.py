@@ -8,8 +8,15 @@ heads 4/8/16. Each level splits its token grid into non-overlapping 3D blocks (6
 a conv + LayerNorm + 3x3x3 max-pool (stride 2) aggregates the blocks. The decoder is the
 UNETR-style convolutional path of the paper: residual conv blocks with instance norm and
 LeakyReLU, transposed-conv upsampling, skips from the input image, the patch embedding
-(through a x2 transposed conv) and every level, ending with 32 channels at full resolution
-and a 1x1x1 conv to the classes.
+(through a x2 transposed conv and a 1x1x1 transposed conv), level 0, level 1 (each through a
+residual block) and level 2 (as it is), a strided conv + PReLU + instance norm bottleneck on
+the normed last level, ending with 32 channels at full resolution and a 1x1x1 conv to the
+classes.
+
+The sub-blocks and tensor shapes are those of MONAI's model-zoo bundle
+renalStructures_UNEST_segmentation (scripts/networks/unest.py), LayerNorm eps 1e-6 included,
+so that its checkpoint loads tensor for tensor through the `monai-unest` mapping of
+weight_maps.py; the names here are this module's own.
 """
 from __future__ import annotations
 
@@ -20,6 +27,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .common import DropPath, Mlp, drop_path_rates, init_transformer_weights
+
+# the NesT encoder's LayerNorms (blocks, aggregation, final norm) use eps 1e-6, as published
+LN_EPS = 1e-6
 
 
 def blockify(x: Tensor, block: int) -> Tensor:
@@ -59,10 +69,10 @@ class BlockAttention(nn.Module):
 class NestBlock(nn.Module):
     def __init__(self, dim: int, heads: int, mlp_ratio: float, qkv_bias: bool, drop_path: float) -> None:
         super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
+        self.norm1 = nn.LayerNorm(dim, eps=LN_EPS)
         self.attn = BlockAttention(dim, heads, qkv_bias)
         self.drop_path = DropPath(drop_path)
-        self.norm2 = nn.LayerNorm(dim)
+        self.norm2 = nn.LayerNorm(dim, eps=LN_EPS)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -76,7 +86,7 @@ class ConvPool3d(nn.Module):
     def __init__(self, in_dim: int, out_dim: int) -> None:
         super().__init__()
         self.conv = nn.Conv3d(in_dim, out_dim, 3, padding=1)
-        self.norm = nn.LayerNorm(out_dim)
+        self.norm = nn.LayerNorm(out_dim, eps=LN_EPS)
         self.pool = nn.MaxPool3d(3, stride=2, padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -130,7 +140,8 @@ class ConvNormAct(nn.Module):
 
 
 class ResBlock(nn.Module):
-    """Two 3^3 conv + instance norm layers with a residual (1^3 conv + norm where channels change)."""
+    """Two 3^3 conv + instance norm layers with a residual (a 1^3 conv + norm, conv3 / norm3,
+    only where the channel count changes); convs without bias, norms without affine terms."""
 
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
@@ -140,13 +151,26 @@ class ResBlock(nn.Module):
         self.norm2 = nn.InstanceNorm3d(cout)
         self.act = nn.LeakyReLU(0.01)
         self.project = cin != cout
-        self.skip = nn.Conv3d(cin, cout, 1, bias=False) if self.project else nn.Identity()
-        self.skip_norm = nn.InstanceNorm3d(cout) if self.project else nn.Identity()
+        self.conv3 = nn.Conv3d(cin, cout, 1, bias=False) if self.project else nn.Identity()
+        self.norm3 = nn.InstanceNorm3d(cout) if self.project else nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:
         y = self.act(self.norm1(self.conv1(x)))
         y = self.norm2(self.conv2(y))
-        return self.act(y + self.skip_norm(self.skip(x)))
+        return self.act(y + self.norm3(self.conv3(x)))
+
+
+class EmbedUp(nn.Module):
+    """The patch embedding's skip: x2 transposed conv, then a 1^3 transposed conv (no norm, no
+    activation, no bias). The 1^3 one is kept transposed: its weight is [in, out], as published."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose3d(cin, cout, 2, stride=2, bias=False)
+        self.proj = nn.ConvTranspose3d(cout, cout, 1, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.proj(self.up(x))
 
 
 class UpBlock(nn.Module):
@@ -215,11 +239,11 @@ class UNesT(nn.Module):
                 for i in range(levels)
             ]
         )
-        self.norm = nn.LayerNorm(e2)
+        self.norm = nn.LayerNorm(e2, eps=LN_EPS)
 
         # decoder: convolutional, skips at full, 1/2, 1/4, 1/8, 1/16 resolution
         self.encoder1 = ResBlock(in_channels, 2 * fs)  # image, full resolution
-        self.encoder2 = nn.ConvTranspose3d(e0, 4 * fs, 2, stride=2, bias=False)  # patch embedding -> 1/2
+        self.encoder2 = EmbedUp(e0, 4 * fs)  # patch embedding -> 1/2
         self.encoder3 = ResBlock(e0, 8 * fs)  # level 0, 1/4
         self.encoder4 = ResBlock(e1, 16 * fs)  # level 1, 1/8
         self.bottleneck = nn.Conv3d(e2, 64 * fs, 3, stride=2, padding=1)  # normed level 2 -> 1/32
