@@ -68,7 +68,6 @@ export {
   subjectsOf,
   splitSubjects,
   nestedSubsets,
-  DataLoader,
   transforms,
   CLASSES,
   NUM_CLASSES,
@@ -76,7 +75,6 @@ export {
   LabelMapper,
   KidneyRangeCrop,
   ExplicitZRange,
-  SliceScoreCrop,
   generatePhantom,
   renderPreview,
   Rng,
@@ -86,8 +84,6 @@ export {
   type VolumeEntry,
   type SliceEntry,
   type Split,
-  type Batch,
-  type LoaderOptions,
   type BodyPartCrop,
   type ZRange,
   type PhantomOptions,
@@ -97,12 +93,15 @@ export * as stats from './eval/stats.js';
 export { diceScores, DiceAccumulator, ORGANS, type EvaluationResult } from './eval/index.js';
 export * as report from './report/index.js';
 export { train, type TrainerOptions, type TrainResult, type TrainBatch, type TrainData, type BatchLogs, type EpochLogs, type TrainerCallbacks } from './train/trainer.js';
-export { slidingWindowInference, type SlidingWindowOptions } from './infer/sliding-window.js';
+export * as loader from './loader/index.js';
+export { DataLoader, type LoaderOptions, type Batch } from './loader/index.js';
+export * as infer from './infer/index.js';
+export { slidingWindowInference, SliceScoreCrop, type SlidingWindowOptions } from './infer/index.js';
 export { fromLoader, fromFunction } from './train/data-source.js';
 export { type ProgressEvent, type ProgressMode } from './train/progress.js';
 export * as pipeline from './pipeline/index.js';
 export * as distributed from './distributed/index.js';
-export { segment, modelInputSize, type SegmentOptions, type Segmentation } from './infer/segment.js';
+export { segment, modelInputSize, type SegmentOptions, type Segmentation } from './infer/index.js';
 export { organStats, type OrganSliceStats, type OrganStatsInput } from './eval/organ-stats.js';
 export { boundaryScores, boundaryScoresPerClass, SurfaceAccumulator, DEFAULT_TOLERANCE_MM, type BoundaryScores, type Grid } from './eval/surface.js';
 export { CLASS_COLORS, CLASS_RGB } from './data/class-colors.js';

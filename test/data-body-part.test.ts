@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ExplicitZRange, KidneyRangeCrop, type CropVolume } from '../lib/data/body-part.js';
-import { SliceScoreCrop, smoothScores } from '../lib/data/body-part-regressor.js';
+import { SliceScoreCrop, smoothScores } from '../lib/infer/body-part-regressor.js';
 import * as nifti from '../lib/data/nifti.js';
 import { CASE_A, CASE_B, requireRealCt } from './support/data-fixtures.js';
 import { fixturesOrSkip } from './support/python.js';

@@ -16,7 +16,7 @@ import { sliceSplit } from '../lib/pipeline/context.js';
 import { loadModel } from '../lib/pipeline/models.js';
 import { evaluate } from '../lib/pipeline/stages/evaluate.js';
 import { exportModel } from '../lib/models/export.js';
-import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, subjectDice, type PreparedSlice } from '../lib/pipeline/slices.js';
+import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, subjectDice, type PreparedSlice } from '../lib/infer/slices.js';
 import { studentData } from '../lib/pipeline/stages/student.js';
 import { tensor } from '../lib/tensor/factories.js';
 import { tempDir } from './support/data-fixtures.js';
@@ -43,7 +43,10 @@ function truthOf(m: number): Uint8Array {
 function predictionOf(truth: Uint8Array, m: number): Uint8Array {
   const p = truth.slice();
   let missed = 0;
-  for (let i = 0; i < p.length && missed < m + 1; i++) if (p[i] === LIVER) (p[i] = 0), missed++;
+  for (let i = 0; i < p.length && missed < m + 1; i++) if (p[i] === LIVER) {
+    p[i] = 0;
+    missed++;
+  }
   if (!truth.includes(SPLEEN)) for (let x = 0; x < 3; x++) p[7 * N + x] = SPLEEN;
   p[5 * N + 7] = KIDNEY;
   return p;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { distributed } from '../lib/index.js';
 import { freePort } from '../lib/distributed/launcher.js';
 import { generatePhantom } from '../lib/data/phantom.js';
-import { DataLoader } from '../lib/data/loader.js';
+import { DataLoader } from '../lib/loader/loader.js';
 import { cli } from './support/cli.js';
 import { fixturesOrSkip, maxAbsDiff, projectRoot } from './support/python.js';
 

@@ -97,6 +97,7 @@ describe('tensor memory', () => {
       await tick();
       return b;
     });
+    // eslint-disable-next-line prefer-const -- assigned here, while the scope runs, on purpose
     outside = ones([1]); // made concurrently, outside the scope: not collected by it
     const b = await pending;
     assert.equal(outside.isDisposed, false);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModuleLoadError, ScriptModule, Tensor, buildInfo, getNumThreads, manualSeed, noGrad, randn, scope, setNumThreads, tensor, threadCounts } from '../lib/index.js';
+import { ModuleLoadError, ScriptModule, type Tensor, buildInfo, getNumThreads, manualSeed, noGrad, randn, scope, setNumThreads, tensor, threadCounts } from '../lib/index.js';
 import { fixturesOrSkip, maxAbsDiff, type Fixtures } from './support/python.js';
 
 describe('ScriptModule', function () {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ScriptModule, Tensor, cat, losses, optim, scope, tensor } from '../lib/index.js';
+import { ScriptModule, type Tensor, cat, losses, optim, scope, tensor } from '../lib/index.js';
 import { fixturesOrSkip, maxAbsDiff, type Fixtures } from './support/python.js';
 
 describe('optimizers', function () {

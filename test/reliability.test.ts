@@ -180,7 +180,7 @@ describe('reliability (issue 15)', function () {
   });
 
   it('5: the loader refuses workers beyond its bound', async () => {
-    const { DataLoader } = await import('../lib/data/loader.js');
+    const { DataLoader } = await import('../lib/loader/loader.js');
     assert.throws(() => new DataLoader({ items: [], spatialDims: 2, transforms: [], workers: 100000 } as never), /workers: expected at most 64/);
   });
 

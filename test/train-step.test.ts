@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ScriptModule, Tensor, cat, manualSeed, noGrad, ops, optim, tensor, trainStep, trainStepSync } from '../lib/index.js';
+import { ScriptModule, type Tensor, cat, manualSeed, noGrad, ops, optim, tensor, trainStep, trainStepSync } from '../lib/index.js';
 import { fixturesOrSkip, maxAbsDiff, type Fixtures } from './support/python.js';
 import { fixedBatch } from './support/training.js';
 

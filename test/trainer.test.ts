@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ScriptModule, Tensor, cat, manualSeed, noGrad, optim, randn, readCheckpointInfo, tensor } from '../lib/index.js';
+import { ScriptModule, type Tensor, cat, manualSeed, noGrad, optim, randn, readCheckpointInfo, tensor } from '../lib/index.js';
 import { fromFunction } from '../lib/train/data-source.js';
 import { slidingWindowInference, windowStarts } from '../lib/infer/sliding-window.js';
 import { train, type TrainData } from '../lib/train/trainer.js';

@@ -2,7 +2,7 @@
 // synchronously and through the async worker path, alternating. TypeScript only.
 import { ScriptModule, noGrad, optim, trainStep, trainStepSync, type Tensor } from '../../lib/index.js';
 import { studentBatch } from '../support/batches.js';
-import type { BenchCase, Row } from '../support/context.js';
+import type { BenchCase } from '../support/context.js';
 import { alternate, median, type Side } from '../support/timing.js';
 
 /** Microseconds per call, over `n` calls (one call is too short to time alone). */

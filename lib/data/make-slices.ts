@@ -7,7 +7,7 @@ import path from 'node:path';
 import { readImage } from './image-io.js';
 import { ImportError } from './import/errors.js';
 import type { ImportedEntries } from './import/write-dataset.js';
-import { LabelMapper } from './labels.js';
+import { type LabelMapper } from './labels.js';
 import * as nifti from './nifti.js';
 
 export interface SliceSource {

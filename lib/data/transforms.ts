@@ -316,7 +316,7 @@ function resampleAxis<T extends Float32Array | Uint8Array>(data: T, shape: reado
 export function resampleArray<T extends Float32Array | Uint8Array>(data: T, shape: readonly number[], newShape: readonly number[], mode: 'linear' | 'nearest'): T {
   if (shape.length !== newShape.length) throw new RangeError(`size: expected ${shape.length} sizes, got ${newShape.length}`);
   let cur = data;
-  let curShape = [...shape];
+  const curShape = [...shape];
   // shrink first along the axes that shrink, so later passes touch fewer values
   const order = shape.map((_, i) => i).sort((a, b) => newShape[a] / shape[a] - newShape[b] / shape[b]);
   for (const axis of order) {

@@ -9,7 +9,7 @@ import { Rng } from '../data/random.js';
 import { applyTransforms, DEFAULT_HU_WINDOW, sliceInputTransforms, type SliceInput } from '../data/transforms.js';
 import { organStats, type OrganSliceStats } from '../eval/organ-stats.js';
 import type { ScriptModule } from '../module/script-module.js';
-import { segmentSlices, type PreparedSlice } from '../pipeline/slices.js';
+import { segmentSlices, type PreparedSlice } from './slices.js';
 
 export interface SegmentOptions {
   /** Model input size (default: the model's metadata inputSize). */

@@ -3,9 +3,9 @@
 import { native } from '../native/addon.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { wrap } from '../tensor/tensor.js';
-import { resolveDiceOptions } from './defaults.js';
+import { resolveDiceOptions, type DiceOptions } from './options.js';
 
-export { DICE_DEFAULTS, SEG_LOSS } from './defaults.js';
+export { DICE_DEFAULTS, SEG_LOSS, type DiceOptions } from './options.js';
 
 export interface CrossEntropyOptions {
   /** Per-class weights [C], as PyTorch's `weight`. */
@@ -18,15 +18,6 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
   return wrap(native.crossEntropy(logits.handle, labels.handle, options.weight?.handle ?? null, options.ignoreIndex ?? null));
 }
 
-export interface DiceOptions {
-  /** Added to numerator and denominator (defaults: DICE_DEFAULTS). */
-  smooth?: number;
-  /** Squared denominators sum(p^2) + sum(y^2), else sum(p) + sum(y). */
-  squared?: boolean;
-  /** Whether class 0 counts. */
-  includeBackground?: boolean;
-  ignoreIndex?: number;
-}
 
 /**
  * Soft Dice loss of softmax(logits): per class over the whole batch,

@@ -7,10 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelMetadata } from '../module/script-module.js';
 
-import { MODEL_ARCHS, type ModelArch } from './archs.js';
+import { MODEL_ARCHS, type ModelArch, type Preset } from './archs.js';
 
-export { MODEL_ARCHS, type ModelArch } from './archs.js';
-export type ModelPreset = 'base' | 'tiny';
+export { MODEL_ARCHS, PRESETS, type ModelArch, type Preset } from './archs.js';
+/** @deprecated the same as Preset. */
+export type ModelPreset = Preset;
 export const MODEL_FORMAT = 'slice-distill-model/1';
 
 export interface ExportModelOptions {

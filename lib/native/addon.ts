@@ -50,8 +50,8 @@ export interface OptimizerHandleRaw {
   loadStateDict(state: OptimizerStateRaw): void;
 }
 
-// The option bags below carry every field: defaults are resolved in TS (lib/optim/defaults.ts,
-// lib/losses/defaults.ts, lib/ops/dist-defaults.ts) and the addon reads required fields only.
+// The option bags below carry every field: defaults are resolved in TS (lib/optim/options.ts,
+// lib/losses/options.ts, lib/ops/dist-options.ts) and the addon reads required fields only.
 
 export interface SgdOptionsRaw {
   kind: 'sgd';

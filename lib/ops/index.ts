@@ -1,5 +1,5 @@
 export { classPrototypes, distLoss, protoDistLoss, reference, type DistOptions, type Prototypes } from './prototypes.js';
-export { DIST_DEFAULTS } from './dist-defaults.js';
+export { DIST_DEFAULTS } from './dist-options.js';
 export {
   PrototypeAccumulator,
   PrototypeError,

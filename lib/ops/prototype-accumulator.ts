@@ -7,7 +7,7 @@ import { tensor } from '../tensor/factories.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { wrap } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { resolveDistOptions } from './dist-defaults.js';
+import { resolveDistOptions } from './dist-options.js';
 
 export type PrototypeMode = 'slice-mean' | 'voxel-weighted';
 

@@ -4,34 +4,10 @@
 import { native } from '../native/addon.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { wrap } from '../tensor/tensor.js';
-import { resolveDistOptions } from './dist-defaults.js';
+import { resolveDistOptions, type DistOptions } from './dist-options.js';
 
-export interface DistOptions {
-  /** Softmax temperature; the loss is scaled by tau^2. Defaults: DIST_DEFAULTS. */
-  tau?: number;
-  /**
-   * Weight of L_inter: the rows, each present class's prototype against the
-   * teacher's over all channels (the paper's eq. 2). Before version 0.2 this name weighted the
-   * columns: the two names swapped meaning when the definitions were corrected.
-   */
-  interWeight?: number;
-  /**
-   * Weight of L_intra: the columns, the channel of each present class across the
-   * present classes (eq. 3), in samples with at least 3 present classes.
-   */
-  intraWeight?: number;
-  /** L_intra over the channels of the present classes ('present', default) or all channels ('all': the first definition, for ablations). */
-  channels?: 'present' | 'all';
-  /** Per class, whether the teacher saw it (default: all); an unseen class is absent in every sample. */
-  teacherMask?: readonly boolean[];
-  /** Pixels with this label count for no class. */
-  ignoreIndex?: number;
-  /**
-   * Refuse labels outside [0, C) (by default). Free on the CPU; on CUDA it costs one host
-   * sync, so a loop whose labels were validated upstream may turn it off.
-   */
-  checkLabels?: boolean;
-}
+export type { DistOptions };
+
 
 export interface Prototypes {
   /** [B, C, CH]: per sample and class, the mean logit vector over the class's pixels (0 where absent). */

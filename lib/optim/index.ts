@@ -2,4 +2,4 @@ export { Optimizer, SGD, Adam, AdamW, type SGDOptions, type AdamOptions, type Op
 export * as schedules from './schedules.js';
 export type { Schedule } from './schedules.js';
 export { clipGradNorm } from './clip-grad.js';
-export { SGD_DEFAULTS, ADAM_DEFAULTS, ADAMW_DEFAULTS } from './defaults.js';
+export { SGD_DEFAULTS, ADAM_DEFAULTS, ADAMW_DEFAULTS } from './options.js';

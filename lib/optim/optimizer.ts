@@ -2,7 +2,7 @@
 // PyTorch's own update rule).
 import { native, type Handle, type OptimizerHandleRaw, type OptimizerOptionsRaw, type OptimizerStateRaw } from '../native/addon.js';
 import type { OptimizerKind } from '../native/names.js';
-import { resolveAdam, resolveSgd, type AdamOptions, type SGDOptions } from './defaults.js';
+import { resolveAdam, resolveSgd, type AdamOptions, type SGDOptions } from './options.js';
 import { Tensor, wrap } from '../tensor/tensor.js';
 
 /** One parameter's saved state; which tensors are present depends on the optimizer. */

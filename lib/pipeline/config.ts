@@ -9,10 +9,11 @@ import { DEFAULT_HU_WINDOW, type SliceInput, type StudentAugment } from '../data
 import type { Device } from '../tensor/dtype.js';
 import { ConfigError, validateConfig, type Schema } from './config-schema.js';
 import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
-import { presetSizeProblems, STUDENT_INPUT, TEACHER_INPUT } from './preset-sizes.js';
+import { STUDENT_INPUT, TEACHER_INPUT, type Preset } from '../models/archs.js';
+import { presetSizeProblems } from './preset-sizes.js';
 
 export type Arch2d = StudentArch;
-export type Preset = 'tiny' | 'base';
+export type { Preset };
 /**
  * Student augmentation: 'anatomy' (default) rotates in [-20, 20) degrees, scales 0.9..1.1 and
  * jitters intensity, never mirrors (a flipped right kidney would keep the label "right");
@@ -358,7 +359,7 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   // (new objects: merge shares the sections of DEFAULTS that the file leaves out)
   if (partial.teacher?.roi === undefined) merged.teacher = { ...merged.teacher, roi: Array<number>(3).fill(TEACHER_INPUT[merged.teacher.preset]) };
   if (partial.student?.size === undefined) merged.student = { ...merged.student, size: STUDENT_INPUT[merged.student.preset] };
-  const problems: string[] = presetSizeProblems(merged, partial.experiment?.students ?? []);
+  const problems: string[] = presetSizeProblems(merged.teacher, merged.student, partial.experiment?.students ?? []);
   if (!merged.dataset) problems.push('dataset: required (a folder with dataset.json)');
   if (!merged.runDir) problems.push('runDir: required (where the stages write)');
   const s = merged.split;

@@ -1,6 +1,6 @@
 // Shared by the training stages: the Trainer around a DataLoader, inside runStage, with an
 // abort that keeps the checkpoint and leaves the stage unfinished (the next run resumes it).
-import type { DataLoader } from '../data/loader.js';
+import type { DataLoader } from '../loader/loader.js';
 import type { ScriptModule } from '../module/script-module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Schedule } from '../optim/schedules.js';

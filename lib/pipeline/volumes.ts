@@ -2,7 +2,7 @@
 // windowed and resampled to the teacher's spacing, then segmented whole by Gaussian-weighted
 // sliding windows of the teacher's input size.
 import type { Dataset, VolumeEntry } from '../data/dataset.js';
-import { SamplePipeline, type SampleRef } from '../data/pipeline.js';
+import { SamplePipeline, type SampleRef } from '../data/sample-pipeline.js';
 import { Rng } from '../data/random.js';
 import { applyTransforms, resample, window, type Sample } from '../data/transforms.js';
 import { diceScores } from '../eval/dice.js';

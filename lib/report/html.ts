@@ -128,11 +128,6 @@ function uniqueIds(): (wanted: string) => string {
   };
 }
 
-/** Dice as text with `decimals` decimals; '–' for null. */
-function fmt(v: number | null | undefined, decimals: number): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(decimals);
-}
-
 
 function testTitle(t: TableTest): string {
   return `Wilcoxon signed-rank (${t.method}): statistic ${t.statistic}, W+ ${t.wPlus}, W- ${t.wMinus}, ${t.pairs} paired subjects, p = ${t.pValue}`;

@@ -11,7 +11,7 @@ import { buildInfo } from '../runtime.js';
 import type { Device } from '../tensor/dtype.js';
 import { tensor } from '../tensor/factories.js';
 import { scope } from '../tensor/scope.js';
-import { Tensor, wrap } from '../tensor/tensor.js';
+import { type Tensor, wrap } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const CHECKPOINT_FORMAT = 'slice-distill-checkpoint/1';

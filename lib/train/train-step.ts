@@ -1,8 +1,8 @@
 // One training step in one native call: forward, the declarative loss, backward, gradient
 // clipping, optimizer step (and AMP on CUDA). The async form runs off the JS thread.
 import { native, type Handle, type IValueRaw, type LossSpecRaw, type TrainStepResultRaw, type TrainStepSpecRaw } from '../native/addon.js';
-import { resolveDiceOptions, SEG_LOSS, TERM_WEIGHT } from '../losses/defaults.js';
-import { DIST_DEFAULTS, resolveDistOptions } from '../ops/dist-defaults.js';
+import { resolveDiceOptions, SEG_LOSS, TERM_WEIGHT, type DiceOptions } from '../losses/options.js';
+import { DIST_DEFAULTS, resolveDistOptions, type DistOptions } from '../ops/dist-options.js';
 import { enqueue } from '../module/device-queue.js';
 import { toOwnedRaw, toRaw, withOwned, type ModuleInput } from '../module/ivalue.js';
 import type { ScriptModule } from '../module/script-module.js';
@@ -17,17 +17,10 @@ import { isInitialized } from '../distributed/process-group.js';
  */
 export interface LossSpec {
   crossEntropy?: { weight?: number; classWeights?: Tensor };
-  dice?: { weight?: number; smooth?: number; squared?: boolean; includeBackground?: boolean };
+  dice?: { weight?: number } & Omit<DiceOptions, 'ignoreIndex'>;
   /** beta * L_DIST against the teacher prototype [C, C] (weight = beta); the other keys as ops.DistOptions. */
-  dist?: {
-    weight?: number;
-    teacherPrototype: Tensor;
-    tau?: number;
-    interWeight?: number;
-    intraWeight?: number;
-    channels?: 'present' | 'all';
-    teacherMask?: readonly boolean[];
-  };
+  dist?: { weight?: number; teacherPrototype: Tensor } & Omit<DistOptions, 'ignoreIndex' | 'checkLabels'>;
+  /** Pixels with this label count for no term. */
   ignoreIndex?: number;
 }
 

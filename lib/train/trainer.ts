@@ -84,7 +84,7 @@ export interface TrainerOptions {
   epochs: number;
   /** lr as a function of the optimizer step (0-based); constant where absent. */
   schedule?: Schedule;
-  /** Default: SEG_LOSS (lib/losses/defaults.ts), 0.4 cross-entropy + 0.6 soft Dice. */
+  /** Default: SEG_LOSS (lib/losses/options.ts), 0.4 cross-entropy + 0.6 soft Dice. */
   loss?: LossSpec;
   /** Batches per optimizer step (default 1). */
   accumulate?: number;

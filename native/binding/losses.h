@@ -8,7 +8,7 @@
 
 namespace sd {
 
-// {smooth, squared, includeBackground}, every field required (defaults: lib/losses/defaults.ts);
+// {smooth, squared, includeBackground}, every field required (defaults: lib/losses/options.ts);
 // ignore_index is left unset. `where` prefixes error messages.
 ops::DiceOptions ToDiceOptions(Napi::Value value, const std::string& where);
 

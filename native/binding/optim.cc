@@ -17,7 +17,7 @@ namespace {
 
 Napi::FunctionReference* constructor = nullptr;
 
-// Every field is required: the defaults are resolved in TS (lib/optim/defaults.ts).
+// Every field is required: the defaults are resolved in TS (lib/optim/options.ts).
 double Field(Napi::Object o, const char* key) { return ToDouble(o.Get(key), std::string("options.") + key); }
 bool Flag(Napi::Object o, const char* key) { return ToBool(o.Get(key), std::string("options.") + key); }
 

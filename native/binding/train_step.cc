@@ -18,7 +18,7 @@ namespace sd {
 namespace {
 
 // {crossEntropy, dice, dist, ignoreIndex}: each term an object or null (not counted); every
-// field required (defaults: lib/losses/defaults.ts, lib/ops/dist-defaults.ts).
+// field required (defaults: lib/losses/options.ts, lib/ops/dist-options.ts).
 void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
   Napi::Object loss = ToObject(value, "loss");
   Napi::Value ce = loss.Get("crossEntropy"), dice = loss.Get("dice"), dist = loss.Get("dist");

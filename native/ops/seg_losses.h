@@ -18,7 +18,7 @@ void CheckSegmentationLabels(const at::Tensor& logits, const at::Tensor& labels,
 at::Tensor CrossEntropy(const at::Tensor& logits, const at::Tensor& labels, const std::optional<at::Tensor>& class_weights,
                         std::optional<int64_t> ignore_index);
 
-// Set by the caller: the defaults (and their reasons) live in lib/losses/defaults.ts.
+// Set by the caller: the defaults (and their reasons) live in lib/losses/options.ts.
 struct DiceOptions {
   double smooth = 0;
   bool squared = false;             // squared denominators: sum p^2 + sum y^2

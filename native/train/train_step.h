@@ -30,7 +30,7 @@ struct StepSpec {
   std::function<ops::GradScaler&(const at::Device&)> scaler;
   std::vector<c10::IValue> inputs;
   at::Tensor target;
-  // Each term's weight; 0 leaves it out (the defaults live in lib/losses/defaults.ts).
+  // Each term's weight; 0 leaves it out (the defaults live in lib/losses/options.ts).
   double ceWeight = 0;
   double diceWeight = 0;
   std::optional<at::Tensor> classWeights;

@@ -1,4 +1,5 @@
 // slice-distill make-slices: axial slices cut out of labelled volumes into a single-slice dataset.
+import type { SliceSource } from '../../data/make-slices.js';
 import type { CommandSpec } from '../args.js';
 import { UsageError } from '../args.js';
 
@@ -45,7 +46,7 @@ export const makeSlicesCommand: CommandSpec = {
     const path = (await import('node:path')).default;
     const { loadDataset, assertValidDataset } = await import('../../data/dataset.js');
     const { imageStem } = await import('../../data/image-io.js');
-    const list: import('../../data/make-slices.js').SliceSource[] = [];
+    const list: SliceSource[] = [];
     for (const src of sources) {
       if (existsSync(src) && statSync(src).isDirectory() && existsSync(path.join(src, 'dataset.json'))) {
         const ds = await loadDataset(src);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadPrototype } from '../../ops/prototype-accumulator.js';
 import type { LossSpec } from '../../train/train-step.js';
-import { SEG_LOSS } from '../../losses/defaults.js';
+import { SEG_LOSS } from '../../losses/options.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { studentInput, studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';

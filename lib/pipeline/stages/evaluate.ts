@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../../data/dataset.js';
-import type { SampleRef } from '../../data/pipeline.js';
+import type { SampleRef } from '../../data/sample-pipeline.js';
 import { ORGANS } from '../../eval/dice.js';
 import { falsePositiveTotals, type ScoringPolicy } from '../../eval/subject-scores.js';
 import { summarizeResult, type EvaluationResult } from '../../eval/results.js';
@@ -26,7 +26,7 @@ import { falsePositivesCsv, withFalsePositiveTotals } from '../false-positives.j
 import { subjectBoundaryScores, withBoundary } from '../../eval/subject-boundary.js';
 import { DEFAULT_TOLERANCE_MM } from '../../eval/surface.js';
 import { boundaryCsv } from '../boundary-csv.js';
-import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, subjectDice, type PreparedSlice } from '../slices.js';
+import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, subjectDice, type PreparedSlice } from '../../infer/slices.js';
 
 export type { ModelToEvaluate, Comparison } from '../evaluation.js';
 

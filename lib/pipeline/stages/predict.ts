@@ -11,7 +11,7 @@ import * as nifti from '../../data/nifti.js';
 import { dicomInputsIn } from '../../data/dicom-inputs.js';
 import { imageStem, isDicom, readImage } from '../../data/image-io.js';
 import { nonAxialSliceProblem } from '../../data/slice-plane.js';
-import { SamplePipeline, type SampleRef } from '../../data/pipeline.js';
+import { SamplePipeline, type SampleRef } from '../../data/sample-pipeline.js';
 import type { ScriptModule } from '../../module/script-module.js';
 import type { Device } from '../../tensor/dtype.js';
 import { ConfigError } from '../config-schema.js';
@@ -19,7 +19,7 @@ import { defaultLog } from '../context.js';
 import { loadModel } from '../models.js';
 import { organStats, type OrganSliceStats } from '../../eval/organ-stats.js';
 import { writePredictionExtras } from '../prediction-outputs.js';
-import { prepareSlices, segmentSlices } from '../slices.js';
+import { prepareSlices, segmentSlices } from '../../infer/slices.js';
 import { recordedSliceInput, sameWindow } from '../recorded-input.js';
 import { DEFAULT_HU_WINDOW, type SliceInput } from '../../data/transforms.js';
 

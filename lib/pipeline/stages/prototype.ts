@@ -4,7 +4,7 @@
 // one dataset-level class prototype, written with its provenance (the crop of every volume).
 import { existsSync } from 'node:fs';
 import { ExplicitZRange, KidneyRangeCrop, type BodyPartCrop } from '../../data/body-part.js';
-import { SliceScoreCrop } from '../../data/body-part-regressor.js';
+import { SliceScoreCrop } from '../../infer/body-part-regressor.js';
 import { NUM_CLASSES } from '../../data/labels.js';
 import { PrototypeAccumulator, savePrototype } from '../../ops/prototype-accumulator.js';
 import { tensor } from '../../tensor/factories.js';

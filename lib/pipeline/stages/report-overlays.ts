@@ -8,7 +8,7 @@ import type { Figure } from '../../report/html.js';
 import type { Device } from '../../tensor/dtype.js';
 import type { ModelToEvaluate } from '../evaluation.js';
 import { loadModel } from '../models.js';
-import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, type PreparedSlice } from '../slices.js';
+import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, type PreparedSlice } from '../../infer/slices.js';
 
 export interface OverlayOptions {
   dataset: Dataset;

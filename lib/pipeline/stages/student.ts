@@ -1,6 +1,6 @@
 // What pretrain and distill share: the student's data (training loader over the used
 // subjects with the recipe's augmentation, validation slices at the model size) and optimizer.
-import { DataLoader } from '../../data/loader.js';
+import { DataLoader } from '../../loader/loader.js';
 import { entriesOf } from '../../data/splits.js';
 import type { Dataset } from '../../data/dataset.js';
 import { student2d } from '../../data/transforms.js';
@@ -10,7 +10,7 @@ import { AdamW, SGD, type Optimizer } from '../../optim/optimizer.js';
 import { poly } from '../../optim/schedules.js';
 import { augmentRecipe, studentInput, trainingSeed, type PipelineConfig } from '../config.js';
 import { sliceSplit, type SliceSplit } from '../context.js';
-import { meanSubjectDice, prepareSlices, sliceDice, slicePipeline, sliceRefs } from '../slices.js';
+import { meanSubjectDice, prepareSlices, sliceDice, slicePipeline, sliceRefs } from '../../infer/slices.js';
 
 export interface StudentData {
   split: SliceSplit;

@@ -4,11 +4,11 @@
 // Skipped where the config brings a trained teacher (teacher.model); teacher.init fine-tunes
 // from given weights instead of a random start.
 import path from 'node:path';
-import { DataLoader } from '../../data/loader.js';
+import { DataLoader } from '../../loader/loader.js';
 import { rankBatch } from '../../distributed/rank-batch.js';
 import { randomCrop, resample, window } from '../../data/transforms.js';
 import { subjectMean } from '../../eval/dice.js';
-import { SEG_LOSS } from '../../losses/defaults.js';
+import { SEG_LOSS } from '../../losses/options.js';
 import { AdamW } from '../../optim/optimizer.js';
 import { cosineWithWarmup } from '../../optim/schedules.js';
 import type { PipelineConfig, TeacherConfig, TeacherVariant } from '../config.js';

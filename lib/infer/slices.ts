@@ -2,7 +2,7 @@
 // validation during training) and predictions brought back to each slice's own resolution
 // (for evaluate and predict), both in the RAS order the loader uses ([H, W] = [Y, X]).
 import type { Dataset } from '../data/dataset.js';
-import { SamplePipeline, type SampleRef } from '../data/pipeline.js';
+import { SamplePipeline, type SampleRef } from '../data/sample-pipeline.js';
 import { Rng } from '../data/random.js';
 import { entriesOf } from '../data/splits.js';
 import { gridLogitsToSlice } from '../data/model-grid.js';

@@ -16,13 +16,13 @@ import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/factories.js';
 import type { Device } from '../tensor/dtype.js';
-import type { Dataset, SliceEntry, VolumeEntry } from './dataset.js';
-import { DataLoadError } from './errors.js';
-import { LabelMapper, LABEL_MAPS, type UnmappedPolicy } from './labels.js';
+import type { Dataset, SliceEntry, VolumeEntry } from '../data/dataset.js';
+import { DataLoadError } from '../data/errors.js';
+import { LabelMapper, LABEL_MAPS, type UnmappedPolicy } from '../data/labels.js';
 import type { BatchRequest, WorkerReply } from './loader-worker.js';
-import { SamplePipeline, asLoadError, type BatchArrays, type PipelineConfig, type SampleRef } from './pipeline.js';
-import { Rng, hashSeed } from './random.js';
-import { checkTransforms, type TransformSpec } from './transforms.js';
+import { SamplePipeline, asLoadError, type BatchArrays, type SamplePipelineConfig, type SampleRef } from '../data/sample-pipeline.js';
+import { Rng, hashSeed } from '../data/random.js';
+import { checkTransforms, type TransformSpec } from '../data/transforms.js';
 import { shardBatches, shardLength, type Shard } from '../distributed/sampler.js';
 
 export interface LoaderOptions {
@@ -137,7 +137,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly shard: Shard | null;
   /** The epoch the next `for await` runs (starts at 0, advanced by each iteration). */
   epoch = 0;
-  readonly #config: PipelineConfig;
+  readonly #config: SamplePipelineConfig;
   #slots: WorkerSlot[] = [];
   #local: SamplePipeline | null = null;
   #running = false;

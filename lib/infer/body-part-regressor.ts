@@ -4,8 +4,8 @@
 import { ScriptModule } from '../module/script-module.js';
 import { tensor } from '../tensor/factories.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { BodyPartCrop, CropVolume, ZRange } from './body-part.js';
-import { resampleArray } from './transforms.js';
+import type { BodyPartCrop, CropVolume, ZRange } from '../data/body-part.js';
+import { resampleArray } from '../data/transforms.js';
 
 export interface SliceScoreOptions {
   /** The module, or the path of a TorchScript file to load. */

@@ -2,8 +2,8 @@
 // batches back as typed arrays (their buffers transferred, not copied). It imports only the
 // pure-TypeScript data modules, never the native addon: tensors are made on the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { DataLoadError } from './errors.js';
-import { SamplePipeline, type PipelineConfig, type SampleRef } from './pipeline.js';
+import { DataLoadError } from '../data/errors.js';
+import { SamplePipeline, type SamplePipelineConfig, type SampleRef } from '../data/sample-pipeline.js';
 
 export interface BatchRequest {
   type: 'batch';
@@ -18,7 +18,7 @@ export type WorkerReply =
 
 if (parentPort) {
   const port = parentPort;
-  const pipeline = new SamplePipeline((workerData as { config: PipelineConfig }).config);
+  const pipeline = new SamplePipeline((workerData as { config: SamplePipelineConfig }).config);
   port.on('message', (msg: BatchRequest) => {
     if (msg.type !== 'batch') return;
     let reply: WorkerReply;

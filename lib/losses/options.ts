@@ -1,7 +1,16 @@
 // The segmentation losses' defaults in one place; every stage trains on SEG_LOSS and the addon
 // reads every field.
 import type { DiceOptionsRaw } from '../native/addon.js';
-import type { DiceOptions } from './index.js';
+
+export interface DiceOptions {
+  /** Added to numerator and denominator (defaults: DICE_DEFAULTS). */
+  smooth?: number;
+  /** Squared denominators sum(p^2) + sum(y^2), else sum(p) + sum(y). */
+  squared?: boolean;
+  /** Whether class 0 counts. */
+  includeBackground?: boolean;
+  ignoreIndex?: number;
+}
 
 export const DICE_DEFAULTS = {
   smooth: 1e-5,

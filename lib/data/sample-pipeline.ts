@@ -21,7 +21,7 @@ export interface SampleRef {
   meta?: Record<string, string | number>;
 }
 
-export interface PipelineConfig {
+export interface SamplePipelineConfig {
   spatialDims: 2 | 3;
   /** [source id, class id] pairs. */
   labelMap: [number, number][];
@@ -50,12 +50,12 @@ interface CachedBase {
 }
 
 export class SamplePipeline {
-  readonly #config: PipelineConfig;
+  readonly #config: SamplePipelineConfig;
   readonly #mapper: LabelMapper;
   readonly #cache = new Map<string, CachedBase>();
   #cacheBytes = 0;
 
-  constructor(config: PipelineConfig) {
+  constructor(config: SamplePipelineConfig) {
     this.#config = config;
     this.#mapper = new LabelMapper(config.labelMap, config.unmapped);
   }
