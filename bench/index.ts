@@ -56,7 +56,9 @@ if (busy !== null && busy > Math.max(0.3, os.availableParallelism() - options.th
     `machine busy at start (${busy.toFixed(1)} of ${os.availableParallelism()} CPUs in use by others): OpenMP threads that lose their core stall whole ops, so CPU figures may be far off`,
   );
 }
-console.log(`slice-distill bench: ${options.device}, ${options.threads} threads, ${options.quick ? 'quick (every case once, tiny sizes)' : `${options.warmup} warm-up + ${options.reps} timed repetitions`}${options.base ? ', base presets included' : ''}`);
+console.log(
+  `slice-distill bench: ${options.device}, ${options.threads} threads, ${options.quick ? 'quick (every case once, tiny sizes)' : `${options.warmup} warm-up + ${options.reps} timed repetitions`}${options.base ? ', base presets included' : ''}`,
+);
 const errors: { case: string; error: string }[] = [];
 try {
   for (const c of CASES.filter((k) => wanted.length === 0 || wanted.includes(k.name))) {

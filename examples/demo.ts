@@ -58,7 +58,17 @@ const partial: PartialConfig = {
   seed: 0,
   workers: 1,
   split: { train: 0.5, val: 0.15, test: 0.35 },
-  teacher: { name: 'unest', preset: 'tiny', roi: [64, 64, 64], spacing: [6, 6, 6], epochs: quick ? 4 : 60, batchSize: 1, samplesPerVolume: 1, lr: 3e-3, warmupEpochs: 2 },
+  teacher: {
+    name: 'unest',
+    preset: 'tiny',
+    roi: [64, 64, 64],
+    spacing: [6, 6, 6],
+    epochs: quick ? 4 : 60,
+    batchSize: 1,
+    samplesPerVolume: 1,
+    lr: 3e-3,
+    warmupEpochs: 2,
+  },
   prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 10 } },
   // AdamW for the students: from scratch, the papers' SGD needs far more steps than a CPU demo has
   student: { arch: students[0], preset: 'tiny', size: 64, epochs: quick ? 6 : 60, batchSize: 8, optimizer: 'adamw', lr: 2e-3 },
@@ -76,7 +86,9 @@ const result = await runTable1(config, { progress: args.progress as 'auto' });
 
 // 4. What it did.
 const { results, comparisons } = JSON.parse(await readFile(result.evaluation, 'utf8')) as EvaluationFile;
-console.log(`\n[${elapsed()}] Dice on the ${results[0]?.perSubject.length ?? 0} test subjects (mean over subjects; vs: each arm's primary comparison, on the subjects' mean Dice):\n`);
+console.log(
+  `\n[${elapsed()}] Dice on the ${results[0]?.perSubject.length ?? 0} test subjects (mean over subjects; vs: each arm's primary comparison, on the subjects' mean Dice):\n`,
+);
 console.log(diceTableText(results, { comparisons }));
 console.log(`Primary comparison, distilled vs the control (as many more epochs as distillation, L_seg only); a CI containing 0 shows no difference:\n`);
 console.log(primaryComparisonText(comparisons));

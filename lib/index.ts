@@ -92,7 +92,16 @@ export * as evaluation from './eval/index.js';
 export * as stats from './eval/stats.js';
 export { diceScores, DiceAccumulator, ORGANS, type EvaluationResult } from './eval/index.js';
 export * as report from './report/index.js';
-export { train, type TrainerOptions, type TrainResult, type TrainBatch, type TrainData, type BatchLogs, type EpochLogs, type TrainerCallbacks } from './train/trainer.js';
+export {
+  train,
+  type TrainerOptions,
+  type TrainResult,
+  type TrainBatch,
+  type TrainData,
+  type BatchLogs,
+  type EpochLogs,
+  type TrainerCallbacks,
+} from './train/trainer.js';
 export * as loader from './loader/index.js';
 export { DataLoader, type LoaderOptions, type Batch } from './loader/index.js';
 export * as infer from './infer/index.js';

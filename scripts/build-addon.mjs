@@ -45,8 +45,7 @@ if (libtorch.cuda) {
     process.exit(1);
   }
   process.stderr.write(
-    `[slice-distill] CUDA ${cuda.version} toolkit from ${cuda.source}: ${cuda.root}; ` +
-      `nvrtc ${cuda.nvrtc}; architectures ${cuda.archList}\n`,
+    `[slice-distill] CUDA ${cuda.version} toolkit from ${cuda.source}: ${cuda.root}; ` + `nvrtc ${cuda.nvrtc}; architectures ${cuda.archList}\n`,
   );
 }
 // the real nvcc first on the PATH, whatever wrapper is there, for the tools that search it
@@ -90,11 +89,18 @@ if (!existsSync(addon)) {
   process.exit(1);
 }
 
-const check = spawnSync(process.execPath, ['-e', `
+const check = spawnSync(
+  process.execPath,
+  [
+    '-e',
+    `
   const m = require(${JSON.stringify(addon)});
   const info = m.buildInfo();
   process.stdout.write(JSON.stringify(info));
-`], { encoding: 'utf8' });
+`,
+  ],
+  { encoding: 'utf8' },
+);
 if (check.status !== 0) {
   process.stderr.write(`[slice-distill] ${addon} was built but does not load:\n${check.stderr}\n`);
   process.exit(1);
@@ -104,5 +110,5 @@ const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const mib = (statSync(addon).size / 2 ** 20).toFixed(2);
 process.stderr.write(
   `[slice-distill] built ${path.relative(projectRoot, addon)} (${useGyp ? 'node-gyp' : 'cmake-js'}, ` +
-  `${info.cudaBuild ? 'CUDA' : 'CPU'}, LibTorch ${info.torchVersion}) in ${seconds} s, ${mib} MiB\n`,
+    `${info.cudaBuild ? 'CUDA' : 'CPU'}, LibTorch ${info.torchVersion}) in ${seconds} s, ${mib} MiB\n`,
 );

@@ -27,8 +27,18 @@ const withGyp = process.argv.includes('--gyp');
 const withTests = !process.argv.includes('--no-tests');
 // CPU test files that cover the addon broadly: tensors, modules, training, the fused ops, I/O, errors
 const TEST_FILES = [
-  'build', 'tensor-math', 'tensor-shape', 'tensor-data', 'autograd', 'module', 'optim', 'losses',
-  'train-step', 'prototype-ops', 'checkpoint', 'errors',
+  'build',
+  'tensor-math',
+  'tensor-shape',
+  'tensor-data',
+  'autograd',
+  'module',
+  'optim',
+  'losses',
+  'train-step',
+  'prototype-ops',
+  'checkpoint',
+  'errors',
 ].map((f) => `test/${f}.test.ts`);
 
 const venv = path.join(cacheDir, 'venv');
@@ -69,7 +79,13 @@ if (process.argv.includes('--if-toolkit')) {
   } catch (e) {
     // no toolkit at all: a note; a CUDA_HOME that points nowhere is still an error
     if (e.code !== 'SD_NO_CUDA_TOOLKIT') fail(e.message);
-    log(`skipped: no CUDA toolkit here (${e.message.split('\n').slice(1, -1).map((l) => l.trim().slice(2)).join('; ')})`);
+    log(
+      `skipped: no CUDA toolkit here (${e.message
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.trim().slice(2))
+        .join('; ')})`,
+    );
     process.exit(0);
   }
 }
@@ -89,7 +105,8 @@ function installedTorch() {
 
 step('1. CUDA torch in the cache venv', () => {
   const have = installedTorch();
-  const torchLib = () => spawnSync(python, ['-c', 'import importlib.util as u, os; print(os.path.dirname(u.find_spec("torch").origin))'], { encoding: 'utf8' }).stdout.trim();
+  const torchLib = () =>
+    spawnSync(python, ['-c', 'import importlib.util as u, os; print(os.path.dirname(u.find_spec("torch").origin))'], { encoding: 'utf8' }).stdout.trim();
   const wanted = /==\s*([^\s;]+)/.exec(torchSpec)?.[1];
   if (have && (!wanted || have === wanted) && existsSync(path.join(torchLib(), 'lib', 'libtorch_cuda.so'))) {
     log(`reusing torch ${have} in ${venv}`);
@@ -101,14 +118,28 @@ step('1. CUDA torch in the cache venv', () => {
   must(run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', torchSpec], { env: pipEnv }), `pip install ${torchSpec}`);
   // The wheel's own requirements, but not cuda-bindings and triton: neither is needed to
   // build or load LibTorch, and the local index lacks cuda-bindings.
-  const reqs = must(run(python, ['-c', [
-    'import importlib.metadata as m',
-    'for r in m.requires("torch") or []:',
-    '    if "extra ==" not in r and not r.startswith(("cuda-bindings", "triton")): print(r)',
-  ].join('\n')], { capture: true }), 'reading torch requirements').stdout.trim().split('\n').filter(Boolean);
+  const reqs = must(
+    run(
+      python,
+      [
+        '-c',
+        [
+          'import importlib.metadata as m',
+          'for r in m.requires("torch") or []:',
+          '    if "extra ==" not in r and not r.startswith(("cuda-bindings", "triton")): print(r)',
+        ].join('\n'),
+      ],
+      { capture: true },
+    ),
+    'reading torch requirements',
+  )
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean);
   log(`pip install the wheel's ${reqs.length} requirements (nvidia-* libraries; cuda-bindings and triton left out)`);
   must(run(python, ['-m', 'pip', 'install', '--quiet', ...reqs], { env: pipEnv }), 'pip install of the torch requirements');
-  if (!existsSync(path.join(torchLib(), 'lib', 'libtorch_cuda.so'))) fail(`${torchSpec} has no libtorch_cuda.so: not a CUDA torch (set SLICE_DISTILL_CUDA_TORCH)`);
+  if (!existsSync(path.join(torchLib(), 'lib', 'libtorch_cuda.so')))
+    fail(`${torchSpec} has no libtorch_cuda.so: not a CUDA torch (set SLICE_DISTILL_CUDA_TORCH)`);
 });
 
 const addon = path.resolve(projectRoot, outDir, 'Release', 'slice_distill.node');
@@ -139,7 +170,10 @@ const checked = step('3. ldd and loading in Node', () =>
     const ldd = must(run('ldd', [file], { capture: true }), `ldd ${file}`).stdout;
     const missing = ldd.split('\n').filter((l) => /not found/.test(l));
     if (missing.length) fail(`${name}: libraries not found:\n${missing.join('\n')}`);
-    const lines = ldd.split('\n').map((l) => l.trim()).filter((l) => /^lib(torch_cuda|c10_cuda|cudart|nvrtc)\b/.test(l));
+    const lines = ldd
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^lib(torch_cuda|c10_cuda|cudart|nvrtc)\b/.test(l));
     if (!lines.some((l) => l.startsWith('libtorch_cuda.so'))) fail(`${name}: ldd shows no libtorch_cuda.so:\n${ldd}`);
     const script = `
       import * as sd from ${JSON.stringify(path.join(projectRoot, 'lib', 'index.ts'))};
@@ -147,9 +181,13 @@ const checked = step('3. ldd and loading in Node', () =>
       const y = sd.tensor([[1, 2], [3, 4]]).matmul(sd.tensor([1, 1])).toList();
       console.log(JSON.stringify({ ...info, cudaIsAvailable: sd.cuda.isAvailable(), cudaDeviceCount: sd.cuda.deviceCount(), y }));
     `;
-    const r = must(run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      env: { ...process.env, SLICE_DISTILL_ADDON: file }, capture: true,
-    }), `loading ${file}`);
+    const r = must(
+      run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        env: { ...process.env, SLICE_DISTILL_ADDON: file },
+        capture: true,
+      }),
+      `loading ${file}`,
+    );
     const info = JSON.parse(r.stdout.trim().split('\n').pop());
     if (info.cudaBuild !== true) fail(`${name}: buildInfo().cudaBuild is ${info.cudaBuild}`);
     if (JSON.stringify(info.y) !== '[3,7]') fail(`${name}: a CPU matmul gave ${JSON.stringify(info.y)}`);
@@ -165,11 +203,22 @@ if (withTests) {
     // the tests' own Python (for reference values) stays the one of the default build
     const env = { ...process.env, SLICE_DISTILL_ADDON: addon, SLICE_DISTILL_LIBTORCH_CACHE: libtorchCache };
     delete env.PYTHON;
-    const r = run(process.execPath, [
-      '--import=tsx/esm', '--expose-gc', path.join(projectRoot, 'node_modules', 'mocha', 'lib', 'cli', 'cli.js'),
-      '--no-config', '--no-package', '--timeout', '300000', '--reporter', path.join(projectRoot, 'test', 'support', 'summary-reporter.cjs'),
-      ...TEST_FILES,
-    ], { env, capture: true });
+    const r = run(
+      process.execPath,
+      [
+        '--import=tsx/esm',
+        '--expose-gc',
+        path.join(projectRoot, 'node_modules', 'mocha', 'lib', 'cli', 'cli.js'),
+        '--no-config',
+        '--no-package',
+        '--timeout',
+        '300000',
+        '--reporter',
+        path.join(projectRoot, 'test', 'support', 'summary-reporter.cjs'),
+        ...TEST_FILES,
+      ],
+      { env, capture: true },
+    );
     // not mocha's bare "N passed, N failed" line: CI takes the last such line as the suite's result
     process.stdout.write(r.stdout.replace(/^(\d+ passed, \d+ failed)/m, 'check:cuda-build tests: $1'));
     process.stderr.write(r.stderr);
@@ -179,11 +228,7 @@ if (withTests) {
   });
 }
 
-const lines = [
-  '',
-  '== check:cuda-build: OK',
-  `time: ${secs(started)} s in all (${steps.map(([n, s]) => `${n.split(' ')[0]} ${s} s`).join(', ')})`,
-];
+const lines = ['', '== check:cuda-build: OK', `time: ${secs(started)} s in all (${steps.map(([n, s]) => `${n.split(' ')[0]} ${s} s`).join(', ')})`];
 for (const c of checked) {
   lines.push(`${c.name}: ${c.file.startsWith(projectRoot) ? path.relative(projectRoot, c.file) : c.file}, ${(c.size / 2 ** 20).toFixed(2)} MiB`);
   for (const l of c.lines) lines.push(`  ldd: ${l}`);
@@ -193,5 +238,8 @@ for (const c of checked) {
       `cuda.isAvailable() ${cudaIsAvailable}, deviceCount ${cudaDeviceCount} (${c.gpu ? 'a GPU is present' : 'no GPU here'})`,
   );
 }
-if (tests) lines.push(`tests (${TEST_FILES.map((f) => path.basename(f, '.test.ts')).join(', ')}): ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped`);
+if (tests)
+  lines.push(
+    `tests (${TEST_FILES.map((f) => path.basename(f, '.test.ts')).join(', ')}): ${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped`,
+  );
 process.stdout.write(`${lines.join('\n')}\n`);

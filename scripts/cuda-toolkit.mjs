@@ -126,8 +126,7 @@ export function resolveCudaToolkit(libtorch = resolveLibtorch()) {
   }
   if (missing.length) {
     throw new Error(
-      `the CUDA toolkit at ${root} (from ${source}) lacks, and no nvidia package next to ${libtorch.root} has:\n` +
-        missing.map((m) => `  - ${m}`).join('\n'),
+      `the CUDA toolkit at ${root} (from ${source}) lacks, and no nvidia package next to ${libtorch.root} has:\n` + missing.map((m) => `  - ${m}`).join('\n'),
     );
   }
   // lib folders the addon needs at run time, the wheel's first: it is what libtorch_cuda loads

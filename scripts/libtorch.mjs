@@ -118,8 +118,7 @@ export function resolveLibtorch({ useCache = true } = {}) {
   let found = null;
   if (process.env.LIBTORCH) found = attempt(`LIBTORCH=${process.env.LIBTORCH}`, () => describeRoot(path.resolve(process.env.LIBTORCH), 'LIBTORCH'));
   if (!found && process.env.Torch_DIR) {
-    found = attempt(`Torch_DIR=${process.env.Torch_DIR}`, () =>
-      describeRoot(path.resolve(process.env.Torch_DIR, '..', '..', '..'), 'Torch_DIR'));
+    found = attempt(`Torch_DIR=${process.env.Torch_DIR}`, () => describeRoot(path.resolve(process.env.Torch_DIR, '..', '..', '..'), 'Torch_DIR'));
   }
   const python = process.env.PYTHON || 'python3';
   if (!found) found = attempt(`torch of ${python}`, () => probePython(python));

@@ -13,16 +13,32 @@ describe('autograd', () => {
     const f = x.mul(w).sigmoid().mul(x.square()).sum();
     f.backward();
     const s = xs.map((v) => 1 / (1 + Math.exp(-wv * v)));
-    assertClose(x.grad!, xs.map((v, i) => s[i] * (1 - s[i]) * wv * v * v + 2 * s[i] * v), 1e-12);
+    assertClose(
+      x.grad!,
+      xs.map((v, i) => s[i] * (1 - s[i]) * wv * v * v + 2 * s[i] * v),
+      1e-12,
+    );
     assertClose([w.grad!.item()], [xs.reduce((acc, v, i) => acc + s[i] * (1 - s[i]) * v ** 3, 0)], 1e-12);
   });
 
   it('matmul and softmax gradients', () => {
     // d/dA sum(A @ B) = ones @ B^T
-    const A = tensor([[1, 2], [3, 4]], { requiresGrad: true });
-    const B = tensor([[1, -1], [2, 0.5]]);
+    const A = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
+    const B = tensor([
+      [1, -1],
+      [2, 0.5],
+    ]);
     A.matmul(B).sum().backward();
-    assertClose(A.grad!, [[0, 2.5], [0, 2.5]]);
+    assertClose(A.grad!, [
+      [0, 2.5],
+      [0, 2.5],
+    ]);
     // the softmax outputs sum to one, so the gradient of their sum is zero
     const z = tensor([[0.3, -1, 2]], { requiresGrad: true });
     z.softmax(1).sum().backward();
@@ -50,7 +66,12 @@ describe('autograd', () => {
     const y = x.add(1);
     assert.equal(y.isLeaf, false);
     assert.equal(y.detach().requiresGrad, false);
-    assert.throws(() => { y.requiresGrad = false; }, { name: 'TypeError', message: /leaf/ });
+    assert.throws(
+      () => {
+        y.requiresGrad = false;
+      },
+      { name: 'TypeError', message: /leaf/ },
+    );
     assert.throws(() => tensor([1], { dtype: 'int64', requiresGrad: true }), { name: 'TypeError', message: /requiresGrad/ });
   });
 
@@ -63,7 +84,13 @@ describe('autograd', () => {
     });
     assert.equal(y.requiresGrad, false);
     assert.equal(isGradEnabled(), true);
-    assert.throws(() => noGrad(() => { throw new Error('inside'); }), /inside/);
+    assert.throws(
+      () =>
+        noGrad(() => {
+          throw new Error('inside');
+        }),
+      /inside/,
+    );
     assert.equal(isGradEnabled(), true, 'restored after a throw');
     assert.throws(() => noGrad(async () => 1), { name: 'TypeError', message: /synchronous/ });
     assert.equal(isGradEnabled(), true);

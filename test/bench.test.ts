@@ -16,7 +16,17 @@ const CASES = ['dist-op', 'train', 'loader', 'event-loop', 'prototype', 'inferen
 interface Results {
   options: { quick: boolean; device: string };
   machine: { cpus: number; versions: Record<string, unknown> };
-  cases: Record<string, { name: string; ts: Record<string, number>; py: Record<string, number>; ratios: Record<string, number>; metrics: Record<string, unknown>; memory: Record<string, number> }[]>;
+  cases: Record<
+    string,
+    {
+      name: string;
+      ts: Record<string, number>;
+      py: Record<string, number>;
+      ratios: Record<string, number>;
+      metrics: Record<string, unknown>;
+      memory: Record<string, number>;
+    }[]
+  >;
   errors: unknown[];
 }
 

@@ -44,7 +44,10 @@ describe('data: lumbar crop', () => {
   it('slice-score smoothing: a least-squares line or a running median', () => {
     const noisy = [0, 1, 2, 30, 4, 5, 6];
     const line = smoothScores(noisy, 'linear');
-    assert.ok(line.every((v, i, arr) => i === 0 || v > arr[i - 1]), 'monotone');
+    assert.ok(
+      line.every((v, i, arr) => i === 0 || v > arr[i - 1]),
+      'monotone',
+    );
     assert.deepEqual(smoothScores(noisy, 'median'), [1, 2, 2, 4, 5, 6, 5]);
     assert.deepEqual(smoothScores(noisy, 'none'), noisy);
   });
@@ -56,7 +59,18 @@ describe('data: lumbar crop', () => {
     const [nx, ny, nz] = [12, 10, 40];
     const image = new Float32Array(nx * ny * nz);
     for (let k = 0; k < nz; k++) image.fill(-1000 + 50 * k, k * nx * ny, (k + 1) * nx * ny);
-    const vol: CropVolume = { shape: [nx, ny, nz], spacing: [1, 1, 2.5], affine: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2.5, 0], [0, 0, 0, 1]], image, file: 'ramp' };
+    const vol: CropVolume = {
+      shape: [nx, ny, nz],
+      spacing: [1, 1, 2.5],
+      affine: [
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 2.5, 0],
+        [0, 0, 0, 1],
+      ],
+      image,
+      file: 'ramp',
+    };
     const crop = new SliceScoreCrop({ module: `${dir}/mean_score.pt`, lower: -4, upper: 2, inputSize: 16, batchSize: 7 });
     const scores = await crop.scores(vol);
     assert.equal(scores.length, nz);

@@ -81,7 +81,11 @@ describe('data: CLI (phantom, preview)', function () {
     const spec: CommandSpec = {
       name: 't',
       summary: '',
-      options: { n: { type: 'number', description: '' }, v: { type: 'boolean', description: '', short: 'V' }, s: { type: 'string', description: '', default: 'd' } },
+      options: {
+        n: { type: 'number', description: '' },
+        v: { type: 'boolean', description: '', short: 'V' },
+        s: { type: 'string', description: '', default: 'd' },
+      },
       positionals: [{ name: 'x', description: '', required: false }],
       run: async () => 0,
     };
@@ -130,10 +134,13 @@ describe('data: CLI (phantom, preview)', function () {
     const run = promisify(execFile);
     const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(REPO, 'lib', 'cli', 'main.ts'), '--help'], { cwd: REPO });
     assert.match(stdout, /Usage: slice-distill <command>/);
-    await assert.rejects(run(process.execPath, ['--import', 'tsx', path.join(REPO, 'lib', 'cli', 'main.ts'), 'phantom', '--bogus'], { cwd: REPO }), (e: unknown) => {
-      const err = e as { code: number; stderr: string };
-      return err.code === 2 && /unknown option --bogus/.test(err.stderr);
-    });
+    await assert.rejects(
+      run(process.execPath, ['--import', 'tsx', path.join(REPO, 'lib', 'cli', 'main.ts'), 'phantom', '--bogus'], { cwd: REPO }),
+      (e: unknown) => {
+        const err = e as { code: number; stderr: string };
+        return err.code === 2 && /unknown option --bogus/.test(err.stderr);
+      },
+    );
     assert.ok(existsSync(path.join(REPO, 'lib', 'cli', 'commands', 'index.ts')));
   });
 });

@@ -115,7 +115,10 @@ describe('data: dataset.json', () => {
     assert.match(text, /slices\[0\]\.image: a slice must be a 2D NIfTI or a one-slice 3D NIfTI/);
     assert.equal(report.problems.length, 6, text);
     for (const p of report.problems) assert.ok(path.isAbsolute(p.file), 'each problem names its file');
-    await assert.rejects(assertValidDataset(ds), (e: unknown) => e instanceof DatasetError && e.name === 'DatasetError' && e.problems.length === 6 && e.message.includes('6 problems'));
+    await assert.rejects(
+      assertValidDataset(ds),
+      (e: unknown) => e instanceof DatasetError && e.name === 'DatasetError' && e.problems.length === 6 && e.message.includes('6 problems'),
+    );
   });
 
   it('structural problems: bad JSON, no label map, bad class ids, unknown keys, no entries', async () => {
@@ -144,7 +147,13 @@ describe('data: dataset.json', () => {
     const ts = new LabelMapper(LABEL_MAPS.totalsegmentatorV2);
     const r = ts.apply([5, 52, 4, 4, 100]);
     assert.deepEqual(Array.from(r.labels), [4, 6, 0, 0, 0]);
-    assert.deepEqual([...r.unknown], [[4, 2], [100, 1]]);
+    assert.deepEqual(
+      [...r.unknown],
+      [
+        [4, 2],
+        [100, 1],
+      ],
+    );
     const bg = new LabelMapper(LABEL_MAPS.totalsegmentatorV2, 'background');
     assert.equal(bg.apply([4, 100]).unknown.size, 0);
   });

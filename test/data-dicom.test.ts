@@ -30,7 +30,8 @@ interface Case {
 }
 
 function assertAffine(got: number[][], want: number[][], what: string): void {
-  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) assert.ok(Math.abs(got[r]![c]! - want[r]![c]!) < 1e-4, `${what}: affine[${r}][${c}] ${got[r]![c]} vs pydicom ${want[r]![c]}`);
+  for (let r = 0; r < 4; r++)
+    for (let c = 0; c < 4; c++) assert.ok(Math.abs(got[r]![c]! - want[r]![c]!) < 1e-4, `${what}: affine[${r}][${c}] ${got[r]![c]} vs pydicom ${want[r]![c]}`);
 }
 
 describe('DICOM reading (against pydicom)', function () {
@@ -92,20 +93,29 @@ describe('DICOM reading (against pydicom)', function () {
       console.log('    (skipped: pydicom has no bundled JPEG2000.dcm)');
       this.skip();
     }
-    assert.throws(() => readDicomSync(file), (e: Error) => e instanceof DicomError && /1\.2\.840\.10008\.1\.2\.4\.9[01] \(JPEG 2000/.test(e.message) && e.message.includes(file));
+    assert.throws(
+      () => readDicomSync(file),
+      (e: Error) => e instanceof DicomError && /1\.2\.840\.10008\.1\.2\.4\.9[01] \(JPEG 2000/.test(e.message) && e.message.includes(file),
+    );
   });
 
   it('a coronal single slice is refused, not read as one-pixel axial slices', async function () {
     const f = cases.coronal!.files[0]!;
     const img = await readImage(f, { orientation: 'native', headerOnly: true });
     assert.match(nonAxialSliceProblem(img.shape, img.affine) ?? '', /coronal single slice/);
-    await assert.rejects(predict({ checkpoint: f, inputs: [f], out: path.join(dir, 'never') }), (e: Error) => e instanceof ConfigError && /coronal single slice/.test(e.message));
+    await assert.rejects(
+      predict({ checkpoint: f, inputs: [f], out: path.join(dir, 'never') }),
+      (e: Error) => e instanceof ConfigError && /coronal single slice/.test(e.message),
+    );
   });
 
   it('a folder with two multi-file series is refused; a folder of series files is one input', function () {
     const img = readDicomSync(cases.series!.dir!);
     assert.equal(img.shape[2], 5);
-    assert.throws(() => readDicomSync(path.join(dir, 'nope.dcm')), (e: Error) => e instanceof DicomError && /no such file/.test(e.message));
+    assert.throws(
+      () => readDicomSync(path.join(dir, 'nope.dcm')),
+      (e: Error) => e instanceof DicomError && /no such file/.test(e.message),
+    );
   });
 
   it('predict on a DICOM series writes the labels and geometry it writes for a NIfTI of the same pixels', async function () {

@@ -164,8 +164,17 @@ describe('data: loader', function () {
   it('a sample that does not fit the batch shape is named', async () => {
     const loader = DataLoader.fromDataset(ds, { kind: 'volumes', batchSize: 2, workers: 0, transforms: [T.window()] });
     // the two phantom volumes share a shape; a slice-sized item does not
-    const mixed = new DataLoader({ items: [{ ...loader.items[0] }, { image: ds.slices[0].image, label: ds.slices[0].label, subject: 'x' }], spatialDims: 3, batchSize: 2, workers: 0, shuffle: false });
-    await assert.rejects(collect(mixed), (e: unknown) => e instanceof DataLoadError && e.file === ds.slices[0].image && /differs from the batch's/.test(e.message));
+    const mixed = new DataLoader({
+      items: [{ ...loader.items[0] }, { image: ds.slices[0].image, label: ds.slices[0].label, subject: 'x' }],
+      spatialDims: 3,
+      batchSize: 2,
+      workers: 0,
+      shuffle: false,
+    });
+    await assert.rejects(
+      collect(mixed),
+      (e: unknown) => e instanceof DataLoadError && e.file === ds.slices[0].image && /differs from the batch's/.test(e.message),
+    );
   });
 
   it('the worker never loads the native addon (its imports stay inside lib/data, which the layer rules keep addon-free)', () => {

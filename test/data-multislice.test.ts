@@ -43,10 +43,11 @@ function truthOf(m: number): Uint8Array {
 function predictionOf(truth: Uint8Array, m: number): Uint8Array {
   const p = truth.slice();
   let missed = 0;
-  for (let i = 0; i < p.length && missed < m + 1; i++) if (p[i] === LIVER) {
-    p[i] = 0;
-    missed++;
-  }
+  for (let i = 0; i < p.length && missed < m + 1; i++)
+    if (p[i] === LIVER) {
+      p[i] = 0;
+      missed++;
+    }
   if (!truth.includes(SPLEEN)) for (let x = 0; x < 3; x++) p[7 * N + x] = SPLEEN;
   p[5 * N + 7] = KIDNEY;
   return p;
@@ -91,7 +92,7 @@ describe('data: several single slices per subject', function () {
       for (let m = 0; m < count; m++) {
         const image = `img/p${s}_${m}.nii.gz`;
         const label = `img/p${s}_${m}_seg.nii.gz`;
-        const hu = new Int16Array(N * N).map((_, i) => (i * 37 + m * 11 + s) % 400 - 200);
+        const hu = new Int16Array(N * N).map((_, i) => ((i * 37 + m * 11 + s) % 400) - 200);
         await nifti.write(path.join(tmp.dir, image), { data: hu, shape: [N, N, 1], spacing: [sx, sy, 5], affine });
         await nifti.write(path.join(tmp.dir, label), { data: truthOf(m), shape: [N, N, 1], spacing: [sx, sy, 5], affine });
         entries.push({ image, label, subject: `p${s}` });
@@ -99,12 +100,25 @@ describe('data: several single slices per subject', function () {
     }
     writeFileSync(path.join(tmp.dir, 'dataset.json'), JSON.stringify({ labelMap: { '1': 1, '2': 2, '3': 3, '4': 4, '5': 5, '6': 6 }, slices: entries }));
     dataset = await loadDataset(tmp.dir);
-    config = resolveConfig({ dataset: tmp.dir, runDir: path.join(tmp.dir, 'run'), workers: 0, seed: 3, split: { train: 6, val: 3, test: 3 }, student: { size: N, batchSize: 6, preset: 'tiny', augment: false } }, tmp.dir);
+    config = resolveConfig(
+      {
+        dataset: tmp.dir,
+        runDir: path.join(tmp.dir, 'run'),
+        workers: 0,
+        seed: 3,
+        split: { train: 6, val: 3, test: 3 },
+        student: { size: N, batchSize: 6, preset: 'tiny', augment: false },
+      },
+      tmp.dir,
+    );
   });
   after(() => tmp?.cleanup());
 
   it('dataset.json: 1 to 4 slices per subject load and validate; the same image listed twice is still refused', async () => {
-    assert.equal(dataset.slices.length, COUNTS.reduce((a, b) => a + b, 0));
+    assert.equal(
+      dataset.slices.length,
+      COUNTS.reduce((a, b) => a + b, 0),
+    );
     assert.equal(entriesOf(dataset.slices, ['p3']).length, 4);
     assert.deepEqual((await validateDataset(dataset)).problems, []);
     const twice = [...entries, { ...entries[5]!, subject: 'p99' }];
@@ -121,7 +135,10 @@ describe('data: several single slices per subject', function () {
   it('splits and low-data subsets go by subject: no subject in two parts, all of its slices together', () => {
     const split = sliceSplit(config, dataset);
     const parts = [split.train, split.val, split.test];
-    assert.deepEqual(parts.map((p) => p.length), [6, 3, 3]);
+    assert.deepEqual(
+      parts.map((p) => p.length),
+      [6, 3, 3],
+    );
     const owner = new Map<string, number>();
     parts.forEach((p, i) => p.forEach((s) => (assert.ok(!owner.has(s), `${s} in two parts`), owner.set(s, i))));
     // every slice lands in its subject's part, and the parts cover every slice
@@ -136,14 +153,20 @@ describe('data: several single slices per subject', function () {
     assert.deepEqual([small.length, large.length], [2, 4]);
     assert.ok(small.every((s) => large.includes(s)) && large.every((s) => split.train.includes(s)), 'nested subsets of the training subjects');
     const used = new Set(small);
-    assert.deepEqual(sliceRefs(dataset, small).map((r) => r.image), dataset.slices.filter((e) => used.has(e.subject)).map((e) => e.image));
+    assert.deepEqual(
+      sliceRefs(dataset, small).map((r) => r.image),
+      dataset.slices.filter((e) => used.has(e.subject)).map((e) => e.image),
+    );
   });
 
   it('the training loader: one item per slice of the used subjects, batches counted in slices', async () => {
     const { split, loader } = studentData(config, dataset, 4);
     try {
       const expected = dataset.slices.filter((e) => split.used.includes(e.subject)).map((e) => e.image);
-      assert.deepEqual(loader.items.map((r) => r.image), expected);
+      assert.deepEqual(
+        loader.items.map((r) => r.image),
+        expected,
+      );
       assert.ok(expected.length > split.used.length);
       assert.equal(loader.batchSize, Math.min(6, expected.length));
       const drawn = loader.plan(0).flatMap((j) => j.refs.map((r) => r.image));
@@ -154,7 +177,14 @@ describe('data: several single slices per subject', function () {
   });
 
   it('test Dice per subject equals the hand-pooled values under both policies; false positives in slices and mm2', () => {
-    const slices = prepareSlices(slicePipeline(dataset), sliceRefs(dataset, dataset.slices.map((e) => e.subject)), N);
+    const slices = prepareSlices(
+      slicePipeline(dataset),
+      sliceRefs(
+        dataset,
+        dataset.slices.map((e) => e.subject),
+      ),
+      N,
+    );
     // NIfTI stores spacing as float32: the pixel areas by hand use the same values
     const [y4, x4] = [Math.fround(1.4), Math.fround(0.6)];
     assert.deepEqual(slices.find((s) => s.ref.subject === 'p3')!.spacing, [y4, x4], '[H, W] = [y, x]');
@@ -162,7 +192,10 @@ describe('data: several single slices per subject', function () {
     const predictions = slices.map((s) => predictionOf(s.label!, sliceIndex(s)));
     const present = subjectDice(slices, predictions, 'present');
     const union = subjectDice(slices, predictions, 'union');
-    assert.deepEqual(present.map((s) => [s.subject, s.slices]), COUNTS.map((c, i) => [`p${i}`, c]));
+    assert.deepEqual(
+      present.map((s) => [s.subject, s.slices]),
+      COUNTS.map((c, i) => [`p${i}`, c]),
+    );
 
     // p3: 4 slices of 0.6 x 1.4 mm (0.84 mm2 a pixel)
     const p3 = present.find((s) => s.subject === 'p3')!;
@@ -191,11 +224,19 @@ describe('data: several single slices per subject', function () {
     assert.equal(p0.falsePositives![1]!.slices, 1);
 
     // every subject against explicit loops over its slices
-    for (const [policy, scores] of [['present', present], ['union', union]] as const) {
+    for (const [policy, scores] of [
+      ['present', present],
+      ['union', union],
+    ] as const) {
       for (const s of scores) {
         const own = slices.map((x, i) => ({ x, prediction: predictions[i]! })).filter((o) => o.x.ref.subject === s.subject);
-        const expected = handPooled(own.map((o) => ({ truth: o.x.label!, prediction: o.prediction })), policy);
-        expected.forEach((v, k) => assert.ok(v === null ? s.dice[k] === null : Math.abs(s.dice[k]! - v) < 1e-12, `${policy} ${s.subject} organ ${k + 1}: ${s.dice[k]} vs ${v}`));
+        const expected = handPooled(
+          own.map((o) => ({ truth: o.x.label!, prediction: o.prediction })),
+          policy,
+        );
+        expected.forEach((v, k) =>
+          assert.ok(v === null ? s.dice[k] === null : Math.abs(s.dice[k]! - v) < 1e-12, `${policy} ${s.subject} organ ${k + 1}: ${s.dice[k]} vs ${v}`),
+        );
       }
     }
   });
@@ -224,7 +265,10 @@ describe('data: several single slices per subject', function () {
       return means.reduce((a, b) => a + b, 0) / means.length;
     };
     const perSlice = (() => {
-      const scores: SubjectDice[] = val.map((s, i) => ({ subject: s.ref.subject, dice: handPooled([{ truth: s.label!, prediction: predictions[i]! }], 'union') }));
+      const scores: SubjectDice[] = val.map((s, i) => ({
+        subject: s.ref.subject,
+        dice: handPooled([{ truth: s.label!, prediction: predictions[i]! }], 'union'),
+      }));
       const m = scores.map((s) => subjectMean(s.dice)!);
       return m.reduce((a, b) => a + b, 0) / m.length;
     })();
@@ -257,9 +301,17 @@ describe('data: several single slices per subject', function () {
       assert.equal(file.policy, policy);
       // Dice, slices and false positives as scored by hand (the boundary metrics are tested apart)
       const got = file.results[0]!.perSubject.map((r) => ({ subject: r.subject, dice: r.dice, slices: r.slices, falsePositives: r.falsePositives }));
-      const expected = subjectDice(slices, predictions, policy).map((r) => ({ subject: r.subject, dice: r.dice, slices: r.slices, falsePositives: r.falsePositives }));
+      const expected = subjectDice(slices, predictions, policy).map((r) => ({
+        subject: r.subject,
+        dice: r.dice,
+        slices: r.slices,
+        falsePositives: r.falsePositives,
+      }));
       assert.deepEqual(got, expected);
-      assert.deepEqual(file.results[0]!.perSubject.map((s) => s.slices), test.map((t) => entriesOf(dataset.slices, [t]).length));
+      assert.deepEqual(
+        file.results[0]!.perSubject.map((s) => s.slices),
+        test.map((t) => entriesOf(dataset.slices, [t]).length),
+      );
       const rows = readFileSync(path.join(r.dir, 'false-positives.csv'), 'utf8').trim().split('\n');
       const fp = file.results[0]!.perSubject.flatMap((s) => s.falsePositives!.filter((f) => f.slices > 0));
       assert.equal(rows.length, 1 + fp.length);

@@ -52,7 +52,7 @@ describe('data: NIfTI', () => {
       [ct, seg] = await Promise.all([nifti.read(CASE_A.ct), nifti.read(CASE_A.seg)]);
     });
 
-    it("case A: shape, spacing, types and voxel values as its README states", () => {
+    it('case A: shape, spacing, types and voxel values as its README states', () => {
       assert.deepEqual(ct.shape, [122, 101, 112]);
       assert.deepEqual(ct.spacing, [3, 3, 3]);
       assert.ok(ct.data instanceof Int16Array, 'CT stays int16 (slope 1, inter 0)');
@@ -111,7 +111,11 @@ describe('data: NIfTI', () => {
     });
 
     it('a case A volume written and read back is identical (.nii.gz and .nii, NIfTI-1 and -2)', async () => {
-      for (const [name, version] of [['a.nii.gz', 1], ['a.nii', 1], ['a2.nii.gz', 2]] as const) {
+      for (const [name, version] of [
+        ['a.nii.gz', 1],
+        ['a.nii', 1],
+        ['a2.nii.gz', 2],
+      ] as const) {
         await nifti.write(file(name), ct, { version });
         const back = await nifti.read(file(name));
         assert.equal(back.header!.version, version);
@@ -119,7 +123,10 @@ describe('data: NIfTI', () => {
         assert.deepEqual(back.spacing, ct.spacing);
         assertAffineClose(back.affine, ct.affine);
         assert.ok(back.data instanceof Int16Array);
-        assert.ok(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(ct.data.buffer, ct.data.byteOffset, ct.data.byteLength)), 'voxels identical');
+        assert.ok(
+          Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(ct.data.buffer, ct.data.byteOffset, ct.data.byteLength)),
+          'voxels identical',
+        );
         // qform and sform both describe the same geometry
         assertAffineClose(nifti.headerAffine(back.header!, 'qform'), nifti.headerAffine(back.header!, 'sform'));
       }
@@ -162,7 +169,10 @@ describe('data: NIfTI', () => {
 
     it('int64 and uint64 voxels read as Float64Array', async () => {
       const img = patternImage();
-      for (const [type, Ctor] of [['int64', BigInt64Array], ['uint64', BigUint64Array]] as const) {
+      for (const [type, Ctor] of [
+        ['int64', BigInt64Array],
+        ['uint64', BigUint64Array],
+      ] as const) {
         const h = nifti.buildHeader(img, 'int32');
         h.datatype = nifti.NIFTI_TYPES[type];
         h.bitpix = 64;
@@ -267,8 +277,23 @@ describe('data: NIfTI', () => {
         for (let i = 0; i < bytes; i++) be[off + i] = le[off + bytes - 1 - i];
       };
       const fields: [number, number, number][] = [
-        [0, 4, 1], [40, 2, 8], [56, 4, 3], [68, 2, 1], [70, 2, 1], [72, 2, 1], [74, 2, 1], [76, 4, 8], [108, 4, 1], [112, 4, 1],
-        [116, 4, 1], [120, 2, 1], [124, 4, 4], [140, 4, 2], [252, 2, 1], [254, 2, 1], [256, 4, 18],
+        [0, 4, 1],
+        [40, 2, 8],
+        [56, 4, 3],
+        [68, 2, 1],
+        [70, 2, 1],
+        [72, 2, 1],
+        [74, 2, 1],
+        [76, 4, 8],
+        [108, 4, 1],
+        [112, 4, 1],
+        [116, 4, 1],
+        [120, 2, 1],
+        [124, 4, 4],
+        [140, 4, 2],
+        [252, 2, 1],
+        [254, 2, 1],
+        [256, 4, 18],
       ];
       for (const [off, bytes, count] of fields) for (let c = 0; c < count; c++) swap(off + c * bytes, bytes);
       for (let i = 0; i < img.data.length; i++) v.setInt16(h.voxOffset + 2 * i, src.getInt16(h.voxOffset + 2 * i, true), false);
@@ -313,7 +338,10 @@ describe('data: NIfTI', () => {
       const bytes = readFileSync(file('full.nii.gz'));
       writeFileSync(file('trunc.nii.gz'), bytes.subarray(0, Math.floor(bytes.length / 2)));
       await expectNiftiError(nifti.read(file('trunc.nii.gz')), file('trunc.nii.gz'), /truncated gzip/);
-      assert.throws(() => nifti.readSync(file('trunc.nii.gz')), (e: unknown) => e instanceof NiftiError && e.file === file('trunc.nii.gz'));
+      assert.throws(
+        () => nifti.readSync(file('trunc.nii.gz')),
+        (e: unknown) => e instanceof NiftiError && e.file === file('trunc.nii.gz'),
+      );
     });
 
     it('wrong magic', async () => {

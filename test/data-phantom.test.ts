@@ -62,9 +62,15 @@ describe('data: phantom', () => {
     assert.deepEqual(report.problems, []);
     assert.equal(ds.volumes.length, 8);
     assert.equal(ds.slices.length, 40);
-    assert.deepEqual(ds.volumes.slice(0, 2).map((v) => v.phase), ['non-contrast', 'portal-venous']);
+    assert.deepEqual(
+      ds.volumes.slice(0, 2).map((v) => v.phase),
+      ['non-contrast', 'portal-venous'],
+    );
     const volumeSubjects = new Set(ds.volumes.map((v) => v.subject));
-    assert.ok(ds.slices.every((s) => !volumeSubjects.has(s.subject)), 'no subject has both');
+    assert.ok(
+      ds.slices.every((s) => !volumeSubjects.has(s.subject)),
+      'no subject has both',
+    );
     const slice = await nifti.read(ds.slices[0].image);
     assert.equal(slice.header!.dim[0], 2);
     assert.deepEqual(slice.shape, [128, 128, 1]);

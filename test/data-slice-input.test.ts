@@ -14,10 +14,11 @@ import { studentDataWarnings } from '../lib/pipeline/data-warnings.js';
 function rectSlice(h: number, w: number, box: [number, number, number, number], k = 4): { image: Float32Array; label: Uint8Array } {
   const image = new Float32Array(h * w).fill(-1000);
   const label = new Uint8Array(h * w);
-  for (let y = box[0]; y < box[1]; y++) for (let x = box[2]; x < box[3]; x++) {
-    image[y * w + x] = 100;
-    label[y * w + x] = k;
-  }
+  for (let y = box[0]; y < box[1]; y++)
+    for (let x = box[2]; x < box[3]; x++) {
+      image[y * w + x] = 100;
+      label[y * w + x] = k;
+    }
   return { image, label };
 }
 
@@ -68,8 +69,16 @@ describe('slice input: HU window and model grid', () => {
     assert.equal(a.image[0], 0);
     assert.deepEqual(modelGridPlacement(input, [400, 400], [0.5, 0.5]), { resampled: [40, 40], start: [-12, -12] });
     // stretching instead would make them differ by the ratio of the fields of view (2.25x)
-    const sa = applyTransforms(sliceInputTransforms({ size: 64 }), { image: fine.image, label: fine.label, shape: [400, 400], spacing: [0.5, 0.5] }, new Rng(0));
-    const sb = applyTransforms(sliceInputTransforms({ size: 64 }), { image: coarse.image, label: coarse.label, shape: [300, 300], spacing: [1, 1] }, new Rng(0));
+    const sa = applyTransforms(
+      sliceInputTransforms({ size: 64 }),
+      { image: fine.image, label: fine.label, shape: [400, 400], spacing: [0.5, 0.5] },
+      new Rng(0),
+    );
+    const sb = applyTransforms(
+      sliceInputTransforms({ size: 64 }),
+      { image: coarse.image, label: coarse.label, shape: [300, 300], spacing: [1, 1] },
+      new Rng(0),
+    );
     assert.ok(area(sa.label!) / area(sb.label!) > 2);
   });
 
@@ -100,9 +109,15 @@ describe('slice input: HU window and model grid', () => {
     const c = resolveConfig({ dataset: 'd', runDir: 'r', hu: { window: [-100, 300] }, student: { size: 96, fieldOfViewMm: 350 } }, '/');
     assert.deepEqual(studentInput(c), { size: 96, window: [-100, 300], fieldOfViewMm: 350 });
     assert.deepEqual(studentInput(resolveConfig({ dataset: 'd', runDir: 'r', student: { size: 96 } }, '/')), { size: 96, window: [-175, 250] });
-    assert.throws(() => resolveConfig({ dataset: 'd', runDir: 'r', hu: { window: [300, -100] } }, '/'), (e: unknown) => e instanceof ConfigError && /hu\.window: expected \[low, high\]/.test(e.message));
+    assert.throws(
+      () => resolveConfig({ dataset: 'd', runDir: 'r', hu: { window: [300, -100] } }, '/'),
+      (e: unknown) => e instanceof ConfigError && /hu\.window: expected \[low, high\]/.test(e.message),
+    );
     assert.throws(() => resolveConfig({ dataset: 'd', runDir: 'r', hu: { window: [1] as unknown as [number, number] } }, '/'), ConfigError);
-    assert.throws(() => resolveConfig({ dataset: 'd', runDir: 'r', student: { fieldOfViewMm: 0 } }, '/'), (e: unknown) => e instanceof ConfigError && /student\.fieldOfViewMm/.test(e.message));
+    assert.throws(
+      () => resolveConfig({ dataset: 'd', runDir: 'r', student: { fieldOfViewMm: 0 } }, '/'),
+      (e: unknown) => e instanceof ConfigError && /student\.fieldOfViewMm/.test(e.message),
+    );
   });
 });
 
@@ -111,7 +126,11 @@ describe('students: split warnings', () => {
   function fake(n: number, counts: (i: number) => number[]): { dataset: Dataset; report: ValidationReport } {
     const slices = Array.from({ length: n }, (_, i) => ({ subject: `s${i}`, image: `/d/s${i}.nii.gz`, label: `/d/s${i}_seg.nii.gz` }));
     const dataset = { file: '/d/dataset.json', root: '/d', volumes: [], slices } as unknown as Dataset;
-    const report: ValidationReport = { problems: [], volumes: [], slices: slices.map((s, i) => ({ subject: s.subject, shape: [8, 8, 1], spacing: [1, 1, 1], counts: counts(i) })) };
+    const report: ValidationReport = {
+      problems: [],
+      volumes: [],
+      slices: slices.map((s, i) => ({ subject: s.subject, shape: [8, 8, 1], spacing: [1, 1, 1], counts: counts(i) })),
+    };
     return { dataset, report };
   }
 

@@ -28,7 +28,10 @@ describe('data: splits by subject', () => {
       const small = subsets.get(sizes[i])!;
       const large = new Set(subsets.get(sizes[i + 1])!);
       assert.equal(small.length, sizes[i]);
-      assert.ok(small.every((x) => large.has(x)), `${sizes[i]} inside ${sizes[i + 1]}`);
+      assert.ok(
+        small.every((x) => large.has(x)),
+        `${sizes[i]} inside ${sizes[i + 1]}`,
+      );
     }
     assert.equal(subsets.get('all')!.length, 295);
     assert.deepEqual(nestedSubsets(train, [100], 4).get(100), subsets.get(100));

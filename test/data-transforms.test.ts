@@ -31,8 +31,14 @@ describe('data: random and transforms', () => {
       const b = new Rng(42);
       const c = new Rng(43);
       const xa = Array.from({ length: 1000 }, () => a.float());
-      assert.deepEqual(xa, Array.from({ length: 1000 }, () => b.float()));
-      assert.notDeepEqual(xa.slice(0, 10), Array.from({ length: 10 }, () => c.float()));
+      assert.deepEqual(
+        xa,
+        Array.from({ length: 1000 }, () => b.float()),
+      );
+      assert.notDeepEqual(
+        xa.slice(0, 10),
+        Array.from({ length: 10 }, () => c.float()),
+      );
       assert.ok(xa.every((v) => v >= 0 && v < 1));
       const mean = xa.reduce((s, v) => s + v, 0) / xa.length;
       assert.ok(Math.abs(mean - 0.5) < 0.04, `mean ${mean}`);
@@ -45,13 +51,19 @@ describe('data: random and transforms', () => {
       const r = new Rng(1);
       const counts = new Array(5).fill(0);
       for (let i = 0; i < 5000; i++) counts[r.int(5)]++;
-      assert.ok(counts.every((c) => c > 850 && c < 1150), `${counts}`);
+      assert.ok(
+        counts.every((c) => c > 850 && c < 1150),
+        `${counts}`,
+      );
       const normals = Array.from({ length: 4000 }, () => r.normal());
       const m = normals.reduce((s, v) => s + v, 0) / normals.length;
       const sd = Math.sqrt(normals.reduce((s, v) => s + (v - m) ** 2, 0) / normals.length);
       assert.ok(Math.abs(m) < 0.06 && Math.abs(sd - 1) < 0.06, `mean ${m} sd ${sd}`);
       const items = Array.from({ length: 20 }, (_, i) => i);
-      assert.deepEqual([...r.shuffle([...items])].sort((x, y) => x - y), items);
+      assert.deepEqual(
+        [...r.shuffle([...items])].sort((x, y) => x - y),
+        items,
+      );
       assert.equal(new Rng(5).derive(1, 2).float(), new Rng(5).derive(1, 2).float());
       assert.notEqual(hashSeed(1, 2), hashSeed(2, 1));
       assert.throws(() => r.int(0), RangeError);
@@ -66,7 +78,12 @@ describe('data: random and transforms', () => {
     });
 
     it('resample: linear reproduces a linear ramp, nearest keeps label values, spacing follows', () => {
-      const s: Sample = { image: ramp([4, 6, 8], ([z, y, x]) => 2 * x + 3 * y + 5 * z), label: new Uint8Array(4 * 6 * 8).fill(3), shape: [4, 6, 8], spacing: [4, 2, 1] };
+      const s: Sample = {
+        image: ramp([4, 6, 8], ([z, y, x]) => 2 * x + 3 * y + 5 * z),
+        label: new Uint8Array(4 * 6 * 8).fill(3),
+        shape: [4, 6, 8],
+        spacing: [4, 2, 1],
+      };
       s.label![0] = 6;
       const out = T.applyTransforms([T.resample({ spacing: [2, 1, 2] })], s, new Rng(0));
       assert.deepEqual(out.shape, [8, 12, 4]);
@@ -76,7 +93,12 @@ describe('data: random and transforms', () => {
       const at = (z: number, y: number, x: number): number => out.image[(z * 12 + y) * 4 + x];
       const src = (o: number, n: number, m: number): number => (o + 0.5) * (n / m) - 0.5;
       const expect = (z: number, y: number, x: number): number => 2 * src(x, 8, 4) + 3 * src(y, 6, 12) + 5 * src(z, 4, 8);
-      for (const [z, y, x] of [[2, 3, 1], [5, 7, 2], [3, 10, 2]]) assert.ok(Math.abs(at(z, y, x) - expect(z, y, x)) < 1e-4, `${at(z, y, x)} vs ${expect(z, y, x)}`);
+      for (const [z, y, x] of [
+        [2, 3, 1],
+        [5, 7, 2],
+        [3, 10, 2],
+      ])
+        assert.ok(Math.abs(at(z, y, x) - expect(z, y, x)) < 1e-4, `${at(z, y, x)} vs ${expect(z, y, x)}`);
       const sized = T.applyTransforms([T.resample({ size: [2, 3, 4] })], s, new Rng(0));
       assert.deepEqual(sized.shape, [2, 3, 4]);
     });
@@ -91,7 +113,10 @@ describe('data: random and transforms', () => {
       for (let i = 0; i < 30; i++) {
         const c = T.applyTransforms([T.randomCrop([3, 3], { pos: 1, neg: 0 })], s, rng);
         assert.deepEqual(c.shape, [3, 3]);
-        assert.ok(c.label!.some((v) => v === 4), 'foreground-centred');
+        assert.ok(
+          c.label!.some((v) => v === 4),
+          'foreground-centred',
+        );
       }
       let background = 0;
       for (let i = 0; i < 30; i++) {
@@ -109,7 +134,10 @@ describe('data: random and transforms', () => {
       const rng = new Rng(11);
       for (let i = 0; i < 12; i++) {
         const out = T.applyTransforms([T.rot90Flip()], s, rng);
-        assert.deepEqual([...out.image].sort((a, b) => a - b), [...s.image].sort((a, b) => a - b));
+        assert.deepEqual(
+          [...out.image].sort((a, b) => a - b),
+          [...s.image].sort((a, b) => a - b),
+        );
         // the labelled pixels carry the same image values as before
         const before = s.image.filter((_, j) => s.label![j] === 4).sort();
         const after = out.image.filter((_, j) => out.label![j] === 4).sort();
@@ -128,7 +156,10 @@ describe('data: random and transforms', () => {
     it('intensity jitter scales, shifts and clips; the same seed gives the same sample', () => {
       const s: Sample = { image: new Float32Array([0, 0.5, 1]), label: null, shape: [1, 3], spacing: [1, 1] };
       const spec = T.intensity({ scale: [2, 2], shift: [0.1, 0.1] });
-      assert.deepEqual(Array.from(T.applyTransforms([spec], s, new Rng(0)).image).map((v) => +v.toFixed(5)), [0.1, 1, 1]);
+      assert.deepEqual(
+        Array.from(T.applyTransforms([spec], s, new Rng(0)).image).map((v) => +v.toFixed(5)),
+        [0.1, 1, 1],
+      );
       const pipeline = T.student2d(16);
       const big = sample2d(20, 24);
       const a = T.applyTransforms(pipeline, big, new Rng(9));

@@ -72,11 +72,20 @@ describe('distributed (c10d Gloo, 2 ranks)', function () {
     await ranks(2, ['train', fixtures, mkdir(cut), '4', '2']);
     type Out = { aborted: boolean; epochs: number; steps: number; ranHere: number; params: number[][] };
     const stopped = [0, 1].map((r) => read<Out>(path.join(cut, `train-${r}.json`)));
-    assert.deepEqual(stopped.map((s) => [s.aborted, s.epochs]), [[true, 2], [true, 2]]);
+    assert.deepEqual(
+      stopped.map((s) => [s.aborted, s.epochs]),
+      [
+        [true, 2],
+        [true, 2],
+      ],
+    );
     await ranks(2, ['train', fixtures, cut, '4']);
     const a = read<Out>(path.join(full, 'train-0.json'));
     const b = read<Out>(path.join(cut, 'train-0.json'));
-    assert.deepEqual([0, 1].map((r) => read<Out>(path.join(cut, `train-${r}.json`)).ranHere), [2, 2]); // resumed, not redone
+    assert.deepEqual(
+      [0, 1].map((r) => read<Out>(path.join(cut, `train-${r}.json`)).ranHere),
+      [2, 2],
+    ); // resumed, not redone
     assert.equal(b.steps, a.steps);
     for (let i = 0; i < a.params.length; i++) assert.ok(maxAbsDiff(a.params[i]!, b.params[i]!) < 1e-6, `parameter ${i}`);
     assert.deepEqual(read<Out>(path.join(cut, 'train-1.json')).params, b.params);
@@ -128,19 +137,34 @@ describe('distributed (c10d Gloo, 2 ranks)', function () {
     const order = [0, 1, 2, 3, 4, 5, 6];
     const a = distributed.shardBatches(order, { rank: 0, worldSize: 2 }, 2);
     const b = distributed.shardBatches(order, { rank: 1, worldSize: 2 }, 2);
-    assert.deepEqual(a, [[0, 1], [4, 5]]);
-    assert.deepEqual(b, [[2, 3], [6, 0]]);
+    assert.deepEqual(a, [
+      [0, 1],
+      [4, 5],
+    ]);
+    assert.deepEqual(b, [
+      [2, 3],
+      [6, 0],
+    ]);
     assert.equal(distributed.shardLength(7, 2, 2), 2);
   });
 
   it("a DataLoader's shards are the single process's global batches, split by rank", () => {
     const items = Array.from({ length: 10 }, (_, i) => ({ image: `img${i}.nii.gz`, subject: `s${i}` }));
     const loader = (o: object) => new DataLoader({ items, spatialDims: 2, workers: 0, seed: 4, ...o });
-    const whole = loader({ batchSize: 4 }).plan(3).map((j) => j.refs.map((r) => r.image));
-    const parts = [0, 1].map((rank) => loader({ batchSize: 2, shard: { rank, worldSize: 2 } }).plan(3).map((j) => j.refs.map((r) => r.image)));
+    const whole = loader({ batchSize: 4 })
+      .plan(3)
+      .map((j) => j.refs.map((r) => r.image));
+    const parts = [0, 1].map((rank) =>
+      loader({ batchSize: 2, shard: { rank, worldSize: 2 } })
+        .plan(3)
+        .map((j) => j.refs.map((r) => r.image)),
+    );
     assert.equal(parts[0]!.length, whole.length);
     // the last global batch (2 samples) is split 1 + 1
-    assert.deepEqual(parts[0]!.map((b, i) => [...b, ...parts[1]![i]!]), whole);
+    assert.deepEqual(
+      parts[0]!.map((b, i) => [...b, ...parts[1]![i]!]),
+      whole,
+    );
     assert.equal(loader({ batchSize: 2, shard: { rank: 1, worldSize: 2 } }).length, 3);
   });
 });
@@ -173,7 +197,9 @@ describe('launch: the tiny pipeline data-parallel', function () {
     return file;
   };
   const manifest = (runDir: string, stage: string) =>
-    read<{ metrics: { bestMetric: number; steps: number; final: { loss: number; valDice: number } } }>(path.join(root, runDir, 'students', 'deeplabv3', stage, 'manifest.json'));
+    read<{ metrics: { bestMetric: number; steps: number; final: { loss: number; valDice: number } } }>(
+      path.join(root, runDir, 'students', 'deeplabv3', stage, 'manifest.json'),
+    );
 
   before(async function () {
     if (!distributed.available()) this.skip();
@@ -217,7 +243,9 @@ describe('launch: the tiny pipeline data-parallel', function () {
     const r = await cli('launch', '--nproc', '2', '--', 'evaluate', '--config', write('e.json', 'e'));
     assert.equal(r.code, 2);
     assert.match(r.err, /launch runs the training stages/);
-    const odd = write('odd.json', 'odd', { student: { arch: 'deeplabv3', model: path.join(fixtures, 'plain.pt'), size: 32, epochs: 1, batchSize: 3, augment: false } });
+    const odd = write('odd.json', 'odd', {
+      student: { arch: 'deeplabv3', model: path.join(fixtures, 'plain.pt'), size: 32, epochs: 1, batchSize: 3, augment: false },
+    });
     const o = await cli('launch', '--nproc', '2', '--', 'pretrain', '--config', odd, '--progress', 'none');
     assert.notEqual(o.code, 0);
     assert.match(o.err, /student\.batchSize 3 is the global batch and must divide by the 2 ranks/);

@@ -39,9 +39,15 @@ describe('errors', () => {
     assert.doesNotMatch(err.message, /Exception raised from|frame #/);
     // a kernel-level failure: a backward through a non-scalar without a gradient
     const x = ones([3], { requiresGrad: true });
-    assert.throws(() => x.mul(2).backward(), (e: unknown) => e instanceof TorchError && /scalar outputs/.test(e.message));
+    assert.throws(
+      () => x.mul(2).backward(),
+      (e: unknown) => e instanceof TorchError && /scalar outputs/.test(e.message),
+    );
     // LibTorch's own index check keeps its class in `kind`
-    assert.throws(() => ones([2]).indexSelect(0, tensor([5], { dtype: 'int64' })), (e: unknown) => e instanceof TorchError && e.kind === 'IndexError');
+    assert.throws(
+      () => ones([2]).indexSelect(0, tensor([5], { dtype: 'int64' })),
+      (e: unknown) => e instanceof TorchError && e.kind === 'IndexError',
+    );
   });
 
   it('a disposed tensor throws TensorDisposedError, in TS and in native argument checks', () => {

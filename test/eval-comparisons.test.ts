@@ -92,11 +92,24 @@ describe('eval: the comparison rows of an experiment', () => {
     const rows = compareArms(one, { seed: 5, resamples: 2000 });
     assert.equal(rows.length, 3 * 7);
     const groups = [rows.slice(0, 7), rows.slice(7, 14), rows.slice(14)];
-    assert.deepEqual(groups.map((g) => [g[0]!.variant, g[0]!.baseline]), [['unest', 'continued'], ['unest', 'none'], ['continued', 'none']]);
+    assert.deepEqual(
+      groups.map((g) => [g[0]!.variant, g[0]!.baseline]),
+      [
+        ['unest', 'continued'],
+        ['unest', 'none'],
+        ['continued', 'none'],
+      ],
+    );
     for (const g of groups) {
-      assert.deepEqual(g.map((r) => r.organ), [...ORGANS, 'average']);
+      assert.deepEqual(
+        g.map((r) => r.organ),
+        [...ORGANS, 'average'],
+      );
       assert.ok(g.every((r) => r.seed === 5 && r.n === 8));
-      assert.deepEqual(g.map((r) => r.pHolm), stats.holm(g.map((r) => r.p)));
+      assert.deepEqual(
+        g.map((r) => r.pHolm),
+        stats.holm(g.map((r) => r.p)),
+      );
       const a = one.find((r) => r.variant === g[0]!.variant)!;
       const b = one.find((r) => r.variant === g[0]!.baseline)!;
       g.forEach((r, k) => {
@@ -127,7 +140,10 @@ describe('eval: the comparison rows of an experiment', () => {
     assert.equal(mean.length, 7);
     // by hand: subject s1's left kidney is missing in seed 2, so its average is seed 1's value
     const avg = (variant: string, s: number, k: number): number | null => {
-      const v = results.filter((r) => r.variant === variant).map((r) => r.perSubject[s]!.dice[k]!).filter((x): x is number => x !== null);
+      const v = results
+        .filter((r) => r.variant === variant)
+        .map((r) => r.perSubject[s]!.dice[k]!)
+        .filter((x): x is number => x !== null);
       return v.length ? v.reduce((x, y) => x + y, 0) / v.length : null;
     };
     assert.equal(seedAverage(results).find((r) => r.variant === 'unest')!.perSubject[1]!.dice[2], results[2]!.perSubject[1]!.dice[2]);
@@ -142,7 +158,13 @@ describe('eval: the comparison rows of an experiment', () => {
     assert.ok(Math.abs(average.meanDiff! - a.reduce((x, v, i) => x + v - b[i]!, 0) / 8) < 1e-12);
     const kidney = mean.find((r) => r.organ === 'left kidney')!;
     assert.equal(kidney.n, 8);
-    assert.equal(kidney.p, stats.wilcoxon(Array.from({ length: 8 }, (_, s) => avg('unest', s, 2)!), Array.from({ length: 8 }, (_, s) => avg('continued', s, 2)!)).pValue);
+    assert.equal(
+      kidney.p,
+      stats.wilcoxon(
+        Array.from({ length: 8 }, (_, s) => avg('unest', s, 2)!),
+        Array.from({ length: 8 }, (_, s) => avg('continued', s, 2)!),
+      ).pValue,
+    );
   });
 });
 
@@ -168,7 +190,16 @@ describe('report: labels, mean ± sd over seeds, the comparisons table and its n
     const rows = compareArms(small, { resamples: 200 });
     const note = unreachableNote(rows.slice(0, 7), 0.05);
     assert.match(note, /n = 4 paired subjects: the smallest two-sided exact Wilcoxon p is 2\/2\^4 = 0\.125, so p < 0\.05 cannot be reached/);
-    assert.equal(unreachableNote(compareArms(seeds.filter((r) => r.seed === 1), { resamples: 100 }).slice(0, 7), 0.05), '');
+    assert.equal(
+      unreachableNote(
+        compareArms(
+          seeds.filter((r) => r.seed === 1),
+          { resamples: 100 },
+        ).slice(0, 7),
+        0.05,
+      ),
+      '',
+    );
     const labels = { none: 'pretrained', continued: 'control (L_seg only)', unest: 'distilled (unest)' };
     const html = renderReport({ title: 'T', table: small, tableOptions: { tests: false }, comparisons: rows, labels, generatedAt: 'x' });
     const primary = html.indexOf('distilled (unest) vs control (L_seg only) (primary');
@@ -176,7 +207,8 @@ describe('report: labels, mean ± sd over seeds, the comparisons table and its n
     assert.ok(primary > 0 && secondary > primary, 'primary first');
     assert.equal((html.match(/cannot be reached/g) ?? []).length, 3, 'a note per group of 4 subjects');
     const avg = rows[6]!;
-    const cell = (column: string) => new RegExp(`data-variant="unest" data-baseline="continued" data-seed="0" data-organ="average" data-column="${column}"[^>]*>([^<]*)<`).exec(html)?.[1];
+    const cell = (column: string) =>
+      new RegExp(`data-variant="unest" data-baseline="continued" data-seed="0" data-organ="average" data-column="${column}"[^>]*>([^<]*)<`).exec(html)?.[1];
     assert.equal(cell('n'), '4');
     assert.equal(cell('pHolm')?.replace('*', ''), formatP(stats.holm(rows.slice(0, 7).map((r) => r.p))[6]));
     // the reading of the CI is stated, never a gain where it contains 0
@@ -188,17 +220,39 @@ describe('report: labels, mean ± sd over seeds, the comparisons table and its n
     for (const l of ['pretrained', 'control (L_seg only)', 'distilled (unest)', 'seeds']) assert.ok(text.includes(l), l);
     assert.match(text, /±/);
     const lines = primaryComparisonText(compareArms(seeds, { resamples: 200 }));
-    assert.match(lines, /^DeepLabv3 \[seed-averaged\]: distilled \(unest\) vs control \(L_seg only\): mean diff [+-]\d\.\d{3}, 95% CI \[[^\]]+\] \(CI (contains 0|above 0|below 0)\), Holm p [^,]+, n = 8\n$/);
+    assert.match(
+      lines,
+      /^DeepLabv3 \[seed-averaged\]: distilled \(unest\) vs control \(L_seg only\): mean diff [+-]\d\.\d{3}, 95% CI \[[^\]]+\] \(CI (contains 0|above 0|below 0)\), Holm p [^,]+, n = 8\n$/,
+    );
     const low = [1, 2].flatMap((s) => [10, 20].flatMap((n) => ['none', 'continued', 'unest'].map((v, i) => arm(v, 0.01 * i + n / 1000, 6, s, n))));
     const curve = lowDataFromResults(low, { names: { continued: 'control (L_seg only)' } });
-    assert.deepEqual(curve.series.map((s) => s.name), ['DeepLabv3 none', 'DeepLabv3 control (L_seg only)', 'DeepLabv3 unest']);
+    assert.deepEqual(
+      curve.series.map((s) => s.name),
+      ['DeepLabv3 none', 'DeepLabv3 control (L_seg only)', 'DeepLabv3 unest'],
+    );
     const control = curve.series[1]!.points;
-    assert.deepEqual(control.map((p) => p.x), [10, 20]);
+    assert.deepEqual(
+      control.map((p) => p.x),
+      [10, 20],
+    );
     const bySeed = summarizeArms(low.filter((r) => r.variant === 'continued' && r.trainingSubjects === 10).map((r) => ({ ...r, variant: String(r.seed) })));
     assert.ok(Math.abs(control[0]!.y - (bySeed[0]!.average! + bySeed[1]!.average!) / 2) < 1e-15);
   });
 });
 
 // keep the row type in use, so a change of its fields fails to compile here
-const _row: Comparison = { model: 'm', variant: 'v', baseline: 'b', seed: 'mean', organ: 'average', n: 0, meanDiff: null, ci95: null, statistic: null, p: null, pHolm: null, method: null };
+const _row: Comparison = {
+  model: 'm',
+  variant: 'v',
+  baseline: 'b',
+  seed: 'mean',
+  organ: 'average',
+  n: 0,
+  meanDiff: null,
+  ci95: null,
+  statistic: null,
+  p: null,
+  pHolm: null,
+  method: null,
+};
 void _row;

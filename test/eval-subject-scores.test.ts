@@ -38,7 +38,10 @@ describe('eval: per-subject scores of several slices', () => {
     // organ 1: |P∩T| 3, |P| 2 + 2 + 2, |T| 4 -> 6 / 10; organ 2: |P∩T| 1, |P| 1 + 1, |T| 2 -> 2 / 4
     near(r.dice[0], 0.6);
     near(r.dice[1], 0.5);
-    assert.deepEqual(r.falsePositives!.map((f) => f.slices), [1, 1]);
+    assert.deepEqual(
+      r.falsePositives!.map((f) => f.slices),
+      [1, 1],
+    );
     // neither policy is the mean of per-slice Dice (organ 1 per slice: 0.8, 2/3, 0 under union)
     assert.notEqual(r.dice[0], (0.8 + 2 / 3 + 0) / 3);
   });
@@ -48,7 +51,10 @@ describe('eval: per-subject scores of several slices', () => {
     const prediction = [2, 1, 1, 2];
     const present = new SubjectScorer({ numClasses: 3 }).add(prediction, truth, 0.5).add(truth, truth, 0.5).result('x');
     assert.deepEqual(present.dice, [1, null]);
-    assert.deepEqual(present.falsePositives, [{ slices: 0, areaMm2: 0 }, { slices: 1, areaMm2: 1 }]);
+    assert.deepEqual(present.falsePositives, [
+      { slices: 0, areaMm2: 0 },
+      { slices: 1, areaMm2: 1 },
+    ]);
     const union = new SubjectScorer({ numClasses: 3, policy: 'union' }).add(prediction, truth, 0.5).add(truth, truth, 0.5).result('x');
     assert.deepEqual(union.dice, [1, 0]);
     // the subject's average is the mean over its scored organs: 1 (present) against 0.5 (union)
@@ -67,7 +73,13 @@ describe('eval: per-subject scores of several slices', () => {
       ],
       { policy: 'present' },
     );
-    assert.deepEqual(out.map((s) => [s.subject, s.slices]), [['b', 2], ['a', 1]]);
+    assert.deepEqual(
+      out.map((s) => [s.subject, s.slices]),
+      [
+        ['b', 2],
+        ['a', 1],
+      ],
+    );
     const b = out[0]!;
     // spleen (1) on slice 1: 1; liver (4): |P∩T| 1 + 2, |P| 1 + 2, |T| 2 + 2 -> 6 / 7; aorta (6): never in truth -> null
     assert.deepEqual([b.dice[0], b.dice[3], b.dice[5]], [1, 6 / 7, null]);
@@ -88,17 +100,61 @@ describe('eval: per-subject scores of several slices', () => {
   });
 
   it('false-positive totals per organ over subjects; validateResult accepts the fields and names a wrong one', () => {
-    const r: EvaluationResult = { model: 'm', variant: 'none', organs: ['o1', 'o2'], perSubject: [subjectOf('present'), { ...subjectOf('union'), subject: 's2' }, { subject: 'old', dice: [0.5, null] }] };
+    const r: EvaluationResult = {
+      model: 'm',
+      variant: 'none',
+      organs: ['o1', 'o2'],
+      perSubject: [subjectOf('present'), { ...subjectOf('union'), subject: 's2' }, { subject: 'old', dice: [0.5, null] }],
+    };
     validateResult(r);
     const totals = falsePositiveTotals(r.perSubject, 2);
-    assert.deepEqual(totals.map((t) => [t.slices, t.subjects]), [[2, 2], [2, 2]]);
+    assert.deepEqual(
+      totals.map((t) => [t.slices, t.subjects]),
+      [
+        [2, 2],
+        [2, 2],
+      ],
+    );
     near(totals[0]!.areaMm2, 4.8);
     near(totals[1]!.areaMm2, 1.26);
     const bad = (patch: object): EvaluationResult => ({ ...r, perSubject: [{ subject: 'x', dice: [0.5, 0.5], slices: 2, ...patch }] });
     assert.throws(() => validateResult(bad({ falsePositives: [{ slices: 0, areaMm2: 0 }] })), /false positives for 1 organs, not 2/);
-    assert.throws(() => validateResult(bad({ falsePositives: [{ slices: 1, areaMm2: -1 }, { slices: 0, areaMm2: 0 }] })), /has false positives/);
-    assert.throws(() => validateResult(bad({ falsePositives: [{ slices: 3, areaMm2: 1 }, { slices: 0, areaMm2: 0 }] })), /has false positives/);
-    assert.throws(() => validateResult(bad({ falsePositives: [{ slices: 0, areaMm2: 2 }, { slices: 0, areaMm2: 0 }] })), /0 without slices/);
+    assert.throws(
+      () =>
+        validateResult(
+          bad({
+            falsePositives: [
+              { slices: 1, areaMm2: -1 },
+              { slices: 0, areaMm2: 0 },
+            ],
+          }),
+        ),
+      /has false positives/,
+    );
+    assert.throws(
+      () =>
+        validateResult(
+          bad({
+            falsePositives: [
+              { slices: 3, areaMm2: 1 },
+              { slices: 0, areaMm2: 0 },
+            ],
+          }),
+        ),
+      /has false positives/,
+    );
+    assert.throws(
+      () =>
+        validateResult(
+          bad({
+            falsePositives: [
+              { slices: 0, areaMm2: 2 },
+              { slices: 0, areaMm2: 0 },
+            ],
+          }),
+        ),
+      /0 without slices/,
+    );
     assert.throws(() => validateResult(bad({ slices: 0 })), /slices 0, not a positive integer/);
   });
 });

@@ -23,7 +23,8 @@ function disc(nx: number, ny: number, cx: number, cy: number, r: number, spacing
 /** From the definitions, by brute force: surface voxels, all pairwise distances, numpy-style percentile. */
 function bruteForce(a: Uint8Array, b: Uint8Array, grid: Grid, tol: number): { hd95: number | null; nsd: number | null } {
   const [nx] = grid.shape as [number, number];
-  const pts = (m: Uint8Array) => [...surfaceOf(m, grid.shape)].flatMap((v, i) => (v ? [[(i % nx) * grid.spacing[0]!, Math.floor(i / nx) * grid.spacing[1]!]] : []));
+  const pts = (m: Uint8Array) =>
+    [...surfaceOf(m, grid.shape)].flatMap((v, i) => (v ? [[(i % nx) * grid.spacing[0]!, Math.floor(i / nx) * grid.spacing[1]!]] : []));
   const pa = pts(a);
   const pb = pts(b);
   if (!pa.length && !pb.length) return { hd95: null, nsd: null };
@@ -156,7 +157,11 @@ describe('eval: HD95 and normalised surface Dice', () => {
     };
     const cases3d = [{ shape: [12, 10, 6], spacing: [0.7, 0.9, 3], a: box(2, 8, 2, 7, 1, 4), b: box(3, 10, 1, 7, 2, 6), tol: 2 }];
     const all = [...cases, ...cases3d];
-    const ref = await pythonJson<({ hd95: number; nsd: number } | null)[]>(python!, SCIPY_REFERENCE, all.map((c) => ({ ...c, a: [...c.a], b: [...c.b] })));
+    const ref = await pythonJson<({ hd95: number; nsd: number } | null)[]>(
+      python!,
+      SCIPY_REFERENCE,
+      all.map((c) => ({ ...c, a: [...c.a], b: [...c.b] })),
+    );
     all.forEach((c, i) => {
       const got = boundaryScores(c.a, c.b, { shape: c.shape, spacing: c.spacing }, c.tol);
       assert.ok(Math.abs(got.hd95! - ref[i]!.hd95) < 1e-9, `case ${i}: hd95 ${got.hd95} vs scipy ${ref[i]!.hd95}`);

@@ -15,7 +15,12 @@ import { cli } from './support/cli.js';
 const NX = 24;
 const NY = 20;
 const SPACING: [number, number, number] = [0.8, 1.2, 3];
-const affine = [[0.8, 0, 0, 0], [0, 1.2, 0, 0], [0, 0, 3, 0], [0, 0, 0, 1]];
+const affine = [
+  [0.8, 0, 0, 0],
+  [0, 1.2, 0, 0],
+  [0, 0, 3, 0],
+  [0, 0, 0, 1],
+];
 
 /** Liver, spleen and aorta boxes whose size and place vary with the subject. */
 function truth(i: number): Uint8Array {
@@ -40,7 +45,11 @@ async function save(file: string, data: ArrayLike<number>): Promise<void> {
   await nifti.write(file, { data: Uint8Array.from(data), shape: [NX, NY, 1], spacing: SPACING, affine });
 }
 
-const csvRows = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(','));
+const csvRows = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
 
 describe('evaluate --pred / --ref: any predictions against reference labels', function () {
   let root: string;
@@ -56,23 +65,48 @@ describe('evaluate --pred / --ref: any predictions against reference labels', fu
       const b = shifted(t, 2);
       if (i === 0) b.forEach((v, j) => v === 6 && (b[j] = 0));
       await save(path.join(root, 'b', `case${i}.nii.gz`), b);
-      await nifti.write(path.join(root, 'img', `case${i}_0000.nii.gz`), { data: Float32Array.from(t, (v, j) => v * 20 + (j % 5)), shape: [NX, NY, 1], spacing: SPACING, affine });
+      await nifti.write(path.join(root, 'img', `case${i}_0000.nii.gz`), {
+        data: Float32Array.from(t, (v, j) => v * 20 + (j % 5)),
+        shape: [NX, NY, 1],
+        spacing: SPACING,
+        affine,
+      });
     }
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('scores both folders per organ and file, compares them paired by file, and measures with --images', async () => {
     const out = path.join(root, 'out');
-    const r = await cli('evaluate', '--pred', path.join(root, 'a'), '--pred', path.join(root, 'b'), '--ref', path.join(root, 'ref'), '--images', path.join(root, 'img'), '--out', out, '--tolerance', '1');
+    const r = await cli(
+      'evaluate',
+      '--pred',
+      path.join(root, 'a'),
+      '--pred',
+      path.join(root, 'b'),
+      '--ref',
+      path.join(root, 'ref'),
+      '--images',
+      path.join(root, 'img'),
+      '--out',
+      out,
+      '--tolerance',
+      '1',
+    );
     assert.equal(r.code, 0, r.err);
     const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as ExternalEvaluation;
-    assert.deepEqual(json.predictions.map((p) => p.name), ['a', 'b']);
+    assert.deepEqual(
+      json.predictions.map((p) => p.name),
+      ['a', 'b'],
+    );
     assert.equal(json.toleranceMm, 1);
 
     // metrics.csv against direct computations on the arrays
     const rows = csvRows(path.join(out, 'metrics.csv'));
     assert.deepEqual(rows[0], ['predictions', 'subject', 'organ', 'dice', 'iou', 'hd95_mm', 'nsd']);
-    for (const [arm, dx] of [['a', 1], ['b', 2]] as const) {
+    for (const [arm, dx] of [
+      ['a', 1],
+      ['b', 2],
+    ] as const) {
       for (let i = 0; i < N; i++) {
         const t = truth(i);
         const p = shifted(t, dx);

@@ -25,7 +25,10 @@ describe('layer rules (dependency-cruiser)', function () {
     for (const d of ['lib/data', 'lib/tensor', 'lib/pipeline']) mkdirSync(path.join(dir, d), { recursive: true });
     writeFileSync(path.join(dir, 'lib/tensor/tensor.ts'), 'export const tensorThing = 1;\n');
     writeFileSync(path.join(dir, 'lib/data/labels.ts'), 'export const labelThing = 2;\n');
-    writeFileSync(path.join(dir, 'lib/pipeline/run.ts'), "import { tensorThing } from '../tensor/tensor.js';\nimport { labelThing } from '../data/labels.js';\nexport const run = tensorThing + labelThing;\n");
+    writeFileSync(
+      path.join(dir, 'lib/pipeline/run.ts'),
+      "import { tensorThing } from '../tensor/tensor.js';\nimport { labelThing } from '../data/labels.js';\nexport const run = tensorThing + labelThing;\n",
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

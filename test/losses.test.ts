@@ -44,10 +44,19 @@ describe('losses', function () {
   it('labels out of range, wrong shapes and dtypes are typed errors', function () {
     const logits = tensor(new Float32Array(2 * 3 * 4), [2, 3, 2, 2]);
     const bad = tensor(BigInt64Array.from([0n, 1n, 2n, 3n, 0n, 0n, 0n, 0n]), [2, 2, 2]);
-    assert.throws(() => losses.crossEntropy(logits, bad), (e: Error) => e instanceof RangeError && /value 3 is outside \[0, 3\)/.test(e.message));
+    assert.throws(
+      () => losses.crossEntropy(logits, bad),
+      (e: Error) => e instanceof RangeError && /value 3 is outside \[0, 3\)/.test(e.message),
+    );
     assert.throws(() => losses.dice(logits, bad), RangeError);
-    assert.throws(() => losses.dice(logits, tensor(BigInt64Array.from([0n, 1n]), [1, 2])), (e: Error) => e instanceof RangeError && /labels: shape/.test(e.message));
-    assert.throws(() => losses.crossEntropy(logits, logits.select(1, 0)), (e: Error) => e instanceof TypeError && /integer/.test(e.message));
+    assert.throws(
+      () => losses.dice(logits, tensor(BigInt64Array.from([0n, 1n]), [1, 2])),
+      (e: Error) => e instanceof RangeError && /labels: shape/.test(e.message),
+    );
+    assert.throws(
+      () => losses.crossEntropy(logits, logits.select(1, 0)),
+      (e: Error) => e instanceof TypeError && /integer/.test(e.message),
+    );
     assert.throws(() => losses.crossEntropy(logits, bad.clamp(0, 2), { weight: tensor([1, 2]) }), /classWeights|weight/);
   });
 

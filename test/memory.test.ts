@@ -80,10 +80,14 @@ describe('tensor memory', () => {
 
   it('a scope that throws disposes everything it made', () => {
     const before = memory().tensors;
-    assert.throws(() => scope(() => {
-      ones([5]);
-      throw new Error('boom');
-    }), /boom/);
+    assert.throws(
+      () =>
+        scope(() => {
+          ones([5]);
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.equal(memory().tensors, before);
   });
 

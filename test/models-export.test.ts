@@ -70,16 +70,24 @@ describe('exportModel (the Python model zoo)', function () {
     module.train();
     const optimizer = new optim.SGD(module.parameters(), { lr: 0.01, momentum: 0.9 });
     const x = rand([2, 1, 64, 64]);
-    const y = tensor(BigInt64Array.from({ length: 2 * 64 * 64 }, (_, i) => BigInt((i * 7919) % 7)), [2, 64, 64]);
+    const y = tensor(
+      BigInt64Array.from({ length: 2 * 64 * 64 }, (_, i) => BigInt((i * 7919) % 7)),
+      [2, 64, 64],
+    );
     const losses: number[] = [];
     for (let i = 0; i < 5; i++) losses.push((await trainStep({ module, optimizer, inputs: x, target: y })).loss);
     assert.ok(losses.every(Number.isFinite) && losses[4]! < losses[0]!, `losses ${losses}`);
-    await assert.rejects(exportModel({ arch: 'swin_unet', preset: 'tiny', out, weights, weightsFormat: 'torchvision-resnet50' }), /maps to deeplabv3, not swin_unet/);
+    await assert.rejects(
+      exportModel({ arch: 'swin_unet', preset: 'tiny', out, weights, weightsFormat: 'torchvision-resnet50' }),
+      /maps to deeplabv3, not swin_unet/,
+    );
   });
 
   it("WEIGHTS_FORMATS is the Python exporter's table of mappings", () => {
     const script = 'import json; from slice_distill_models.weight_maps import WEIGHT_MAPS; print(json.dumps({n: m.arch for n, m in WEIGHT_MAPS.items()}))';
-    const python = JSON.parse(execFileSync(projectPython()!, ['-c', script], { env: { ...process.env, PYTHONPATH: path.join(projectRoot, 'python') }, encoding: 'utf8' })) as Record<string, string>;
+    const python = JSON.parse(
+      execFileSync(projectPython()!, ['-c', script], { env: { ...process.env, PYTHONPATH: path.join(projectRoot, 'python') }, encoding: 'utf8' }),
+    ) as Record<string, string>;
     assert.deepEqual(python, { ...WEIGHTS_FORMATS });
   });
 });

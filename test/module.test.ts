@@ -2,7 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModuleLoadError, ScriptModule, type Tensor, buildInfo, getNumThreads, manualSeed, noGrad, randn, scope, setNumThreads, tensor, threadCounts } from '../lib/index.js';
+import {
+  ModuleLoadError,
+  ScriptModule,
+  type Tensor,
+  buildInfo,
+  getNumThreads,
+  manualSeed,
+  noGrad,
+  randn,
+  scope,
+  setNumThreads,
+  tensor,
+  threadCounts,
+} from '../lib/index.js';
 import { fixturesOrSkip, maxAbsDiff, type Fixtures } from './support/python.js';
 
 describe('ScriptModule', function () {
@@ -67,7 +80,10 @@ describe('ScriptModule', function () {
     const [y2] = m.forward(x) as [Tensor];
     assert.deepEqual(y2.toList(), [0, 1, 2, 3]);
     const pieces = m.call('pieces', [tensor([1]), tensor([2])], 'abc') as Tensor[];
-    assert.deepEqual(pieces.map((p) => p.item()), [4, 5]);
+    assert.deepEqual(
+      pieces.map((p) => p.item()),
+      [4, 5],
+    );
   });
 
   it('state dict round trip, strict checks, freeze, to(dtype)', function () {
@@ -81,7 +97,10 @@ describe('ScriptModule', function () {
     const partial = new Map(state);
     partial.delete('head.bias');
     partial.set('extra.weight', tensor([1]));
-    assert.throws(() => b.loadStateDict(partial), (e: Error) => e instanceof RangeError && /missing: head\.bias/.test(e.message) && /unexpected: extra\.weight/.test(e.message));
+    assert.throws(
+      () => b.loadStateDict(partial),
+      (e: Error) => e instanceof RangeError && /missing: head\.bias/.test(e.message) && /unexpected: extra\.weight/.test(e.message),
+    );
     assert.deepEqual(b.loadStateDict(partial, { strict: false }), { missing: ['head.bias'], unexpected: ['extra.weight'] });
     const wrongShape = new Map([['head.bias', tensor([1, 2])]]);
     assert.throws(() => b.loadStateDict(wrongShape, { strict: false }), /head\.bias: shape \[2\] does not match the module's \[3\]/);
@@ -131,7 +150,13 @@ describe('ScriptModule', function () {
     if (process.platform !== 'linux' || !buildInfo().parallelInfo.includes('backend: OpenMP')) this.skip();
     const m = await ScriptModule.load(convnet());
     const before = getNumThreads();
-    const parallelOnJsThread = () => scope(() => randn([1 << 20]).exp().sum().item());
+    const parallelOnJsThread = () =>
+      scope(() =>
+        randn([1 << 20])
+          .exp()
+          .sum()
+          .item(),
+      );
     try {
       setNumThreads(3);
       await m.forwardAsync(input); // the compute thread and libuv's workers exist from here on
@@ -160,7 +185,10 @@ describe('ScriptModule', function () {
       await assert.rejects(ScriptModule.load(truncated), (e: Error) => e instanceof ModuleLoadError && e.message.includes('truncated.pt'));
       const text = path.join(dir, 'notes.pt');
       writeFileSync(text, 'not a model at all');
-      assert.throws(() => ScriptModule.loadSync(text), (e: Error) => e instanceof ModuleLoadError && /not a readable TorchScript module/.test(e.message));
+      assert.throws(
+        () => ScriptModule.loadSync(text),
+        (e: Error) => e instanceof ModuleLoadError && /not a readable TorchScript module/.test(e.message),
+      );
       const json = path.join(dir, 'reference.pt');
       writeFileSync(json, readFileSync(path.join(fx.dir, 'reference.json')));
       await assert.rejects(ScriptModule.load(json), ModuleLoadError);
@@ -168,15 +196,24 @@ describe('ScriptModule', function () {
 
     it('a wrong number of inputs is a RangeError naming the expected ones', function () {
       const m = ScriptModule.loadSync(convnet());
-      assert.throws(() => m.forward(), (e: Error) => e instanceof RangeError && /expects 1 inputs \(x: Tensor\), got 0/.test(e.message));
+      assert.throws(
+        () => m.forward(),
+        (e: Error) => e instanceof RangeError && /expects 1 inputs \(x: Tensor\), got 0/.test(e.message),
+      );
       assert.throws(() => m.forward(input, input), RangeError);
-      assert.throws(() => m.forward('text'), (e: Error) => e instanceof TypeError && /input 0 \(x\)/.test(e.message));
+      assert.throws(
+        () => m.forward('text'),
+        (e: Error) => e instanceof TypeError && /input 0 \(x\)/.test(e.message),
+      );
     });
 
     it('a wrong input shape is a TorchError; async rejects the same way; the process lives', async function () {
       const m = ScriptModule.loadSync(convnet());
       const bad = tensor(new Float32Array(2 * 3 * 8 * 8), [2, 3, 8, 8]);
-      assert.throws(() => m.forward(bad), (e: Error) => e.name === 'TorchError' && /channels/.test(e.message));
+      assert.throws(
+        () => m.forward(bad),
+        (e: Error) => e.name === 'TorchError' && /channels/.test(e.message),
+      );
       await assert.rejects(m.forwardAsync(bad), (e: Error) => e.name === 'TorchError' && /channels/.test(e.message));
       await assert.rejects(m.callAsync('nope', []), RangeError);
       const out = (await m.forwardAsync(input)) as Tensor;

@@ -17,7 +17,10 @@ describe('native names', () => {
     const p = tensor([1, 2], [2]);
     p.requiresGrad = true;
     for (const kind of OPTIMIZER_KINDS) {
-      const options = kind === 'sgd' ? { kind, lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false } : { kind, lr: 0.1, betas: [0.9, 0.999] as const, eps: 1e-8, weightDecay: 0, amsgrad: false };
+      const options =
+        kind === 'sgd'
+          ? { kind, lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }
+          : { kind, lr: 0.1, betas: [0.9, 0.999] as const, eps: 1e-8, weightDecay: 0, amsgrad: false };
       new native.OptimizerHandle([p.handle], options).step();
     }
     assert.throws(() => new native.OptimizerHandle([p.handle], { kind: 'lamb', lr: 0.1 } as never), /expected 'sgd', 'adam' or 'adamw'/);
@@ -31,7 +34,10 @@ describe('native names', () => {
     const logits = tensor([0, 1, 1, 0], [1, 2, 2, 1]);
     const labels = tensor([0, 1], [1, 2, 1], { dtype: 'int64' });
     assert.throws(() => native.dice(logits.handle, labels.handle, { smooth: 1e-5 } as never), /options\.squared: expected a boolean/);
-    assert.throws(() => native.protoDistLoss(logits.handle, labels.handle, tensor([1, 0, 0, 1], [2, 2]).handle, { tau: 1 } as never, false), /options\.channels: expected a string/);
+    assert.throws(
+      () => native.protoDistLoss(logits.handle, labels.handle, tensor([1, 0, 0, 1], [2, 2]).handle, { tau: 1 } as never, false),
+      /options\.channels: expected a string/,
+    );
     for (const t of [p, logits, labels]) t.dispose();
   });
 

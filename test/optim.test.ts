@@ -34,7 +34,7 @@ describe('optimizers', function () {
           const loss = losses.crossEntropy(model.forwardTensor(input), labels);
           loss.backward();
           opt.step();
-          assert.ok(Math.abs(loss.item() as number - expected.losses[step]!) < 1e-6, `loss at step ${step}`);
+          assert.ok(Math.abs((loss.item() as number) - expected.losses[step]!) < 1e-6, `loss at step ${step}`);
           const flat = cat(params.map((p) => p.detach().flatten()));
           const diff = maxAbsDiff(flat.toArray() as Float32Array, want);
           assert.ok(diff < 1e-6, `${name} step ${step}: max abs diff ${diff}`);
@@ -78,9 +78,15 @@ describe('optimizers', function () {
     assert.throws(() => new optim.SGD([], { lr: 0.1 }), RangeError);
     assert.throws(() => new optim.SGD(model.parameters(), { lr: 0.1, nesterov: true }), /nesterov/);
     assert.throws(() => new optim.Adam(model.parameters(), { betas: [0.9] as unknown as [number, number] }), RangeError);
-    assert.throws(() => new optim.SGD([tensor([1, 2])], { lr: 0.1 }), (e: Error) => e instanceof TypeError && /params\[0\]/.test(e.message));
+    assert.throws(
+      () => new optim.SGD([tensor([1, 2])], { lr: 0.1 }),
+      (e: Error) => e instanceof TypeError && /params\[0\]/.test(e.message),
+    );
     const adamState = new optim.Adam(model.parameters()).stateDict();
-    assert.throws(() => opt.loadStateDict(adamState), (e: Error) => e instanceof TypeError && /'adam'/.test(e.message));
+    assert.throws(
+      () => opt.loadStateDict(adamState),
+      (e: Error) => e instanceof TypeError && /'adam'/.test(e.message),
+    );
   });
 });
 

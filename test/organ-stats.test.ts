@@ -84,7 +84,17 @@ describe('organ stats: areas and HU per slice and organ', function () {
 
   it('areas in mm2 from anisotropic spacing, and z positions from the affine', () => {
     const { raw, labels } = phantom();
-    const image = { data: Float32Array.from(raw, (v) => v * SLOPE + INTER), shape: [NX, NY, NZ] as [number, number, number], spacing: SPACING, affine: [[0.7, 0, 0, -7], [0, 1.3, 0, 4], [0, 0, 5, 100], [0, 0, 0, 1]] };
+    const image = {
+      data: Float32Array.from(raw, (v) => v * SLOPE + INTER),
+      shape: [NX, NY, NZ] as [number, number, number],
+      spacing: SPACING,
+      affine: [
+        [0.7, 0, 0, -7],
+        [0, 1.3, 0, 4],
+        [0, 0, 5, 100],
+        [0, 0, 0, 1],
+      ],
+    };
     const rows = organStats(image, labels);
     assert.equal(rows.length, 2 * 6);
     const at = (z: number, organ: string) => rows.find((r) => r.slice === z && r.organ === organ)!;
@@ -96,7 +106,15 @@ describe('organ stats: areas and HU per slice and organ', function () {
     assert.equal(at(1, 'liver').meanHu, null);
     assert.equal(at(0, 'liver').zMm, 100);
     assert.equal(at(1, 'spleen').zMm, 105);
-    assert.throws(() => organStats(image, labels.map((v) => (v === 6 ? 9 : v)), 'x_seg.nii.gz'), /x_seg\.nii\.gz: voxel \d+ holds 9/);
+    assert.throws(
+      () =>
+        organStats(
+          image,
+          labels.map((v) => (v === 6 ? 9 : v)),
+          'x_seg.nii.gz',
+        ),
+      /x_seg\.nii\.gz: voxel \d+ holds 9/,
+    );
   });
 
   it('HU mean / SD / median / IQR of a scl_slope / scl_inter NIfTI match numpy', async function () {
@@ -111,13 +129,27 @@ describe('organ stats: areas and HU per slice and organ', function () {
     const image = await nifti.read(file);
     assert.equal(image.data[0], raw[0]! * SLOPE + INTER, 'scaling applied on read');
     const rows = organStats(image, labels);
-    const ref = await pythonJson<({ n: number; mean: number; sd: number; median: number; iqr: number } | null)[]>(python!, NUMPY_STATS, { raw: [...raw], labels: [...labels], slope: SLOPE, inter: INTER, nx: NX, ny: NY, nz: NZ });
+    const ref = await pythonJson<({ n: number; mean: number; sd: number; median: number; iqr: number } | null)[]>(python!, NUMPY_STATS, {
+      raw: [...raw],
+      labels: [...labels],
+      slope: SLOPE,
+      inter: INTER,
+      nx: NX,
+      ny: NY,
+      nz: NZ,
+    });
     let checked = 0;
     rows.forEach((r, i) => {
       const e = ref[i];
       if (!e) return assert.equal(r.pixels, 0);
       assert.equal(r.pixels, e.n);
-      for (const [got, want] of [[r.meanHu, e.mean], [r.sdHu, e.sd], [r.medianHu, e.median], [r.iqrHu, e.iqr]] as const) assert.ok(Math.abs(got! - want) < 1e-9, `${r.organ} z${r.slice}: ${got} vs numpy ${want}`);
+      for (const [got, want] of [
+        [r.meanHu, e.mean],
+        [r.sdHu, e.sd],
+        [r.medianHu, e.median],
+        [r.iqrHu, e.iqr],
+      ] as const)
+        assert.ok(Math.abs(got! - want) < 1e-9, `${r.organ} z${r.slice}: ${got} vs numpy ${want}`);
       checked++;
     });
     assert.equal(checked, 3);

@@ -86,7 +86,10 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     const test = sliceSplit(config, dataset).test;
     assert.deepEqual(file.subjects, test);
     assert.equal(file.results.length, 2);
-    assert.deepEqual(file.models.map((m) => m.checkpoint), [trained, other]);
+    assert.deepEqual(
+      file.models.map((m) => m.checkpoint),
+      [trained, other],
+    );
 
     // one subject by hand: its slices through the trained model at native resolution
     const subject = test[0]!;
@@ -101,24 +104,34 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     });
     const got = file.results[0]!.perSubject.find((s) => s.subject === subject)!;
     assert.deepEqual(got.dice, expected);
-    assert.ok(file.results[0]!.perSubject.some((s) => s.dice.some((v) => v !== null && v > 0)), 'the trained student finds some organ');
+    assert.ok(
+      file.results[0]!.perSubject.some((s) => s.dice.some((v) => v !== null && v > 0)),
+      'the trained student finds some organ',
+    );
 
     // the comparison rows: the variant against none (no control here), per organ and on the
     // subjects' average, Wilcoxon p as stats.wilcoxon gives on the scores read back from dice.csv
     const [none, unest] = file.results as [(typeof file.results)[0], (typeof file.results)[0]];
     const a = unest.perSubject.map((s) => subjectMean(s.dice)!);
     const b = none.perSubject.map((s) => subjectMean(s.dice)!);
-    assert.deepEqual(file.comparisons.map((c) => [c.model, c.variant, c.baseline, c.seed, c.organ]), [...file.organs, 'average'].map((o) => ['DeepLabv3', 'unest', 'none', config.seed, o]));
+    assert.deepEqual(
+      file.comparisons.map((c) => [c.model, c.variant, c.baseline, c.seed, c.organ]),
+      [...file.organs, 'average'].map((o) => ['DeepLabv3', 'unest', 'none', config.seed, o]),
+    );
     assert.deepEqual(r.comparisons, file.comparisons);
     const [header, ...lines] = csvRows(path.join(r.dir, 'dice.csv')).map((l) => l.split(','));
-    const column = (variant: string, name: string) => lines.filter((l) => l[1] === variant).map((l) => (l[header!.indexOf(name)] === '' ? null : Number(l[header!.indexOf(name)])));
+    const column = (variant: string, name: string) =>
+      lines.filter((l) => l[1] === variant).map((l) => (l[header!.indexOf(name)] === '' ? null : Number(l[header!.indexOf(name)])));
     for (const organ of ['liver', 'mean']) {
       const [x, y] = [column('unest', organ), column('none', organ)];
       const pairs = x.flatMap((v, i) => (v !== null && y[i] !== null ? [[v, y[i]!]] : []));
       const c = file.comparisons.find((row) => row.organ === (organ === 'mean' ? 'average' : organ))!;
       assert.equal(c.n, pairs.length);
       if (pairs.length === 0) continue;
-      const w = wilcoxon(pairs.map((q) => q[0]!), pairs.map((q) => q[1]!));
+      const w = wilcoxon(
+        pairs.map((q) => q[0]!),
+        pairs.map((q) => q[1]!),
+      );
       assert.equal(c.p, w.n > 0 ? w.pValue : null, organ);
       assert.equal(c.statistic, w.statistic);
       assert.ok(c.ci95 && c.ci95[0] <= c.meanDiff! + 1e-12 && c.meanDiff! <= c.ci95[1] + 1e-12);
@@ -126,12 +139,18 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     assert.deepEqual(column('unest', 'mean'), a);
     assert.deepEqual(column('none', 'mean'), b);
     const holmed = stats.holm(file.comparisons.map((c) => c.p));
-    assert.deepEqual(file.comparisons.map((c) => c.pHolm), holmed);
+    assert.deepEqual(
+      file.comparisons.map((c) => c.pHolm),
+      holmed,
+    );
 
     assert.equal(csvRows(path.join(r.dir, 'dice.csv')).length, 1 + 2 * test.length);
     assert.equal(csvRows(path.join(r.dir, 'summary.csv')).length, 1 + 2);
     assert.equal(csvRows(path.join(r.dir, 'comparisons.csv')).length, 1 + 7);
-    assert.equal(csvRows(path.join(r.dir, 'comparisons.csv'))[0], 'model,variant,baseline,training_subjects,seed,organ,n,mean_diff,ci95_lo,ci95_hi,statistic,p,p_holm,method');
+    assert.equal(
+      csvRows(path.join(r.dir, 'comparisons.csv'))[0],
+      'model,variant,baseline,training_subjects,seed,organ,n,mean_diff,ci95_lo,ci95_hi,statistic,p,p_holm,method',
+    );
     const [head, summary] = csvRows(path.join(r.dir, 'summary.csv')).map((l) => l.split(',')) as [string[], string[]];
     assert.equal(Number(summary[head.indexOf('mean')]), summarizeResult(none).overall);
     // scored under the default policy: false positives apart, their totals in the summary and their own CSV
@@ -163,7 +182,15 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     ]);
     await assert.rejects(evaluate(config, [...seeded, seeded[0]!], { ...quiet, name: 'evaluate-seeds' }), /DeepLabv3 \/ none \[seed 1\] is listed twice/);
     const r = await evaluate(config, seeded, { ...quiet, name: 'evaluate-seeds' });
-    assert.deepEqual(r.results.map((x) => [x.variant, x.seed]), [['none', 1], ['unest', 1], ['none', 2], ['unest', 2]]);
+    assert.deepEqual(
+      r.results.map((x) => [x.variant, x.seed]),
+      [
+        ['none', 1],
+        ['unest', 1],
+        ['none', 2],
+        ['unest', 2],
+      ],
+    );
     assert.deepEqual([...new Set(r.comparisons.map((c) => c.seed))], [1, 2, 'mean']);
     // the same checkpoints under both seeds: the seed-averaged scores are each seed's
     const bySeed = (s: number | 'mean') => r.comparisons.filter((c) => c.seed === s).map(({ seed: _, ...c }) => c);
@@ -186,11 +213,18 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     planes.forEach((p, z) => data.set(p.data.length === first.data.length ? p.data : first.data, z * first.data.length));
     const affine = first.affine.map((row) => [...row]);
     affine[2]![2] = 5;
-    await nifti.write(path.join(inputs, 'stack.nii'), { data, shape: [first.shape[0], first.shape[1], 3], spacing: [first.spacing[0], first.spacing[1], 5], affine }, { ndim: 3 });
+    await nifti.write(
+      path.join(inputs, 'stack.nii'),
+      { data, shape: [first.shape[0], first.shape[1], 3], spacing: [first.spacing[0], first.spacing[1], 5], affine },
+      { ndim: 3 },
+    );
 
     const out = path.join(root, 'predicted');
     const written = await predict({ checkpoint: trained, inputs: [s0, inputs], out, log: () => {} }); // size from the model's metadata
-    assert.deepEqual(written.map((w) => path.basename(w.output)), [`${path.basename(s0, '.nii.gz')}_seg.nii.gz`, 'lps_seg.nii.gz', 'stack_seg.nii.gz']);
+    assert.deepEqual(
+      written.map((w) => path.basename(w.output)),
+      [`${path.basename(s0, '.nii.gz')}_seg.nii.gz`, 'lps_seg.nii.gz', 'stack_seg.nii.gz'],
+    );
     const module = (await loadModel(trained)).eval();
     const pipeline = slicePipeline(dataset);
     for (const w of written) {
@@ -208,19 +242,35 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
       expected.forEach((e, z) => assert.deepEqual(ras.data.subarray(z * nx * ny, (z + 1) * nx * ny), e, `${w.output} slice ${z}`));
     }
     // the reoriented copy segments to the same labels in world space as the original slice
-    const [direct, viaLps] = await Promise.all([nifti.read(path.join(out, `${path.basename(s1, '.nii.gz')}_seg.nii.gz`)).catch(() => null), nifti.read(path.join(out, 'lps_seg.nii.gz'))]);
+    const [direct, viaLps] = await Promise.all([
+      nifti.read(path.join(out, `${path.basename(s1, '.nii.gz')}_seg.nii.gz`)).catch(() => null),
+      nifti.read(path.join(out, 'lps_seg.nii.gz')),
+    ]);
     assert.equal(direct, null); // s1 itself was not an input
     assert.deepEqual(viaLps.data, (await segmentSlices(module, prepareSlices(pipeline, [{ image: s1, subject: 'x' }], SIZE), SIZE))[0]);
 
     // a spacing-aware grid and another window, given to predict, are what the slices go through
     const fov = { size: SIZE, window: [-200, 300] as [number, number], fieldOfViewMm: 300 };
-    const [byFov] = await predict({ checkpoint: trained, inputs: [s0], out: path.join(root, 'predicted-fov'), window: fov.window, fieldOfViewMm: fov.fieldOfViewMm, log: () => {} });
+    const [byFov] = await predict({
+      checkpoint: trained,
+      inputs: [s0],
+      out: path.join(root, 'predicted-fov'),
+      window: fov.window,
+      fieldOfViewMm: fov.fieldOfViewMm,
+      log: () => {},
+    });
     const fovLabels = (await nifti.read(byFov!.output)).data;
     assert.deepEqual(fovLabels, (await segmentSlices(module, prepareSlices(pipeline, [{ image: s0, subject: 'x' }], fov), fov))[0]);
-    await assert.rejects(predict({ checkpoint: trained, inputs: [s0], out, window: [10, -10] }), (e: Error) => e instanceof ConfigError && /window: expected \[low, high\]/.test(e.message));
+    await assert.rejects(
+      predict({ checkpoint: trained, inputs: [s0], out, window: [10, -10] }),
+      (e: Error) => e instanceof ConfigError && /window: expected \[low, high\]/.test(e.message),
+    );
 
     // a label file in the way is never overwritten; a missing input is named
-    await assert.rejects(predict({ checkpoint: trained, inputs: [s0], out: path.dirname(s0) }), (e: Error) => e instanceof ConfigError && /was not written by predict/.test(e.message));
+    await assert.rejects(
+      predict({ checkpoint: trained, inputs: [s0], out: path.dirname(s0) }),
+      (e: Error) => e instanceof ConfigError && /was not written by predict/.test(e.message),
+    );
     await assert.rejects(predict({ checkpoint: trained, inputs: [path.join(root, 'nope.nii.gz')], out }), /nope\.nii\.gz: no such file/);
   });
 
@@ -243,7 +293,9 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     for (const result of file.results) {
       const s = summarizeResult(result);
       [...s.perOrgan, s.overall].forEach((v, k) => {
-        const cell = new RegExp(`data-model="${result.model}" data-variant="${result.variant}" data-column="${organs[k]}"[^>]*>(?:<strong>)?([^<]*)<`).exec(html);
+        const cell = new RegExp(`data-model="${result.model}" data-variant="${result.variant}" data-column="${organs[k]}"[^>]*>(?:<strong>)?([^<]*)<`).exec(
+          html,
+        );
         assert.ok(cell, `${result.model} / ${result.variant} / ${organs[k]}`);
         assert.equal(cell[1], v === null ? '–' : v.toFixed(3));
       });
@@ -259,7 +311,11 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
     // a training curve for the pretrained student (its train-log.jsonl); the untrained stand-in has none
     assert.deepEqual(figures.map((f) => f.kind).sort(), ['boxplot', 'lowdata', 'overlay', 'overlay', 'training']);
     for (const f of figures.flatMap((x) => x.files)) assert.ok(existsSync(path.join(r.dir, f)), f);
-    assert.ok(readFileSync(path.join(r.dir, figures.find((f) => f.kind === 'overlay')!.files[0]!)).subarray(1, 4).toString() === 'PNG');
+    assert.ok(
+      readFileSync(path.join(r.dir, figures.find((f) => f.kind === 'overlay')!.files[0]!))
+        .subarray(1, 4)
+        .toString() === 'PNG',
+    );
   });
 
   it('the run checkpoints: pretrain and distill best.ckpt, low-data folders with their subject counts', async function () {
@@ -287,11 +343,37 @@ describe('pipeline: evaluate, predict and report on the phantom', function () {
       for (const f of flags) assert.ok(r.out.includes(f), `${name} --help lists ${f}`);
     }
 
-    const ev = await cli('evaluate', '--config', configFile, '--name', 'evaluate-cli', '--progress', 'none', '--checkpoint', `deeplabv3:none=${trained}`, '--checkpoint', `deeplabv3:unest=${other}`);
+    const ev = await cli(
+      'evaluate',
+      '--config',
+      configFile,
+      '--name',
+      'evaluate-cli',
+      '--progress',
+      'none',
+      '--checkpoint',
+      `deeplabv3:none=${trained}`,
+      '--checkpoint',
+      `deeplabv3:unest=${other}`,
+    );
     assert.equal(ev.code, 0, ev.err);
     const results = readJson<EvaluationFile>(ev.out.trim().replace(/^evaluation: /, ''));
-    assert.deepEqual(results.results.map((x) => [x.model, x.variant]), [['DeepLabv3', 'none'], ['DeepLabv3', 'unest']]);
-    const rep = await cli('report', '--evaluation', path.join(root, 'run', 'evaluate-cli', 'results.json'), '--out', path.join(root, 'report-cli'), '--overlays', '0');
+    assert.deepEqual(
+      results.results.map((x) => [x.model, x.variant]),
+      [
+        ['DeepLabv3', 'none'],
+        ['DeepLabv3', 'unest'],
+      ],
+    );
+    const rep = await cli(
+      'report',
+      '--evaluation',
+      path.join(root, 'run', 'evaluate-cli', 'results.json'),
+      '--out',
+      path.join(root, 'report-cli'),
+      '--overlays',
+      '0',
+    );
     assert.equal(rep.code, 0, rep.err);
     assert.ok(existsSync(path.join(root, 'report-cli', 'index.html')));
 
@@ -329,7 +411,10 @@ describe('cli: repeated options and a variadic positional', function () {
   const spec: CommandSpec = {
     name: 't',
     summary: '',
-    positionals: [{ name: 'first', description: '' }, { name: 'rest', description: '', variadic: true }],
+    positionals: [
+      { name: 'first', description: '' },
+      { name: 'rest', description: '', variadic: true },
+    ],
     options: { item: { type: 'integer', description: '', multiple: true }, one: { type: 'string', description: '' } },
     run: async () => {},
   };

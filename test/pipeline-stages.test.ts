@@ -58,7 +58,10 @@ describe('pipeline: training stages on the phantom', function () {
     assert.ok(file.provenance.volumes.length >= 1 && file.provenance.crop.crop === 'kidney-range');
 
     const pre = await pretrain(c, quiet);
-    const log = readFileSync(path.join(pre.dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number; valDice: number });
+    const log = readFileSync(path.join(pre.dir, 'train-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { loss: number; valDice: number });
     assert.equal(log.length, 20);
     assert.ok(log.at(-1)!.loss < log[0]!.loss, `loss ${log[0]!.loss} -> ${log.at(-1)!.loss}`);
     const bestDice = Math.max(...log.map((l) => l.valDice));
@@ -66,9 +69,16 @@ describe('pipeline: training stages on the phantom', function () {
     assert.equal(pre.bestMetric, bestDice);
 
     const dis = await distill(c, quiet);
-    const dlog = readFileSync(path.join(dis.dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number });
+    const dlog = readFileSync(path.join(dis.dir, 'train-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { loss: number });
     assert.equal(dlog.length, 2);
-    const manifest = JSON.parse(readFileSync(path.join(dis.dir, 'manifest.json'), 'utf8')) as { stage: string; inputs: { from: { file: string } }; versions: { torch: string } };
+    const manifest = JSON.parse(readFileSync(path.join(dis.dir, 'manifest.json'), 'utf8')) as {
+      stage: string;
+      inputs: { from: { file: string } };
+      versions: { torch: string };
+    };
     assert.equal(manifest.stage, 'distill');
     assert.equal(manifest.inputs.from.file, pre.bestCheckpoint);
     assert.match(manifest.versions.torch, /^\d+\.\d+/);
@@ -80,14 +90,20 @@ describe('pipeline: training stages on the phantom', function () {
     const changed = await distill({ ...c, distill: { ...c.distill, beta: 0.25 } }, quiet);
     assert.equal(changed.reused, false);
     // trained again from the pretrained weights, not resumed from the finished beta 0.5 run
-    const relog = readFileSync(path.join(changed.dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number });
+    const relog = readFileSync(path.join(changed.dir, 'train-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { loss: number });
     assert.equal(relog.length, 2);
     assert.notEqual(relog[0]!.loss, dlog[0]!.loss);
 
     // the epoch-matched control: the same epochs with L_seg only, as variant 'continued'
     const control = await distill(c, { ...quiet, control: true, prototype: '/nonexistent/not-needed.json' });
     assert.equal(path.basename(control.dir), 'distill-continued');
-    const cman = JSON.parse(readFileSync(path.join(control.dir, 'manifest.json'), 'utf8')) as { config: { control: boolean; distill: { beta: number } }; inputs: { prototype: unknown } };
+    const cman = JSON.parse(readFileSync(path.join(control.dir, 'manifest.json'), 'utf8')) as {
+      config: { control: boolean; distill: { beta: number } };
+      inputs: { prototype: unknown };
+    };
     assert.deepEqual([cman.config.control, cman.config.distill.beta, cman.inputs.prototype], [true, 0, null]);
     assert.equal(readFileSync(path.join(control.dir, 'train-log.jsonl'), 'utf8').trim().split('\n').length, 2);
 
@@ -102,7 +118,7 @@ describe('pipeline: training stages on the phantom', function () {
     });
   });
 
-  it('prototype: the teacher sees the whole volume, only the crop\'s slices are accumulated', async function () {
+  it("prototype: the teacher sees the whole volume, only the crop's slices are accumulated", async function () {
     const fx = await pythonFixtures();
     const teacher = { model: path.join(fx.dir, 'depth_recorder.pt'), roi: [64, 64, 64] };
     type Volume = { resampledDepth: number; resampledZRange: [number, number]; teacherInput: string };
@@ -116,12 +132,18 @@ describe('pipeline: training stages on the phantom', function () {
     assert.ok(vols.length >= 1);
     const cropLengths = vols.map((v) => v.resampledZRange[1] - v.resampledZRange[0]);
     // only the crop's slices: the sum of the kept ranges, each inside its volume and shorter than it
-    assert.equal(whole.slices, cropLengths.reduce((a, b) => a + b, 0));
-    vols.forEach((v, i) => assert.ok(v.resampledZRange[0] >= 0 && v.resampledZRange[1] <= v.resampledDepth && cropLengths[i]! < v.resampledDepth, JSON.stringify(v)));
+    assert.equal(
+      whole.slices,
+      cropLengths.reduce((a, b) => a + b, 0),
+    );
+    vols.forEach((v, i) =>
+      assert.ok(v.resampledZRange[0] >= 0 && v.resampledZRange[1] <= v.resampledDepth && cropLengths[i]! < v.resampledDepth, JSON.stringify(v)),
+    );
     // channel 0 of the recorder's logits is the depth it was given: the whole volume's
     const depths = vols.map((v) => v.resampledDepth);
     whole.matrix.forEach((row, k) => {
-      if (whole.counts[k]! > 0) assert.ok(row[0]! >= Math.min(...depths) - 1e-6 && row[0]! <= Math.max(...depths) + 1e-6, `class ${k}: depth ${row[0]} vs ${depths.join(', ')}`);
+      if (whole.counts[k]! > 0)
+        assert.ok(row[0]! >= Math.min(...depths) - 1e-6 && row[0]! <= Math.max(...depths) + 1e-6, `class ${k}: depth ${row[0]} vs ${depths.join(', ')}`);
     });
     // the first version fed the crop alone: then the teacher saw only the crop's depth
     const cropped = await read('crop', 'run-depth-crop');
@@ -160,14 +182,23 @@ describe('pipeline: training stages on the phantom', function () {
     const lines: string[] = [];
     const c = config({ student: { epochs: 1, init: { path: weights, format: 'torchvision-resnet50' } } } as PartialConfig, 'init');
     const r = await pretrain(c, { ...quiet, log: (l) => lines.push(l) });
-    assert.ok(lines.some((l) => new RegExp(`torchvision-resnet50\\): ${made.keys - 2} tensors mapped, 0 missing`).test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => new RegExp(`torchvision-resnet50\\): ${made.keys - 2} tensors mapped, 0 missing`).test(l)),
+      lines.join('\n'),
+    );
     const initial = readdirSync(r.dir).find((f) => /^initial-[0-9a-f]{12}\.pt$/.test(f))!;
     const stem = (await loadModel(path.join(r.dir, initial))).namedParameters().get('backbone.stem.0.weight')!;
     assert.ok(maxAbsDiff(stem.toArray() as Float32Array, made.stem) < 1e-5);
     assert.ok(existsSync(r.bestCheckpoint));
     const bad = (student: object) => () => config({ student } as PartialConfig, 'bad');
-    assert.throws(bad({ init: { path: weights }, model: weights }), (e: unknown) => e instanceof ConfigError && /give model .* or init .*, not both/.test(e.message));
-    assert.throws(bad({ arch: 'swin_unet', preset: 'tiny', init: { path: weights, format: 'torchvision-resnet50' } }), /student.init.format: torchvision-resnet50 maps to deeplabv3, not swin_unet/);
+    assert.throws(
+      bad({ init: { path: weights }, model: weights }),
+      (e: unknown) => e instanceof ConfigError && /give model .* or init .*, not both/.test(e.message),
+    );
+    assert.throws(
+      bad({ arch: 'swin_unet', preset: 'tiny', init: { path: weights, format: 'torchvision-resnet50' } }),
+      /student.init.format: torchvision-resnet50 maps to deeplabv3, not swin_unet/,
+    );
     assert.throws(bad({ init: { path: path.join(root, 'nope.pth') } }), /student.init.path: .*nope.pth does not exist/);
     assert.throws(bad({ init: { path: weights, format: 'imagenet' } }), /student.init.format/);
   });
@@ -200,7 +231,10 @@ describe('pipeline: training stages on the phantom', function () {
     await assert.rejects(async () => resolveConfig({ dataset: 'd', runDir: 'r', device: 'gpu' as 'cpu' }, root), ConfigError);
     // Table 1's variant names that are not teachers cannot name one
     for (const name of ['none', 'continued']) {
-      assert.throws(() => resolveConfig({ dataset: 'd', runDir: 'r', experiment: { teachers: [{ name }] } }, root), (e: Error) => e instanceof ConfigError && /reserved/.test(e.message));
+      assert.throws(
+        () => resolveConfig({ dataset: 'd', runDir: 'r', experiment: { teachers: [{ name }] } }, root),
+        (e: Error) => e instanceof ConfigError && /reserved/.test(e.message),
+      );
     }
     assert.equal(resolveConfig({ dataset: 'd', runDir: 'r', experiment: { control: true } }, root).experiment.control, true);
     assert.throws(() => resolveConfig({ dataset: 'd', runDir: 'r', experiment: { control: 'yes' as unknown as boolean } }, root), ConfigError);

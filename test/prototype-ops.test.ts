@@ -16,7 +16,7 @@ interface Case {
 // Random labels in [0, 4) of 5 classes (class 4 always absent), with a twist per case.
 function makeCases(): Case[] {
   let seed = 11;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const labels = (n: number, k = 4) => Array.from({ length: n }, () => Math.floor(rnd() * k));
   const cases: Case[] = [];
   const s2 = [2, 5, 4, 5];
@@ -36,7 +36,12 @@ function makeCases(): Case[] {
   cases.push({ name: "2D, 1 / 2 / 3 / 4 present classes, channels 'all'", shape: s4, labels: byCount, options: { channels: 'all' } });
   cases.push({ name: '2D, class 2 unseen by the teacher', shape: s4, labels: byCount, options: { teacherMask: [true, true, false, true, true], tau: 1.5 } });
   cases.push({ name: '3D, absent classes', shape: [2, 5, 3, 3, 4], labels: labels(2 * 36), options: { tau: 0.5 } });
-  cases.push({ name: "3D, channels 'all', class 0 unseen", shape: [2, 5, 3, 3, 4], labels: labels(2 * 36), options: { channels: 'all', teacherMask: [false, true, true, true, true] } });
+  cases.push({
+    name: "3D, channels 'all', class 0 unseen",
+    shape: [2, 5, 3, 3, 4],
+    labels: labels(2 * 36),
+    options: { channels: 'all', teacherMask: [false, true, true, true, true] },
+  });
   return cases;
 }
 
@@ -69,7 +74,10 @@ describe('prototype and DIST ops', function () {
         assert.deepEqual(f.counts.toList(), r.counts.toList());
         assert.ok(maxAbsDiff(data(f.prototypes), data(r.prototypes)) < 1e-12);
         // a fixed random weighting of the prototypes as the scalar to differentiate
-        const w = tensor(Float64Array.from({ length: f.prototypes.numel }, (_, i) => Math.cos(i)), f.prototypes.shape);
+        const w = tensor(
+          Float64Array.from({ length: f.prototypes.numel }, (_, i) => Math.cos(i)),
+          f.prototypes.shape,
+        );
         f.prototypes.mul(w).sum().backward();
         const numeric = numericGrad((x) => ops.classPrototypes(x, labels, 5, c.options).prototypes.mul(w).sum().item() as number, x0, c.shape);
         assert.ok(maxAbsDiff(data(logits.grad!), numeric) < 1e-6);
@@ -106,7 +114,10 @@ describe('prototype and DIST ops', function () {
   }
 
   it('L_intra needs 3 present classes (2 with channels all); an all-ignored batch gives 0', function () {
-    const logits = tensor(Float64Array.from({ length: 2 * 5 * 4 }, (_, i) => Math.cos(i)), [2, 5, 2, 2]);
+    const logits = tensor(
+      Float64Array.from({ length: 2 * 5 * 4 }, (_, i) => Math.cos(i)),
+      [2, 5, 2, 2],
+    );
     const one = labelsOf(new Array(8).fill(3), [2, 2, 2]);
     const two = labelsOf([0, 3, 0, 3, 0, 3, 0, 3], [2, 2, 2]);
     const three = labelsOf([0, 3, 1, 3, 0, 3, 1, 0], [2, 2, 2]);
@@ -122,7 +133,7 @@ describe('prototype and DIST ops', function () {
     assert.equal(ops.protoDistLoss(logits, ignored, teacher, { ignoreIndex: 9 }).item(), 0);
   });
 
-  it('a student whose prototypes are the teacher\'s scores 0 over the present channels, not with all channels', function () {
+  it("a student whose prototypes are the teacher's scores 0 over the present channels, not with all channels", function () {
     // teacher logits in the range measured on real teachers (-14..8): columns of absent classes
     // hold probabilities of 1e-6 .. 1e-10, below eps, and their correlation degenerates
     const C = 5;
@@ -142,8 +153,15 @@ describe('prototype and DIST ops', function () {
 
   it('classes the teacher never saw do not contribute: their pixels get no gradient', function () {
     const shape = [2, 5, 3, 4];
-    const y = labelsOf(Array.from({ length: 24 }, (_, i) => i % 4), [2, 3, 4]);
-    const x = tensor(Float64Array.from({ length: 120 }, (_, i) => Math.sin(i)), shape, { requiresGrad: true });
+    const y = labelsOf(
+      Array.from({ length: 24 }, (_, i) => i % 4),
+      [2, 3, 4],
+    );
+    const x = tensor(
+      Float64Array.from({ length: 120 }, (_, i) => Math.sin(i)),
+      shape,
+      { requiresGrad: true },
+    );
     ops.protoDistLoss(x, y, teacher, { teacherMask: [true, true, false, true, true] }).backward();
     const g = data(x.grad!);
     const labels = Array.from(y.toArray() as BigInt64Array, Number);
@@ -156,13 +174,22 @@ describe('prototype and DIST ops', function () {
       }
     }
     assert.ok(g.some((v) => v !== 0));
-    assert.throws(() => ops.protoDistLoss(x, y, teacher, { teacherMask: [true, false] }), (e: Error) => e instanceof RangeError && /teacherMask: expected 5 entries/.test(e.message));
-    assert.throws(() => ops.protoDistLoss(x, y, teacher, { channels: 'some' as 'all' }), (e: Error) => e instanceof RangeError && /channels/.test(e.message));
+    assert.throws(
+      () => ops.protoDistLoss(x, y, teacher, { teacherMask: [true, false] }),
+      (e: Error) => e instanceof RangeError && /teacherMask: expected 5 entries/.test(e.message),
+    );
+    assert.throws(
+      () => ops.protoDistLoss(x, y, teacher, { channels: 'some' as 'all' }),
+      (e: Error) => e instanceof RangeError && /channels/.test(e.message),
+    );
   });
 
   it('float32 logits give the float64 result to float precision', function () {
     const x = randn([4, 5, 16, 16]);
-    const y = labelsOf(Array.from({ length: 4 * 256 }, (_, i) => (i * 7) % 5), [4, 16, 16]);
+    const y = labelsOf(
+      Array.from({ length: 4 * 256 }, (_, i) => (i * 7) % 5),
+      [4, 16, 16],
+    );
     const a = ops.protoDistLoss(x, y, teacher).item() as number;
     const b = ops.protoDistLoss(x.to('float64'), y, teacher).item() as number;
     assert.ok(Math.abs(a - b) < 1e-5);
@@ -171,14 +198,32 @@ describe('prototype and DIST ops', function () {
   it('shape, dtype and class-range errors are typed', function () {
     const x = randn([2, 5, 4, 4]);
     const y = labelsOf(new Array(32).fill(1), [2, 4, 4]);
-    assert.throws(() => ops.protoDistLoss(x, labelsOf(new Array(32).fill(5), [2, 4, 4]), teacher), (e: Error) => e instanceof RangeError && /value 5 is outside \[0, 5\)/.test(e.message));
+    assert.throws(
+      () => ops.protoDistLoss(x, labelsOf(new Array(32).fill(5), [2, 4, 4]), teacher),
+      (e: Error) => e instanceof RangeError && /value 5 is outside \[0, 5\)/.test(e.message),
+    );
     assert.throws(() => ops.classPrototypes(x, labelsOf(new Array(32).fill(-1), [2, 4, 4]), 5), /value -1/);
-    assert.throws(() => ops.protoDistLoss(x, labelsOf(new Array(16).fill(1), [1, 4, 4]), teacher), (e: Error) => e instanceof RangeError && /labels: shape \[1, 4, 4\]/.test(e.message));
-    assert.throws(() => ops.protoDistLoss(x, y.to('float32'), teacher), (e: Error) => e instanceof TypeError && /integer/.test(e.message));
+    assert.throws(
+      () => ops.protoDistLoss(x, labelsOf(new Array(16).fill(1), [1, 4, 4]), teacher),
+      (e: Error) => e instanceof RangeError && /labels: shape \[1, 4, 4\]/.test(e.message),
+    );
+    assert.throws(
+      () => ops.protoDistLoss(x, y.to('float32'), teacher),
+      (e: Error) => e instanceof TypeError && /integer/.test(e.message),
+    );
     assert.throws(() => ops.protoDistLoss(y, y, teacher), TypeError);
-    assert.throws(() => ops.protoDistLoss(x, y, randn([5, 4])), (e: Error) => e instanceof RangeError && /teacherPrototype: expected \[5, 5\]/.test(e.message));
-    assert.throws(() => ops.protoDistLoss(x, y, teacher, { tau: 0 }), (e: Error) => e instanceof RangeError && /tau/.test(e.message));
-    assert.throws(() => ops.distLoss(randn([2, 5, 5]), labelsOf([1, 1], [2, 1]), teacher), (e: Error) => e instanceof RangeError && /counts/.test(e.message));
+    assert.throws(
+      () => ops.protoDistLoss(x, y, randn([5, 4])),
+      (e: Error) => e instanceof RangeError && /teacherPrototype: expected \[5, 5\]/.test(e.message),
+    );
+    assert.throws(
+      () => ops.protoDistLoss(x, y, teacher, { tau: 0 }),
+      (e: Error) => e instanceof RangeError && /tau/.test(e.message),
+    );
+    assert.throws(
+      () => ops.distLoss(randn([2, 5, 5]), labelsOf([1, 1], [2, 1]), teacher),
+      (e: Error) => e instanceof RangeError && /counts/.test(e.message),
+    );
   });
 
   describe('against the Python reference of the semantics', function () {
@@ -192,7 +237,13 @@ describe('prototype and DIST ops', function () {
         const logits = tensor(new Float64Array(c.logits), c.shape, { requiresGrad: true });
         const labels = labelsOf(c.labels, [c.shape[0]!, ...c.shape.slice(2)]);
         const t = tensor(new Float64Array(c.teacher), [5, 5]);
-        const options: ops.DistOptions = { tau: c.tau, interWeight: c.interWeight, intraWeight: c.intraWeight, ignoreIndex: c.ignoreIndex ?? undefined, channels: c.channels };
+        const options: ops.DistOptions = {
+          tau: c.tau,
+          interWeight: c.interWeight,
+          intraWeight: c.intraWeight,
+          ignoreIndex: c.ignoreIndex ?? undefined,
+          channels: c.channels,
+        };
         if (c.teacherMask) options.teacherMask = c.teacherMask;
         const loss = ops.protoDistLoss(logits, labels, t, options);
         loss.backward();
@@ -216,7 +267,12 @@ describe('PrototypeAccumulator', function () {
     const acc = new ops.PrototypeAccumulator({ numClasses: 4 });
     acc.add(logits, labels);
     const r = acc.result();
-    assert.deepEqual(r.prototype.toList(), [[2.75, 27.5], [2.5, 25], [6, 60], [0, 0]]);
+    assert.deepEqual(r.prototype.toList(), [
+      [2.75, 27.5],
+      [2.5, 25],
+      [6, 60],
+      [0, 0],
+    ]);
     assert.deepEqual(r.sliceCounts, [2, 1, 1, 0]);
     assert.deepEqual(r.voxelCounts, [3, 2, 1, 0]);
     assert.deepEqual(r.missing, [3]);
@@ -227,27 +283,45 @@ describe('PrototypeAccumulator', function () {
     const acc = new ops.PrototypeAccumulator({ numClasses: 4, mode: 'voxel-weighted' });
     acc.add(logits, labels);
     const r = acc.result();
-    assert.deepEqual(r.prototype.toList(), [[10 / 3, 100 / 3], [2.5, 25], [6, 60], [0, 0]]);
+    assert.deepEqual(r.prototype.toList(), [
+      [10 / 3, 100 / 3],
+      [2.5, 25],
+      [6, 60],
+      [0, 0],
+    ]);
     assert.deepEqual(r.counts, [3, 2, 1, 0]);
   });
 
   it('slice by slice equals volume at once; saves and loads with provenance', async function () {
     const acc = new ops.PrototypeAccumulator({ numClasses: 4 });
     for (let z = 0; z < 2; z++) acc.add(logits.select(2, z), labels.select(1, z));
-    assert.deepEqual(acc.result().prototype.toList(), [[2.75, 27.5], [2.5, 25], [6, 60], [0, 0]]);
+    assert.deepEqual(acc.result().prototype.toList(), [
+      [2.75, 27.5],
+      [2.5, 25],
+      [6, 60],
+      [0, 0],
+    ]);
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const file = `${mkdtempSync(`${tmpdir()}/sd-proto-`)}/teacher.json`;
     await acc.save(file, { teacher: 'unest-tiny', dataset: 'unit' });
     const back = await ops.PrototypeAccumulator.load(file);
-    assert.deepEqual(back.prototype.toList(), [[2.75, 27.5], [2.5, 25], [6, 60], [0, 0]]);
+    assert.deepEqual(back.prototype.toList(), [
+      [2.75, 27.5],
+      [2.5, 25],
+      [6, 60],
+      [0, 0],
+    ]);
     assert.deepEqual(back.provenance, { teacher: 'unest-tiny', dataset: 'unit' });
     assert.equal(back.mode, 'slice-mean');
   });
 
   it('equals averaging classPrototypes slice by slice on a random batch of volumes', function () {
     const x = randn([2, 3, 4, 5, 6], { dtype: 'float64' });
-    const y = labelsOf(Array.from({ length: 2 * 4 * 30 }, (_, i) => (i * 13) % 3), [2, 4, 5, 6]);
+    const y = labelsOf(
+      Array.from({ length: 2 * 4 * 30 }, (_, i) => (i * 13) % 3),
+      [2, 4, 5, 6],
+    );
     const acc = new ops.PrototypeAccumulator({ numClasses: 3 });
     acc.add(x, y);
     const sums = new Float64Array(9);
@@ -273,6 +347,9 @@ describe('PrototypeAccumulator', function () {
     assert.throws(() => new ops.PrototypeAccumulator({ numClasses: 3, mode: 'median' as 'slice-mean' }), RangeError);
     const acc = new ops.PrototypeAccumulator({ numClasses: 2 });
     assert.throws(() => acc.result(), /nothing was added/);
-    assert.throws(() => acc.add(logits, labels), (e: Error) => e instanceof RangeError && /value 2 is outside \[0, 2\)/.test(e.message));
+    assert.throws(
+      () => acc.add(logits, labels),
+      (e: Error) => e instanceof RangeError && /value 2 is outside \[0, 2\)/.test(e.message),
+    );
   });
 });

@@ -8,7 +8,21 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
-import { CheckpointError, FileSystemError, LockedError, ModuleLoadError, ScriptModule, getNumThreads, loadCheckpoint, optim, saveCheckpoint, setNumThreads, tensor, trainStep, zeros } from '../lib/index.js';
+import {
+  CheckpointError,
+  FileSystemError,
+  LockedError,
+  ModuleLoadError,
+  ScriptModule,
+  getNumThreads,
+  loadCheckpoint,
+  optim,
+  saveCheckpoint,
+  setNumThreads,
+  tensor,
+  trainStep,
+  zeros,
+} from '../lib/index.js';
 import * as nifti from '../lib/data/nifti.js';
 import { DatasetError, NiftiError } from '../lib/data/errors.js';
 import { loadDataset, validateDataset } from '../lib/data/dataset.js';
@@ -30,7 +44,17 @@ const RUNS = Number(process.env.SLICE_DISTILL_FUZZ_RUNS ?? 60);
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sd-rel-'));
 
 function header2d(extra: (view: DataView) => void = () => {}): Buffer {
-  const img: nifti.NiftiImage = { data: new Int16Array(16).map((_, i) => i), shape: [4, 4, 1], spacing: [1, 1, 1], affine: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] } as nifti.NiftiImage;
+  const img: nifti.NiftiImage = {
+    data: new Int16Array(16).map((_, i) => i),
+    shape: [4, 4, 1],
+    spacing: [1, 1, 1],
+    affine: [
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1],
+    ],
+  } as nifti.NiftiImage;
   const h = nifti.buildHeader(img, 'int16');
   const buf = Buffer.from(nifti.encode(h, img.data));
   extra(new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
@@ -70,12 +94,18 @@ describe('reliability (issue 15)', function () {
     try {
       const f = path.join(d, 'best.ckpt');
       await writeFileAtomic(f, 'old');
-      await assert.rejects(writeFileAtomic(f, Buffer.alloc(1 << 20)), (e: unknown) => e instanceof FileSystemError && e.code === 'ENOSPC' && e.message.startsWith(f));
+      await assert.rejects(
+        writeFileAtomic(f, Buffer.alloc(1 << 20)),
+        (e: unknown) => e instanceof FileSystemError && e.code === 'ENOSPC' && e.message.startsWith(f),
+      );
       assert.equal(readFileSync(f, 'utf8'), 'old');
       assert.deepEqual(readdirSync(d), ['best.ckpt']);
       // a read-only folder says so (it used to say ENOENT)
       execFileSync('mount', ['-o', 'remount,ro', d]);
-      await assert.rejects(writeFileAtomic(f, 'new'), (e: unknown) => e instanceof FileSystemError && e.code === 'EROFS' && e.message.startsWith(f) && /read-only/.test(e.message));
+      await assert.rejects(
+        writeFileAtomic(f, 'new'),
+        (e: unknown) => e instanceof FileSystemError && e.code === 'EROFS' && e.message.startsWith(f) && /read-only/.test(e.message),
+      );
       assert.equal(readFileSync(f, 'utf8'), 'old');
     } finally {
       execFileSync('umount', [d]);
@@ -87,14 +117,19 @@ describe('reliability (issue 15)', function () {
     const before = getNumThreads();
     assert.throws(() => setNumThreads(100000), RangeError);
     assert.equal(getNumThreads(), before);
-    zeros([256, 256]).matmul(zeros([256, 256])).dispose(); // a parallel op still works
+    zeros([256, 256])
+      .matmul(zeros([256, 256]))
+      .dispose(); // a parallel op still works
   });
 
   it('2/5: the schema bounds threads and workers', async () => {
     const d = tmp();
     const f = path.join(d, 'c.json');
     writeFileSync(f, JSON.stringify({ dataset: '.', runDir: 'r', threads: 100000, workers: 100000 }));
-    await assert.rejects(loadConfig(f), (e: unknown) => e instanceof ConfigError && /threads: expected <= 256/.test(e.message) && /workers: expected <= 64/.test(e.message));
+    await assert.rejects(
+      loadConfig(f),
+      (e: unknown) => e instanceof ConfigError && /threads: expected <= 256/.test(e.message) && /workers: expected <= 64/.test(e.message),
+    );
     rmSync(d, { recursive: true });
   });
 
@@ -125,11 +160,13 @@ describe('reliability (issue 15)', function () {
       '    for i in src.infolist():',
       '        data = src.read(i)',
       '        if i.filename == name: data = data[: len(data) // 2]',
-      '        dst.writestr(zipfile.ZipInfo(i.filename, i.date_time), data)',  // writestr would move i's offsets
+      '        dst.writestr(zipfile.ZipInfo(i.filename, i.date_time), data)', // writestr would move i's offsets
       '    dst.close()',
     ].join('\n');
     execFileSync('python3', ['-c', rewrite, src, dir]);
-    return readdirSync(dir).filter((f) => f.startsWith('cut')).map((f) => path.join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => f.startsWith('cut'))
+      .map((f) => path.join(dir, f));
   };
 
   it('3: a module whose tensor record is cut short is a ModuleLoadError, not heap garbage', async () => {
@@ -137,7 +174,11 @@ describe('reliability (issue 15)', function () {
     const files = cutRecords(path.join(fx.dir, 'convnet.pt'), d);
     assert.equal(files.length, 9);
     for (const f of files) {
-      await assert.rejects(ScriptModule.load(f), (e: unknown) => e instanceof ModuleLoadError && /a tensor record of the file holds \d+ bytes where its tensor needs \d+/.test(e.message), f);
+      await assert.rejects(
+        ScriptModule.load(f),
+        (e: unknown) => e instanceof ModuleLoadError && /a tensor record of the file holds \d+ bytes where its tensor needs \d+/.test(e.message),
+        f,
+      );
     }
     rmSync(d, { recursive: true });
   });
@@ -152,7 +193,11 @@ describe('reliability (issue 15)', function () {
     const files = cutRecords(good, d);
     assert.ok(files.length > 10, `${files.length} records`);
     for (const f of files) {
-      await assert.rejects(loadCheckpoint(f, { module, optimizer }), (e: unknown) => e instanceof CheckpointError && /holds \d+ bytes where its tensor needs/.test(e.message), f);
+      await assert.rejects(
+        loadCheckpoint(f, { module, optimizer }),
+        (e: unknown) => e instanceof CheckpointError && /holds \d+ bytes where its tensor needs/.test(e.message),
+        f,
+      );
     }
     rmSync(d, { recursive: true });
   });
@@ -172,7 +217,10 @@ describe('reliability (issue 15)', function () {
       const f = path.join(d, 'bomb.nii.gz');
       writeFileSync(f, Buffer.concat(parts));
       const rss = process.memoryUsage().rss;
-      assert.throws(() => nifti.readSync(f), (e: unknown) => e instanceof NiftiError && /more than the \d+ bytes its header promises/.test(e.message));
+      assert.throws(
+        () => nifti.readSync(f),
+        (e: unknown) => e instanceof NiftiError && /more than the \d+ bytes its header promises/.test(e.message),
+      );
       await assert.rejects(nifti.read(f), NiftiError);
       assert.ok(process.memoryUsage().rss - rss < 200 * 2 ** 20, 'did not inflate the whole stream');
       rmSync(d, { recursive: true });
@@ -186,21 +234,71 @@ describe('reliability (issue 15)', function () {
 
   it('6/10: non-finite or degenerate geometry is a NiftiError naming the file', () => {
     const cases: [string, (v: DataView) => void][] = [
-      ['NaN sform', (v) => { v.setInt16(254, 1, true); v.setFloat32(SROW, NaN, true); }],
-      ['all-zero sform', (v) => { v.setInt16(254, 1, true); for (let i = 0; i < 12; i++) v.setFloat32(SROW + 4 * i, 0, true); }],
-      ['rank-1 sform', (v) => { v.setInt16(254, 1, true); for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) v.setFloat32(SROW + 16 * r + 4 * c, c < 3 ? 1 : 0, true); }],
-      ['qform |b,c,d| > 1', (v) => { v.setInt16(254, 0, true); v.setInt16(252, 1, true); v.setFloat32(256, 0.9, true); v.setFloat32(260, 0.9, true); }],
-      ['infinite qoffset', (v) => { v.setInt16(254, 0, true); v.setInt16(252, 1, true); v.setFloat32(268, Infinity, true); }],
-      ['scl_slope overflow', (v) => { v.setFloat32(112, 3e38, true); }],
+      [
+        'NaN sform',
+        (v) => {
+          v.setInt16(254, 1, true);
+          v.setFloat32(SROW, NaN, true);
+        },
+      ],
+      [
+        'all-zero sform',
+        (v) => {
+          v.setInt16(254, 1, true);
+          for (let i = 0; i < 12; i++) v.setFloat32(SROW + 4 * i, 0, true);
+        },
+      ],
+      [
+        'rank-1 sform',
+        (v) => {
+          v.setInt16(254, 1, true);
+          for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) v.setFloat32(SROW + 16 * r + 4 * c, c < 3 ? 1 : 0, true);
+        },
+      ],
+      [
+        'qform |b,c,d| > 1',
+        (v) => {
+          v.setInt16(254, 0, true);
+          v.setInt16(252, 1, true);
+          v.setFloat32(256, 0.9, true);
+          v.setFloat32(260, 0.9, true);
+        },
+      ],
+      [
+        'infinite qoffset',
+        (v) => {
+          v.setInt16(254, 0, true);
+          v.setInt16(252, 1, true);
+          v.setFloat32(268, Infinity, true);
+        },
+      ],
+      [
+        'scl_slope overflow',
+        (v) => {
+          v.setFloat32(112, 3e38, true);
+        },
+      ],
     ];
     for (const [name, mutate] of cases) {
-      assert.throws(() => nifti.decode(header2d(mutate), '/data/x.nii'), (e: unknown) => e instanceof NiftiError && e.message.startsWith('/data/x.nii:'), name);
+      assert.throws(
+        () => nifti.decode(header2d(mutate), '/data/x.nii'),
+        (e: unknown) => e instanceof NiftiError && e.message.startsWith('/data/x.nii:'),
+        name,
+      );
     }
   });
 
   it('7: a stage folder has one owner: refused while it lives, taken over when it is dead', async () => {
     const d = tmp();
-    const child = spawn(process.execPath, ['--import=tsx/esm', '-e', `import('${path.resolve('lib/util/dir-lock.ts')}').then((m) => { m.lockDir(${JSON.stringify(d)}); console.log('locked'); setTimeout(() => {}, 60000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import=tsx/esm',
+        '-e',
+        `import('${path.resolve('lib/util/dir-lock.ts')}').then((m) => { m.lockDir(${JSON.stringify(d)}); console.log('locked'); setTimeout(() => {}, 60000); })`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => child.stdout!.on('data', () => resolve()));
     await assert.rejects(
       runStage({ stage: 'x', dir: d, config: {}, inputs: {}, seed: 0, work: async () => ({ outputs: {}, metrics: {}, result: 1 }), reuse: () => 0 }),
@@ -223,14 +321,15 @@ describe('reliability (issue 15)', function () {
         env: { ...process.env, TEST_PRINT_EPOCHS: '1', WORLD_SIZE: '', OMP_NUM_THREADS: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-    const finish = (child: ReturnType<typeof start>) => new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(signal ?? String(code))));
+    const finish = (child: ReturnType<typeof start>) =>
+      new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(signal ?? String(code))));
     const reference = tmp();
     assert.equal(await finish(start(reference)), '0');
 
     const out = tmp();
     const runDir = path.join(out, 'run');
     let seed = 12345;
-    const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     const kills = { 'at a random point': 0, 'inside a checkpoint write': 0 };
     for (let launch = 0; ; launch++) {
       assert.ok(launch < 40, 'the killed run never finished');
@@ -260,7 +359,10 @@ describe('reliability (issue 15)', function () {
     }
     console.log(`      kills: ${JSON.stringify(kills)}`);
     // a launch may still finish before its kill comes (fewer epochs left each time)
-    assert.ok(kills['at a random point'] + kills['inside a checkpoint write'] >= 8 && kills['at a random point'] >= 3 && kills['inside a checkpoint write'] >= 3, JSON.stringify(kills));
+    assert.ok(
+      kills['at a random point'] + kills['inside a checkpoint write'] >= 8 && kills['at a random point'] >= 3 && kills['inside a checkpoint write'] >= 3,
+      JSON.stringify(kills),
+    );
 
     type Out = { steps: number; ranHere: number; bestEpoch: number; params: number[][] };
     const a = JSON.parse(readFileSync(path.join(reference, 'train-0.json'), 'utf8')) as Out;
@@ -270,14 +372,20 @@ describe('reliability (issue 15)', function () {
     assert.equal(b.bestEpoch, a.bestEpoch);
     for (let i = 0; i < a.params.length; i++) assert.ok(maxAbsDiff(a.params[i]!, b.params[i]!) < 1e-6, `parameter ${i}`);
     const lines = (dir: string) =>
-      readFileSync(path.join(dir, 'run', 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => {
-        const { seconds: _s, ...rest } = JSON.parse(l) as Record<string, unknown>;
-        return rest;
-      });
+      readFileSync(path.join(dir, 'run', 'train-log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { seconds: _s, ...rest } = JSON.parse(l) as Record<string, unknown>;
+          return rest;
+        });
     assert.deepEqual(lines(out), lines(reference));
     const best = await loadCheckpoint(path.join(runDir, 'best.ckpt'), { rng: false });
     assert.equal(best.epoch, a.bestEpoch + 1);
-    assert.deepEqual(readdirSync(runDir).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(runDir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
     rmSync(reference, { recursive: true });
     rmSync(out, { recursive: true });
   });
@@ -289,7 +397,12 @@ describe('reliability (issue 15)', function () {
     const { input, labels } = fixedBatch(fx.dir);
     const run = (epochs: number) =>
       train({
-        module, optimizer, epochs, runDir: d, progress: 'none', resume: true,
+        module,
+        optimizer,
+        epochs,
+        runDir: d,
+        progress: 'none',
+        resume: true,
         data: fromFunction(2, () => ({ image: input, label: labels })),
         validate: async (_m, epoch) => ({ score: epoch === 3 ? 1 : 0 }), // epoch 4 is the best
         monitor: { metric: 'score', mode: 'max' },
@@ -308,7 +421,13 @@ describe('reliability (issue 15)', function () {
     const r = await run(4);
     assert.equal(r.bestEpoch, 3);
     assert.equal((await loadCheckpoint(best, { rng: false })).epoch, 4);
-    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { best: boolean }).best), [true, false, false, true]);
+    assert.deepEqual(
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { best: boolean }).best),
+      [true, false, false, true],
+    );
     rmSync(d, { recursive: true });
   });
 
@@ -317,11 +436,22 @@ describe('reliability (issue 15)', function () {
     const d = tmp();
     await generatePhantom({ out: path.join(d, 'data'), volumes: 2, slices: 16, seed: 2, sliceSize: 32, slicePhase: 'portal-venous' });
     const config = path.join(d, 'c.json');
-    writeFileSync(config, JSON.stringify({
-      dataset: 'data', runDir: 'run', workers: 0, threads: 1, split: { train: 0.5, val: 0.25, test: 0.25 },
-      student: { arch: 'deeplabv3', model: path.join(fx.dir, 'plain.pt'), size: 32, epochs: 100000, batchSize: 2, augment: false },
-    }));
-    const child = spawn(process.execPath, [...process.execArgv, path.join(projectRoot, 'lib', 'cli', 'main.ts'), 'pretrain', '--config', config, '--progress', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      config,
+      JSON.stringify({
+        dataset: 'data',
+        runDir: 'run',
+        workers: 0,
+        threads: 1,
+        split: { train: 0.5, val: 0.25, test: 0.25 },
+        student: { arch: 'deeplabv3', model: path.join(fx.dir, 'plain.pt'), size: 32, epochs: 100000, batchSize: 2, augment: false },
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, path.join(projectRoot, 'lib', 'cli', 'main.ts'), 'pretrain', '--config', config, '--progress', 'json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let err = '';
     child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
     child.stdout!.on('data', (b: Buffer) => (err += b.toString()));
@@ -349,10 +479,22 @@ describe('reliability (issue 15)', function () {
     const r = await trainStep({ module, optimizer, inputs: bad, target: labels });
     assert.equal(r.stepped, false);
     assert.equal(r.nonFinite, true);
-    assert.deepEqual(module.parameters().map((p) => p.toList()), weights, 'weights untouched');
+    assert.deepEqual(
+      module.parameters().map((p) => p.toList()),
+      weights,
+      'weights untouched',
+    );
     const d = tmp();
     await assert.rejects(
-      train({ module, optimizer, epochs: 1, runDir: d, maxNonFinite: 2, progress: 'none', data: fromFunction(4, (_e, i) => ({ image: bad, label: labels, refs: [{ image: `/data/s${i}.nii.gz` }] })) }),
+      train({
+        module,
+        optimizer,
+        epochs: 1,
+        runDir: d,
+        maxNonFinite: 2,
+        progress: 'none',
+        data: fromFunction(4, (_e, i) => ({ image: bad, label: labels, refs: [{ image: `/data/s${i}.nii.gz` }] })),
+      }),
       (e: unknown) => e instanceof NonFiniteLossError && e.files.join() === '/data/s0.nii.gz,/data/s1.nii.gz',
     );
     rmSync(d, { recursive: true });
@@ -362,10 +504,16 @@ describe('reliability (issue 15)', function () {
     const a = ScriptModule.loadSync(path.join(fx.dir, 'convnet.pt'));
     const b = ScriptModule.loadSync(path.join(fx.dir, 'convnet.pt'));
     const { input, labels } = fixedBatch(fx.dir);
-    await assert.rejects(trainStep({ module: a, optimizer: new optim.SGD(b.parameters(), { lr: 0.1 }), inputs: input, target: labels }), /not parameters of this module/);
+    await assert.rejects(
+      trainStep({ module: a, optimizer: new optim.SGD(b.parameters(), { lr: 0.1 }), inputs: input, target: labels }),
+      /not parameters of this module/,
+    );
     assert.throws(() => tensor([1, 2, 3]).index([10] as never), TypeError);
     const spec = { name: 'pretrain', summary: '', options: { 'train-subjects': SUBJECTS_OPTION } } as never;
-    assert.throws(() => parseArgs(spec, ['--train-subjects', '0']), (e: unknown) => e instanceof UsageError && /--train-subjects expects a value >= 1/.test(e.message));
+    assert.throws(
+      () => parseArgs(spec, ['--train-subjects', '0']),
+      (e: unknown) => e instanceof UsageError && /--train-subjects expects a value >= 1/.test(e.message),
+    );
   });
 
   it('11: a module that fails to compile is a ModuleLoadError; stray temp files of dead writers are removed', async () => {
@@ -392,15 +540,31 @@ describe('reliability (issue 15)', function () {
     rmSync(d, { recursive: true });
   });
 
-  it('11: manifests store the stage folder\'s own files as relative paths and resolve them on read', async () => {
+  it("11: manifests store the stage folder's own files as relative paths and resolve them on read", async () => {
     const d = tmp();
     const out = path.join(d, 'best.ckpt');
     writeFileSync(out, 'x');
-    await runStage({ stage: 's', dir: d, config: { a: 1 }, inputs: {}, seed: 0, work: async () => ({ outputs: { bestCheckpoint: out }, metrics: {}, result: 1 }), reuse: () => 0 });
+    await runStage({
+      stage: 's',
+      dir: d,
+      config: { a: 1 },
+      inputs: {},
+      seed: 0,
+      work: async () => ({ outputs: { bestCheckpoint: out }, metrics: {}, result: 1 }),
+      reuse: () => 0,
+    });
     assert.equal(JSON.parse(readFileSync(path.join(d, 'manifest.json'), 'utf8')).outputs.bestCheckpoint, 'best.ckpt');
     const copy = d + '-copy';
     execFileSync('cp', ['-r', d, copy]);
-    const r = await runStage({ stage: 's', dir: copy, config: { a: 1 }, inputs: {}, seed: 0, work: async () => assert.fail('reused'), reuse: (m) => m.outputs.bestCheckpoint });
+    const r = await runStage({
+      stage: 's',
+      dir: copy,
+      config: { a: 1 },
+      inputs: {},
+      seed: 0,
+      work: async () => assert.fail('reused'),
+      reuse: (m) => m.outputs.bestCheckpoint,
+    });
     assert.equal(r.result, path.join(copy, 'best.ckpt'));
     rmSync(d, { recursive: true });
     rmSync(copy, { recursive: true });
@@ -454,25 +618,35 @@ describe('reliability (issue 15)', function () {
         }
       };
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom('slices', 'volumes'), fc.nat(2), fc.constantFrom(...fields), fc.jsonValue({ maxDepth: 1 }), async (kind, i, field, value) => {
-          const json = structuredClone(original);
-          const entry = json[kind as 'slices'][i % json[kind as 'slices'].length]!;
-          entry[field] = value;
-          writeFileSync(jsonFile, JSON.stringify(json));
-          await validate();
-        }),
+        fc.asyncProperty(
+          fc.constantFrom('slices', 'volumes'),
+          fc.nat(2),
+          fc.constantFrom(...fields),
+          fc.jsonValue({ maxDepth: 1 }),
+          async (kind, i, field, value) => {
+            const json = structuredClone(original);
+            const entry = json[kind as 'slices'][i % json[kind as 'slices'].length]!;
+            entry[field] = value;
+            writeFileSync(jsonFile, JSON.stringify(json));
+            await validate();
+          },
+        ),
         { numRuns: RUNS, seed: 19 },
       );
       writeFileSync(jsonFile, JSON.stringify(original));
       const image = path.join(d, String(original.slices[0]!.image));
       const bytes = zlib.gunzipSync(readFileSync(image));
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.tuple(fc.nat(351), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.double({ min: 0.1, max: 1, noNaN: true }), async (edits, keep) => {
-          const b = Buffer.from(bytes.subarray(0, Math.floor(bytes.length * keep)));
-          for (const [at, v] of edits) if (at < b.length) b[at] = v;
-          writeFileSync(image, zlib.gzipSync(b));
-          await validate();
-        }),
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(351), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+          fc.double({ min: 0.1, max: 1, noNaN: true }),
+          async (edits, keep) => {
+            const b = Buffer.from(bytes.subarray(0, Math.floor(bytes.length * keep)));
+            for (const [at, v] of edits) if (at < b.length) b[at] = v;
+            writeFileSync(image, zlib.gzipSync(b));
+            await validate();
+          },
+        ),
         { numRuns: RUNS, seed: 20 },
       );
       rmSync(d, { recursive: true });
@@ -506,16 +680,20 @@ describe('reliability (issue 15)', function () {
       const bytes = readFileSync(good);
       const f = path.join(d, 'm.ckpt');
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 16 }), fc.double({ min: 0.05, max: 1, noNaN: true }), async (edits, keep) => {
-          const b = Buffer.from(bytes.subarray(0, Math.floor(bytes.length * keep)));
-          for (const [at, v] of edits) if (at < b.length) b[at] = v;
-          writeFileSync(f, b);
-          try {
-            await loadCheckpoint(f, { module, optimizer, rng: false });
-          } catch (e) {
-            if ((e as Error).name !== 'CheckpointError') throw e;
-          }
-        }),
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 16 }),
+          fc.double({ min: 0.05, max: 1, noNaN: true }),
+          async (edits, keep) => {
+            const b = Buffer.from(bytes.subarray(0, Math.floor(bytes.length * keep)));
+            for (const [at, v] of edits) if (at < b.length) b[at] = v;
+            writeFileSync(f, b);
+            try {
+              await loadCheckpoint(f, { module, optimizer, rng: false });
+            } catch (e) {
+              if ((e as Error).name !== 'CheckpointError') throw e;
+            }
+          },
+        ),
         { numRuns: Math.ceil(RUNS / 3), seed: 18 },
       );
       assert.ok(statSync(good).size > 0);

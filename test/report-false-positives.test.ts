@@ -14,11 +14,41 @@ const none: EvaluationResult = {
   organs,
   trainingSubjects: 10,
   perSubject: [
-    { subject: 'a', dice: [0.5, 0.9], slices: 3, falsePositives: [{ slices: 2, areaMm2: 12.5 }, { slices: 0, areaMm2: 0 }] },
-    { subject: 'b', dice: [null, 0.8], slices: 1, falsePositives: [{ slices: 1, areaMm2: 0.84 }, { slices: 1, areaMm2: 3 }] },
+    {
+      subject: 'a',
+      dice: [0.5, 0.9],
+      slices: 3,
+      falsePositives: [
+        { slices: 2, areaMm2: 12.5 },
+        { slices: 0, areaMm2: 0 },
+      ],
+    },
+    {
+      subject: 'b',
+      dice: [null, 0.8],
+      slices: 1,
+      falsePositives: [
+        { slices: 1, areaMm2: 0.84 },
+        { slices: 1, areaMm2: 3 },
+      ],
+    },
   ],
 };
-const unest: EvaluationResult = { ...none, variant: 'unest', perSubject: [{ subject: 'a', dice: [0.6, 0.9], slices: 3, falsePositives: [{ slices: 0, areaMm2: 0 }, { slices: 0, areaMm2: 0 }] }] };
+const unest: EvaluationResult = {
+  ...none,
+  variant: 'unest',
+  perSubject: [
+    {
+      subject: 'a',
+      dice: [0.6, 0.9],
+      slices: 3,
+      falsePositives: [
+        { slices: 0, areaMm2: 0 },
+        { slices: 0, areaMm2: 0 },
+      ],
+    },
+  ],
+};
 
 describe('report: false positives per organ', () => {
   it('false-positives.csv: one row per subject and organ with any, in mm2', () => {
@@ -33,7 +63,11 @@ describe('report: false positives per organ', () => {
   });
 
   it('summary.csv keeps its columns and gains the per-organ totals', () => {
-    const summary = csv([['model', 'variant', 'mean'], ['DeepLabv3', 'none', 0.7], ['DeepLabv3', 'unest', 0.75]]);
+    const summary = csv([
+      ['model', 'variant', 'mean'],
+      ['DeepLabv3', 'none', 0.7],
+      ['DeepLabv3', 'unest', 0.75],
+    ]);
     const rows = withFalsePositiveTotals(summary, [none, unest]).trim().split('\n');
     assert.deepEqual(rows, [
       'model,variant,mean,fp_slices_spleen,fp_slices_liver,fp_area_mm2_spleen,fp_area_mm2_liver',
@@ -46,7 +80,8 @@ describe('report: false positives per organ', () => {
 
   it('the HTML section: slices / mm2 per model, variant and organ; absent for results without false positives', () => {
     const html = falsePositivesHtml([none, unest], { label: (s) => (s === 'none' ? 'no distillation' : s) });
-    const cell = (variant: string, organ: string): string | undefined => new RegExp(`data-variant="${variant}" data-organ="${organ}"[^>]*>([^<]*)<`).exec(html)?.[1];
+    const cell = (variant: string, organ: string): string | undefined =>
+      new RegExp(`data-variant="${variant}" data-organ="${organ}"[^>]*>([^<]*)<`).exec(html)?.[1];
     assert.equal(cell('none', 'spleen'), '3 / 13.3');
     assert.equal(cell('none', 'liver'), '1 / 3.0');
     assert.equal(cell('unest', 'spleen'), '0 / 0.0');

@@ -65,12 +65,33 @@ describe('report page: tables, training curves and a screenshot', function () {
     assert.equal(json.trainingCurves.length, shown.length);
     for (const m of shown) {
       const log = fx.logs.get(m.checkpoint)!;
-      const chart = json.trainingCurves.find((c) => c.title.startsWith(`${m.model}: `) && (m.variant === 'unest' ? c.title.includes('unest') : !c.title.includes('unest')) && c.title.includes(m.variant === 'none' ? 'pretrained' : m.variant === 'continued' ? 'control' : 'distilled'))!;
+      const chart = json.trainingCurves.find(
+        (c) =>
+          c.title.startsWith(`${m.model}: `) &&
+          (m.variant === 'unest' ? c.title.includes('unest') : !c.title.includes('unest')) &&
+          c.title.includes(m.variant === 'none' ? 'pretrained' : m.variant === 'continued' ? 'control' : 'distilled'),
+      )!;
       assert.ok(chart, `${m.model} ${m.variant}`);
       const series = Object.fromEntries(chart.series.map((s) => [s.name, s.points]));
-      assert.deepEqual(series['validation Dice'], log.map((e) => ({ x: (e.epoch as number) + 1, y: e.valDice })));
-      assert.deepEqual(series.loss, log.map((e) => ({ x: (e.epoch as number) + 1, y: e.loss })));
-      if (m.variant === 'unest') for (const [name, key] of [['L_seg', 'seg'], ['L_DIST', 'dist'], ['L_inter', 'distInter'], ['L_intra', 'distIntra']]) assert.deepEqual(series[name!]!.map((p) => p.y), log.map((e) => e[key!]));
+      assert.deepEqual(
+        series['validation Dice'],
+        log.map((e) => ({ x: (e.epoch as number) + 1, y: e.valDice })),
+      );
+      assert.deepEqual(
+        series.loss,
+        log.map((e) => ({ x: (e.epoch as number) + 1, y: e.loss })),
+      );
+      if (m.variant === 'unest')
+        for (const [name, key] of [
+          ['L_seg', 'seg'],
+          ['L_DIST', 'dist'],
+          ['L_inter', 'distInter'],
+          ['L_intra', 'distIntra'],
+        ])
+          assert.deepEqual(
+            series[name!]!.map((p) => p.y),
+            log.map((e) => e[key!]),
+          );
       else assert.deepEqual(Object.keys(series).sort(), ['loss', 'validation Dice']);
     }
     const html = readFileSync(fx.html, 'utf8');

@@ -64,7 +64,10 @@ const RESULTS: EvaluationResult[] = [
   fakeResult('Swin-Unet', 'UNesT', 0.81, 0.013, 5),
   fakeResult('MISSFormer', 'none', 0.84, 0, 6),
   fakeResult('MISSFormer', 'UNesT', 0.84, 0.004, 7),
-  ...[100, 150, 200].flatMap((n, i) => [fakeResult('DeepLabv3', 'none', 0.74 + 0.02 * i, 0, 20 + i, n), fakeResult('DeepLabv3', 'UNesT', 0.74 + 0.02 * i, 0.02, 30 + i, n)]),
+  ...[100, 150, 200].flatMap((n, i) => [
+    fakeResult('DeepLabv3', 'none', 0.74 + 0.02 * i, 0, 20 + i, n),
+    fakeResult('DeepLabv3', 'UNesT', 0.74 + 0.02 * i, 0.02, 30 + i, n),
+  ]),
 ];
 
 /** Chunks of a PNG file, with CRCs checked. */
@@ -150,7 +153,11 @@ describe('report: charts and PNG', () => {
   });
 
   it('box plot SVG has one box per series and group, and the PNG has the same layout size', () => {
-    const data = boxPlotFromResults(RESULTS.filter((r) => r.trainingSubjects === undefined), 'DeepLabv3', { names: { none: 'no distillation' } });
+    const data = boxPlotFromResults(
+      RESULTS.filter((r) => r.trainingSubjects === undefined),
+      'DeepLabv3',
+      { names: { none: 'no distillation' } },
+    );
     assert.equal(data.series.length, 3);
     assert.equal(data.series[0].name, 'no distillation');
     const svg = boxPlotSvg(data);
@@ -192,7 +199,9 @@ describe('report: HTML, JSON, CSV and figure files', () => {
     const full = RESULTS.filter((r) => r.trainingSubjects === undefined);
     const size = 24;
     const image = Float32Array.from({ length: size * size }, (_, i) => -200 + (i % size) * 20);
-    const truth = Uint8Array.from({ length: size * size }, (_, i) => ((i % size) > 4 && (i % size) < 12 && i / size > 6 && i / size < 14 ? 4 : (i % size) > 15 && i / size > 10 && i / size < 16 ? 1 : 0));
+    const truth = Uint8Array.from({ length: size * size }, (_, i) =>
+      i % size > 4 && i % size < 12 && i / size > 6 && i / size < 14 ? 4 : i % size > 15 && i / size > 10 && i / size < 16 ? 1 : 0,
+    );
     const pred = Uint8Array.from(truth, (v, i) => (i % size === 11 ? 0 : v));
     const { files } = await writeReport(dir, {
       title: 'Phantom evaluation <test>',
@@ -201,7 +210,18 @@ describe('report: HTML, JSON, CSV and figure files', () => {
       labels: { none: 'no distillation' },
       boxPlots: ['DeepLabv3', 'Swin-Unet'].map((m) => ({ data: boxPlotFromResults(full, m) })),
       lowData: { data: lowDataFromResults(RESULTS), caption: 'DeepLabv3 with fewer training subjects' },
-      overlays: [{ data: { image, width: size, height: size, title: 'slice 1', upscale: 4, panels: [{ title: 'CT' }, { title: 'truth', labels: truth }, { title: 'prediction', labels: pred }] } }],
+      overlays: [
+        {
+          data: {
+            image,
+            width: size,
+            height: size,
+            title: 'slice 1',
+            upscale: 4,
+            panels: [{ title: 'CT' }, { title: 'truth', labels: truth }, { title: 'prediction', labels: pred }],
+          },
+        },
+      ],
       notes: ['Synthetic numbers for the test.'],
       manifest: { dataset: 'phantom', seed: 7, teacher: { model: 'UNesT tiny' } },
       generatedAt: '2026-01-01T00:00:00Z',
@@ -214,7 +234,10 @@ describe('report: HTML, JSON, CSV and figure files', () => {
     const html = await readFile(path.join(dir, 'report.html'), 'utf8');
     assert.equal(json.format, 'slice-distill-report/1');
     assert.deepEqual(json.table.variants, ['none', 'UNesT', 'UNesT <pv> & nc']);
-    assert.deepEqual(json.table.rows.map((r) => r.model), ['DeepLabv3', 'Swin-Unet', 'MISSFormer']);
+    assert.deepEqual(
+      json.table.rows.map((r) => r.model),
+      ['DeepLabv3', 'Swin-Unet', 'MISSFormer'],
+    );
     // 4 figures (2 box plots, the curve, 1 overlay), each as PNG and SVG
     assert.equal(json.figures.length, 4);
     for (const f of json.figures) for (const file of f.files) assert.ok(names.includes(file), file);
@@ -291,7 +314,10 @@ describe('report: HTML, JSON, CSV and figure files', () => {
     assert.equal(Number(second[9]), 14);
     assert.equal(Number(second[10]), row0.test.pValue);
     assert.deepEqual(second.slice(13), ['1', ''], 'one seed: no sd across seeds');
-    assert.ok(csvLines.some((l) => l.startsWith('DeepLabv3,UNesT <pv> & nc,')), 'no comma or quote: written as is');
+    assert.ok(
+      csvLines.some((l) => l.startsWith('DeepLabv3,UNesT <pv> & nc,')),
+      'no comma or quote: written as is',
+    );
     const perSubject = (await readFile(path.join(dir, 'dice_per_subject.csv'), 'utf8')).trim().split('\n');
     assert.equal(perSubject.length, 1 + RESULTS.length * 14);
 

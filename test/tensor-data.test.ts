@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import {
-  arange, DTYPES, empty, full, ones, rand, randn, tensor, zeros, zerosLike, manualSeed, type DType,
-} from '../lib/index.js';
+import { arange, DTYPES, empty, full, ones, rand, randn, tensor, zeros, zerosLike, manualSeed, type DType } from '../lib/index.js';
 import { assertClose } from './support/helpers.js';
 
 describe('tensor data', () => {
@@ -30,9 +28,15 @@ describe('tensor data', () => {
       const a = tensor(new Uint8Array([0, 1, 7, 0]), { dtype: 'bool' });
       assert.equal(a.dtype, 'bool');
       assert.deepEqual(Array.from(a.toArray() as Uint8Array), [0, 1, 1, 0]);
-      const b = tensor([[true, false], [false, true]]);
+      const b = tensor([
+        [true, false],
+        [false, true],
+      ]);
       assert.equal(b.dtype, 'bool');
-      assert.deepEqual(b.toList(), [[1, 0], [0, 1]]);
+      assert.deepEqual(b.toList(), [
+        [1, 0],
+        [0, 1],
+      ]);
     });
 
     it('float16 and bfloat16 come back as Float32Array', () => {
@@ -97,7 +101,10 @@ describe('tensor data', () => {
   });
 
   it('factories', () => {
-    assert.deepEqual(zeros([2, 2]).toList(), [[0, 0], [0, 0]]);
+    assert.deepEqual(zeros([2, 2]).toList(), [
+      [0, 0],
+      [0, 0],
+    ]);
     assert.deepEqual(ones([3], { dtype: 'int32' }).toList(), [1, 1, 1]);
     assert.equal(ones([3], { dtype: 'int32' }).dtype, 'int32');
     assert.deepEqual(full([2], 7).toList(), [7, 7]);

@@ -3,20 +3,53 @@ import { arange, matmul, ones, tensor, where, zeros } from '../lib/index.js';
 import { assertClose } from './support/helpers.js';
 
 describe('tensor math', () => {
-  const a = () => tensor([[1, 2, 3], [4, 5, 6]]);
+  const a = () =>
+    tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
 
   it('broadcasts arithmetic against hand-computed values', () => {
     const row = tensor([10, 20, 30]);
     const col = tensor([[1], [2]]);
-    assert.deepEqual(a().add(row).toList(), [[11, 22, 33], [14, 25, 36]]);
-    assert.deepEqual(a().sub(col).toList(), [[0, 1, 2], [2, 3, 4]]);
-    assert.deepEqual(a().mul(col).toList(), [[1, 2, 3], [8, 10, 12]]);
-    assert.deepEqual(a().div(2).toList(), [[0.5, 1, 1.5], [2, 2.5, 3]]);
-    assert.deepEqual(a().add(row, 2).toList(), [[21, 42, 63], [24, 45, 66]]);
+    assert.deepEqual(a().add(row).toList(), [
+      [11, 22, 33],
+      [14, 25, 36],
+    ]);
+    assert.deepEqual(a().sub(col).toList(), [
+      [0, 1, 2],
+      [2, 3, 4],
+    ]);
+    assert.deepEqual(a().mul(col).toList(), [
+      [1, 2, 3],
+      [8, 10, 12],
+    ]);
+    assert.deepEqual(a().div(2).toList(), [
+      [0.5, 1, 1.5],
+      [2, 2.5, 3],
+    ]);
+    assert.deepEqual(a().add(row, 2).toList(), [
+      [21, 42, 63],
+      [24, 45, 66],
+    ]);
     assert.deepEqual(col.add(row).shape, [2, 3]);
-    assert.deepEqual(a().pow(2).toList(), [[1, 4, 9], [16, 25, 36]]);
-    assert.deepEqual(a().remainder(4).toList(), [[1, 2, 3], [0, 1, 2]]);
-    assert.deepEqual(a().maximum(tensor([3, 3, 3])).toList(), [[3, 3, 3], [4, 5, 6]]);
+    assert.deepEqual(a().pow(2).toList(), [
+      [1, 4, 9],
+      [16, 25, 36],
+    ]);
+    assert.deepEqual(a().remainder(4).toList(), [
+      [1, 2, 3],
+      [0, 1, 2],
+    ]);
+    assert.deepEqual(
+      a()
+        .maximum(tensor([3, 3, 3]))
+        .toList(),
+      [
+        [3, 3, 3],
+        [4, 5, 6],
+      ],
+    );
   });
 
   it('promotes types as PyTorch does', () => {
@@ -43,8 +76,15 @@ describe('tensor math', () => {
     const m = a();
     const v = tensor([1, 0, -1]);
     assert.deepEqual(m.matmul(v).toList(), [-2, -2]);
-    const n = tensor([[1, 0], [0, 1], [1, 1]]);
-    assert.deepEqual(matmul(m, n).toList(), [[4, 5], [10, 11]]);
+    const n = tensor([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
+    assert.deepEqual(matmul(m, n).toList(), [
+      [4, 5],
+      [10, 11],
+    ]);
     const batch = ones([4, 2, 3]).matmul(ones([3, 5]));
     assert.deepEqual(batch.shape, [4, 2, 5]);
     assert.equal(batch.sum().item(), 4 * 2 * 5 * 3);
@@ -97,12 +137,20 @@ describe('in-place ops', () => {
   it('update the storage that views share', () => {
     const t = tensor([1, 2, 3, 4]);
     const view = t.reshape(2, 2);
-    t.add_(1).mul_(2).sub_(tensor([1, 1, 1, 1]), 2);
-    assert.deepEqual(view.toList(), [[2, 4], [6, 8]]);
+    t.add_(1)
+      .mul_(2)
+      .sub_(tensor([1, 1, 1, 1]), 2);
+    assert.deepEqual(view.toList(), [
+      [2, 4],
+      [6, 8],
+    ]);
     view.div_(2);
     assert.deepEqual(t.toList(), [1, 2, 3, 4]);
     t.copy_(tensor([9, 8, 7, 6], { dtype: 'float64' }));
-    assert.deepEqual(view.toList(), [[9, 8], [7, 6]]);
+    assert.deepEqual(view.toList(), [
+      [9, 8],
+      [7, 6],
+    ]);
     t.fill_(5);
     assert.equal(t.sum().item(), 20);
     assert.equal(t.zero_().sum().item(), 0);

@@ -96,7 +96,10 @@ describe('trainStep', function () {
     const target = tensor(new BigInt64Array(16 * 128 * 128), [16, 128, 128]);
     const steps = [1, 2, 3].map(() => trainStep({ module, optimizer, inputs: input, target }));
     await new Promise((r) => setImmediate(r));
-    assert.throws(() => module.forward(batch.input), (e: Error) => e.name === 'TorchError' && /busy/.test(e.message));
+    assert.throws(
+      () => module.forward(batch.input),
+      (e: Error) => e.name === 'TorchError' && /busy/.test(e.message),
+    );
     assert.throws(() => optimizer.step(), /busy/);
     const results = await Promise.all(steps);
     assert.equal(results.length, 3);
@@ -107,7 +110,10 @@ describe('trainStep', function () {
     const module = load();
     const optimizer = new optim.SGD(module.parameters(), { lr: 0.1 });
     const bad = batch.labels.add(5);
-    await assert.rejects(trainStep({ module, optimizer, inputs: batch.input, target: bad }), (e: Error) => e instanceof RangeError && /outside \[0, 3\)/.test(e.message));
+    await assert.rejects(
+      trainStep({ module, optimizer, inputs: batch.input, target: bad }),
+      (e: Error) => e instanceof RangeError && /outside \[0, 3\)/.test(e.message),
+    );
     const wrongChannels = tensor(new Float32Array(4 * 2 * 12 * 12), [4, 2, 12, 12]);
     await assert.rejects(trainStep({ module, optimizer, inputs: wrongChannels, target: batch.labels }), (e: Error) => e.name === 'TorchError');
     await assert.rejects(trainStep({ module, optimizer, inputs: [], target: batch.labels }), RangeError);
@@ -119,7 +125,10 @@ describe('trainStep', function () {
   it('adds beta * L_DIST against a teacher prototype, as the ops compute it', async function () {
     const module = load().eval();
     const optimizer = new optim.SGD(module.parameters(), { lr: 0.01 });
-    const teacher = tensor(Float32Array.from({ length: 9 }, (_, i) => (i % 4 === 0 ? 4 : -1)), [3, 3]);
+    const teacher = tensor(
+      Float32Array.from({ length: 9 }, (_, i) => (i % 4 === 0 ? 4 : -1)),
+      [3, 3],
+    );
     const expected = noGrad(() => ops.protoDistLoss(module.forwardTensor(batch.input), batch.labels, teacher, { tau: 2 }).item() as number);
     const r = await trainStep({
       module,

@@ -33,7 +33,8 @@ function meanDice(module: ScriptModule, batch: { image: Tensor; label: Tensor })
     const pred = module.forwardTensor(batch.image).argmax(1);
     let sum = 0;
     for (const k of [1, 2]) {
-      const p = pred.eq(k), t = batch.label.eq(k);
+      const p = pred.eq(k),
+        t = batch.label.eq(k);
       const inter = p.logicalAnd(t).sum().item() as number;
       const size = (p.sum().item() as number) + (t.sum().item() as number);
       sum += size === 0 ? 1 : (2 * inter) / size;
@@ -74,7 +75,10 @@ describe('Trainer', function () {
     assert.ok(r.history[5]!.loss < r.history[0]!.loss * 0.7, `loss ${r.history[0]!.loss} -> ${r.history[5]!.loss}`);
     assert.ok(r.bestMetric! > before + 0.2, `val Dice ${before} -> ${r.bestMetric}`);
     assert.ok(r.bestCheckpoint);
-    const lines = readFileSync(path.join(runDir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path.join(runDir, 'train-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 6);
     assert.equal(lines.filter((l) => l.best).at(-1).valDice, r.bestMetric);
   });
@@ -135,11 +139,17 @@ describe('Trainer', function () {
     assert.equal(same.steps, 18);
     assert.equal(same.history[0]!.seconds, (await run(3, { epochs: 2, lr: 0.01 })).history[0]!.seconds, 'epoch 1 kept, not rerun');
     assert.equal(same.history.length, 3);
-    assert.ok(messages.some((m) => /resumed from .* at epoch 3/.test(m)), JSON.stringify(messages));
+    assert.ok(
+      messages.some((m) => /resumed from .* at epoch 3/.test(m)),
+      JSON.stringify(messages),
+    );
     const other = await run(2, { epochs: 2, lr: 0.05 });
     assert.equal(other.steps, 12, 'started over: two epochs of six batches');
     assert.equal(other.history.length, 2);
-    assert.ok(messages.some((m) => /other settings or inputs: starting over/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /other settings or inputs: starting over/.test(m)),
+      messages.join('\n'),
+    );
     const info = await readCheckpointInfo(other.lastCheckpoint);
     assert.equal(info.epoch, 2);
     assert.deepEqual((info.extra as { config: unknown }).config, { epochs: 2, lr: 0.05 });
@@ -191,7 +201,10 @@ describe('sliding-window inference', function () {
 
   it('equals the whole-volume forward for a pointwise model, padding small volumes', async function () {
     const m = ScriptModule.loadSync(path.join(fx.dir, 'pointwise3d.pt'));
-    for (const shape of [[1, 1, 9, 10, 11], [2, 1, 3, 5, 4]]) {
+    for (const shape of [
+      [1, 1, 9, 10, 11],
+      [2, 1, 3, 5, 4],
+    ]) {
       const x = randn(shape);
       const whole = noGrad(() => m.forwardTensor(x));
       const windowed = await slidingWindowInference(m, x, { roiSize: [4, 6, 4], overlap: 0.5, batchSize: 2 });

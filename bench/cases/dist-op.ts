@@ -53,7 +53,10 @@ async function protoDist(bench: Bench): Promise<Row> {
     reps: times.fused!.length,
   };
   if (m['py fused']) row.ratios['py fused / TS fused'] = m['py fused'] / m.fused!;
-  bench.target({ case: 'dist-op', row: row.name, metric: 'TS reference / TS fused', value: row.ratios['TS reference / TS fused']!, goal: '>= 4 (aim 8)' }, (v) => v >= 4);
+  bench.target(
+    { case: 'dist-op', row: row.name, metric: 'TS reference / TS fused', value: row.ratios['TS reference / TS fused']!, goal: '>= 4 (aim 8)' },
+    (v) => v >= 4,
+  );
   [cpu.logits, cpu.labels, cpu.teacher, logits, labels, teacher].forEach((t) => t.dispose());
   return row;
 }

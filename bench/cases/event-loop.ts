@@ -21,7 +21,14 @@ async function run(bench: Bench, mode: 'async' | 'sync'): Promise<Row> {
   const module = await ScriptModule.load(exported.path, { device });
   module.train();
   const optimizer = new optim.SGD(module.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
-  const loader = DataLoader.fromDataset(await bench.phantom(), { kind: 'slices', batchSize: 4, dropLast: true, transforms: T.student2d(size), seed: 0, device });
+  const loader = DataLoader.fromDataset(await bench.phantom(), {
+    kind: 'slices',
+    batchSize: 4,
+    dropLast: true,
+    transforms: T.student2d(size),
+    seed: 0,
+    device,
+  });
   const batches = endless(loader);
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   const steps: number[] = [];
@@ -61,7 +68,8 @@ async function run(bench: Bench, mode: 'async' | 'sync'): Promise<Row> {
     memory: await bench.memory(false),
     reps: steps.length,
   };
-  if (mode === 'async') bench.target({ case: 'event-loop', row: row.name, metric: 'lag p99 ms', value: row.metrics.lagP99Ms as number, goal: '< 20' }, (v) => v < 20);
+  if (mode === 'async')
+    bench.target({ case: 'event-loop', row: row.name, metric: 'lag p99 ms', value: row.metrics.lagP99Ms as number, goal: '< 20' }, (v) => v < 20);
   return row;
 }
 

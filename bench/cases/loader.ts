@@ -20,7 +20,14 @@ function trainingRate(bench: Bench, size: number): { rate: number; name: string 
 async function throughput(bench: Bench, size: number, workers: number): Promise<Row> {
   const dataset = await bench.phantom();
   bench.resetPeaks();
-  const loader = DataLoader.fromDataset(dataset, { kind: 'slices', batchSize: BATCH, workers, transforms: T.student2d(size), seed: 0, device: bench.options.device });
+  const loader = DataLoader.fromDataset(dataset, {
+    kind: 'slices',
+    batchSize: BATCH,
+    workers,
+    transforms: T.student2d(size),
+    seed: 0,
+    device: bench.options.device,
+  });
   const perEpoch: number[] = [];
   let slices = 0;
   try {

@@ -32,7 +32,10 @@ export const overheadCase: BenchCase = {
     bench.resetPeaks();
     module.eval();
     const fwd = await alternate(
-      [perCall('sync', n, () => noGrad(() => module.forwardTensor(x).dispose())), perCall('async', n, async () => ((await module.forwardAsync(x)) as Tensor).dispose())],
+      [
+        perCall('sync', n, () => noGrad(() => module.forwardTensor(x).dispose())),
+        perCall('async', n, async () => ((await module.forwardAsync(x)) as Tensor).dispose()),
+      ],
       o,
     );
     module.train();
@@ -45,7 +48,16 @@ export const overheadCase: BenchCase = {
     ].map(([name, times]) => {
       const t = times as Record<string, number[]>;
       const [sync, async] = [median(t.sync!), median(t.async!)];
-      return { name: name as string, unit: 'us/call', ts: { sync, async }, py: {}, ratios: { 'async / sync': async / sync }, metrics: { overheadUs: async - sync }, memory, reps: t.sync!.length };
+      return {
+        name: name as string,
+        unit: 'us/call',
+        ts: { sync, async },
+        py: {},
+        ratios: { 'async / sync': async / sync },
+        metrics: { overheadUs: async - sync },
+        memory,
+        reps: t.sync!.length,
+      };
     });
   },
 };

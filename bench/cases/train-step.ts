@@ -15,8 +15,18 @@ async function student(bench: Bench, arch: ModelArch, preset: ModelPreset, B: nu
   // loader's batch conversion or validation); with the compute thread's pool that is more OpenMP
   // threads than CPUs when threads = CPUs, where libgomp throttles its spin-wait, unless the
   // addon frees that pool as async work is queued (native/binding/compute_thread.h)
-  if (jsThreadPool) scope(() => randn([1 << 22]).exp().sum());
-  const { sides, skipped } = await py.setup('train_step', { model: exported.path, input: bench.share(cpu.x), target: bench.share(cpu.y), teacher: bench.share(cpu.teacher) });
+  if (jsThreadPool)
+    scope(() =>
+      randn([1 << 22])
+        .exp()
+        .sum(),
+    );
+  const { sides, skipped } = await py.setup('train_step', {
+    model: exported.path,
+    input: bench.share(cpu.x),
+    target: bench.share(cpu.y),
+    teacher: bench.share(cpu.teacher),
+  });
 
   const module = await ScriptModule.load(exported.path, { device });
   module.train();
@@ -35,7 +45,11 @@ async function student(bench: Bench, arch: ModelArch, preset: ModelPreset, B: nu
     ts: { trainStep: ts },
     py: pyMs,
     ratios: Object.fromEntries(sides.map((s) => [`py ${s} / TS`, pyMs[s]! / ts])),
-    metrics: { tsSlicesPerS: B / (ts / 1e3), parameters: exported.metadata.parameters, ...Object.fromEntries(Object.entries(skipped).map(([s, why]) => [`skipped ${s}`, why])) },
+    metrics: {
+      tsSlicesPerS: B / (ts / 1e3),
+      parameters: exported.metadata.parameters,
+      ...Object.fromEntries(Object.entries(skipped).map(([s, why]) => [`skipped ${s}`, why])),
+    },
     memory: await bench.memory(true),
     reps: times.ts!.length,
   };
@@ -50,7 +64,8 @@ export const trainCase: BenchCase = {
   name: 'train',
   title: 'distillation training step, TypeScript vs Python (one-hot L_DIST, extension L_DIST)',
   async run(bench) {
-    if (!bench.options.base && !bench.options.quick) bench.notes.push('train: base presets left out on the CPU (a step takes seconds); add --base to include them');
+    if (!bench.options.base && !bench.options.quick)
+      bench.notes.push('train: base presets left out on the CPU (a step takes seconds); add --base to include them');
     const rows: Row[] = [];
     for (const { preset, batch } of studentPresets(bench)) for (const arch of STUDENTS) rows.push(await student(bench, arch, preset, batch));
     rows.push(await student(bench, 'deeplabv3', 'tiny', 4, true)); // last: the JS thread's pool stays

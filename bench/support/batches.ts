@@ -18,7 +18,10 @@ export function ctLabels(shape: readonly number[], classes: number): Tensor {
 /** A student batch: images [B, 1, H, W] in [0, 1), labels [B, H, W] in bands and columns, a teacher prototype. */
 export function studentBatch(B: number, H: number, W: number, classes: number): { x: Tensor; y: Tensor; teacher: Tensor } {
   const n = B * H * W;
-  const x = tensor(Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000), [B, 1, H, W]);
+  const x = tensor(
+    Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000),
+    [B, 1, H, W],
+  );
   const y = tensor(
     BigInt64Array.from({ length: n }, (_, i) => (Math.floor(i / W) % H < H / 3 ? 0n : BigInt(Math.floor(((i % W) * classes) / W)))),
     [B, H, W],

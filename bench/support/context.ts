@@ -123,7 +123,9 @@ export class Bench {
   /** The phantom dataset of this run: 2D slices for the loader, 3D volumes for the teacher. */
   phantom(): Promise<Dataset> {
     const dir = path.join(this.dir, 'phantom');
-    this.#phantom ??= generatePhantom({ out: dir, volumes: this.options.quick ? 1 : 2, slices: this.options.quick ? 24 : 96, seed: 1 }).then(() => loadDataset(dir));
+    this.#phantom ??= generatePhantom({ out: dir, volumes: this.options.quick ? 1 : 2, slices: this.options.quick ? 24 : 96, seed: 1 }).then(() =>
+      loadDataset(dir),
+    );
     return this.#phantom;
   }
 

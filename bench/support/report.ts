@@ -37,7 +37,13 @@ export function machine(bench: Bench) {
     memoryGiB: os.totalmem() / 2 ** 30,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     threads: getNumThreads(),
-    versions: { node: process.version, torchAddon: buildInfo().torchVersion, addonCuda: buildInfo().cudaBuild, python: bench.pythonInfo?.python ?? null, torchPython: bench.pythonInfo?.torch ?? null },
+    versions: {
+      node: process.version,
+      torchAddon: buildInfo().torchVersion,
+      addonCuda: buildInfo().cudaBuild,
+      python: bench.pythonInfo?.python ?? null,
+      torchPython: bench.pythonInfo?.torch ?? null,
+    },
     device: bench.options.device,
     gpu: bench.pythonInfo?.gpu ?? null,
   };

@@ -91,7 +91,11 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   const options: OptionValues = {};
   const positionals: string[] = [];
   const names = Object.keys(spec.options);
-  const byShort = new Map(Object.entries(spec.options).filter(([, o]) => o.short).map(([n, o]) => [o.short!, n]));
+  const byShort = new Map(
+    Object.entries(spec.options)
+      .filter(([, o]) => o.short)
+      .map(([n, o]) => [o.short!, n]),
+  );
   let help = false;
   let onlyPositionals = false;
   for (let i = 0; i < argv.length; i++) {

@@ -81,7 +81,8 @@ export class KidneyRangeCrop implements BodyPartCrop {
     this.classes = options.classes ?? [2, 3];
     this.whenAbsent = options.whenAbsent ?? 'exclude';
     if (!(this.marginMm >= 0)) throw new RangeError(`marginMm: expected a non-negative number, got ${this.marginMm}`);
-    if (this.classes.some((c) => !Number.isInteger(c) || c < 0 || c >= NUM_CLASSES)) throw new RangeError(`classes: expected class ids in 0..${NUM_CLASSES - 1}`);
+    if (this.classes.some((c) => !Number.isInteger(c) || c < 0 || c >= NUM_CLASSES))
+      throw new RangeError(`classes: expected class ids in 0..${NUM_CLASSES - 1}`);
   }
 
   async zRange(volume: CropVolume): Promise<ZRange | null> {

@@ -18,7 +18,9 @@ type Row = ValidationReport['volumes'][number];
 
 export function summarise(name: string, rows: readonly Row[]): GroupSummary {
   const range = (pick: (r: Row) => number[]): [number[], number[]] | null =>
-    rows.length === 0 ? null : [[0, 1, 2].map((i) => Math.min(...rows.map((r) => pick(r)[i]!))), [0, 1, 2].map((i) => Math.max(...rows.map((r) => pick(r)[i]!)))];
+    rows.length === 0
+      ? null
+      : [[0, 1, 2].map((i) => Math.min(...rows.map((r) => pick(r)[i]!))), [0, 1, 2].map((i) => Math.max(...rows.map((r) => pick(r)[i]!)))];
   const counted = rows.filter((r) => r.counts);
   return {
     name,
@@ -43,7 +45,12 @@ export function formatSummary(g: GroupSummary): string {
   if (g.entries) lines.push(`  shape [x, y, z]: ${span(g.shape)}`, `  spacing mm: ${span(g.spacing)}`);
   if (g.classEntries) {
     const missing = g.classEntries.flatMap((n, k) => (k > 0 && n === 0 ? [CLASSES[k]] : []));
-    lines.push(`  classes (entries holding each): ${g.classEntries.slice(1).map((n, k) => `${CLASSES[k + 1]} ${n}`).join(', ')}${missing.length ? `  -- never: ${missing.join(', ')}` : ''}`);
+    lines.push(
+      `  classes (entries holding each): ${g.classEntries
+        .slice(1)
+        .map((n, k) => `${CLASSES[k + 1]} ${n}`)
+        .join(', ')}${missing.length ? `  -- never: ${missing.join(', ')}` : ''}`,
+    );
   }
   return lines.join('\n');
 }

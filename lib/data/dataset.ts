@@ -112,7 +112,8 @@ export function parseDataset(json: unknown, file: string): Dataset {
     for (const [k, v] of Object.entries(json.labelMap)) {
       const src = Number(k);
       if (!/^\d+$/.test(k)) problem(`labelMap["${k}"]`, 'source ids must be non-negative integers');
-      else if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= NUM_CLASSES) problem(`labelMap["${k}"]`, `class id ${JSON.stringify(v)} is not an integer in 0..${NUM_CLASSES - 1}`);
+      else if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= NUM_CLASSES)
+        problem(`labelMap["${k}"]`, `class id ${JSON.stringify(v)} is not an integer in 0..${NUM_CLASSES - 1}`);
       else pairs.push([src, v as number]);
     }
   }
@@ -158,7 +159,10 @@ export function parseDataset(json: unknown, file: string): Dataset {
   };
   readEntries('volumes', volumes, 'phase');
   readEntries('slices', slices, 'level');
-  if ((json.volumes === undefined || (Array.isArray(json.volumes) && json.volumes.length === 0)) && (json.slices === undefined || (Array.isArray(json.slices) && json.slices.length === 0))) {
+  if (
+    (json.volumes === undefined || (Array.isArray(json.volumes) && json.volumes.length === 0)) &&
+    (json.slices === undefined || (Array.isArray(json.slices) && json.slices.length === 0))
+  ) {
     problem('volumes', 'the dataset lists no volumes and no slices');
   }
   // duplicates: a subject may have several volumes (phases), but not two of one phase;
@@ -167,7 +171,8 @@ export function parseDataset(json: unknown, file: string): Dataset {
   volumes.forEach((v, i) => {
     const key = `${v.subject}\u0000${v.phase ?? ''}`;
     const prev = seenVol.get(key);
-    if (prev !== undefined) problem(`volumes[${i}].subject`, `duplicate subject '${v.subject}'${v.phase ? ` in phase '${v.phase}'` : ''} (also volumes[${prev}])`);
+    if (prev !== undefined)
+      problem(`volumes[${i}].subject`, `duplicate subject '${v.subject}'${v.phase ? ` in phase '${v.phase}'` : ''} (also volumes[${prev}])`);
     else seenVol.set(key, i);
   });
   const seenPath = new Map<string, string>();
@@ -250,7 +255,12 @@ export async function validateDataset(dataset: Dataset, options: ValidateOptions
     if (image && kind === 'slices') {
       const plane = nonAxialSliceProblem(image.shape, image.affine);
       if (plane) problems.push({ file: entry.image, where: `${at}.image`, message: plane });
-      else if (!image.shape.includes(1)) problems.push({ file: entry.image, where: `${at}.image`, message: `a slice must be a 2D NIfTI or a one-slice 3D NIfTI (or one DICOM file), but its shape is [${image.shape.join(', ')}]` });
+      else if (!image.shape.includes(1))
+        problems.push({
+          file: entry.image,
+          where: `${at}.image`,
+          message: `a slice must be a 2D NIfTI or a one-slice 3D NIfTI (or one DICOM file), but its shape is [${image.shape.join(', ')}]`,
+        });
     }
     let label: nifti.NiftiImage | null = null;
     if (!entry.label) {
@@ -287,7 +297,11 @@ export async function validateDataset(dataset: Dataset, options: ValidateOptions
           const { labels, unknown } = dataset.labelMap.apply(label.data);
           if (unknown.size > 0) {
             const list = [...unknown].sort((a, b) => a[0] - b[0]).map(([v, c]) => `${v} (${c} voxels)`);
-            problems.push({ file: entry.label!, where: `${at}.label`, message: `label values outside the label map: ${list.slice(0, 10).join(', ')}${list.length > 10 ? ', ...' : ''}` });
+            problems.push({
+              file: entry.label!,
+              where: `${at}.label`,
+              message: `label values outside the label map: ${list.slice(0, 10).join(', ')}${list.length > 10 ? ', ...' : ''}`,
+            });
           }
           counts = new Array<number>(NUM_CLASSES).fill(0);
           for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
@@ -342,7 +356,15 @@ function problemText(e: unknown): string {
 }
 
 function firstNonInteger(data: ArrayLike<number>): number | null {
-  if (data instanceof Uint8Array || data instanceof Int8Array || data instanceof Int16Array || data instanceof Uint16Array || data instanceof Int32Array || data instanceof Uint32Array) return null;
+  if (
+    data instanceof Uint8Array ||
+    data instanceof Int8Array ||
+    data instanceof Int16Array ||
+    data instanceof Uint16Array ||
+    data instanceof Int32Array ||
+    data instanceof Uint32Array
+  )
+    return null;
   for (let i = 0; i < data.length; i++) if (!Number.isInteger(data[i])) return data[i];
   return null;
 }

@@ -27,5 +27,8 @@ export function dicomInputsIn(dir: string): string[] {
   const multi = [...bySeries.values()].filter((g) => g.length > 1);
   if (multi.length === 0) return files;
   if (bySeries.size === 1) return [dir];
-  throw new DicomError(`${bySeries.size} series in one folder, ${multi.length} of them with several files; put each series in its own folder (e.g. ${path.basename(multi[0]![0]!)})`, dir);
+  throw new DicomError(
+    `${bySeries.size} series in one folder, ${multi.length} of them with several files; put each series in its own folder (e.g. ${path.basename(multi[0]![0]!)})`,
+    dir,
+  );
 }

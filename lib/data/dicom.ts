@@ -144,7 +144,8 @@ function readSlice(file: string, headerOnly: boolean): DicomSlice {
   const stored = ds.uint16('x00280101') ?? bits;
   const signed = (ds.uint16('x00280103') ?? 0) === 1;
   const spacing = numbers(ds, 'x00280030') ?? numbers(ds, 'x00181164'); // PixelSpacing, else ImagerPixelSpacing
-  if (!spacing || spacing.length !== 2 || !(spacing[0] > 0 && spacing[1] > 0)) throw new DicomError('no valid PixelSpacing (0028,0030): the pixel size in mm is needed', file);
+  if (!spacing || spacing.length !== 2 || !(spacing[0] > 0 && spacing[1] > 0))
+    throw new DicomError('no valid PixelSpacing (0028,0030): the pixel size in mm is needed', file);
   const orientation = numbers(ds, 'x00200037');
   if (!orientation || orientation.length !== 6) throw new DicomError('no ImageOrientationPatient (0020,0037): the slice plane is unknown', file);
   const position = numbers(ds, 'x00200032');
@@ -161,7 +162,18 @@ function readSlice(file: string, headerOnly: boolean): DicomSlice {
     if (el.length < n * bytes) throw new DicomError(`pixel data holds ${el.length} bytes, ${rows} x ${cols} x ${bits} bits need ${n * bytes}`, file);
     const view = new DataView(ds.byteArray.buffer, ds.byteArray.byteOffset + el.dataOffset, n * bytes);
     const le = syntax !== '1.2.840.10008.1.2.2';
-    const out = bytes === 1 ? (signed ? new Int8Array(n) : new Uint8Array(n)) : bytes === 2 ? (signed ? new Int16Array(n) : new Uint16Array(n)) : signed ? new Int32Array(n) : new Uint32Array(n);
+    const out =
+      bytes === 1
+        ? signed
+          ? new Int8Array(n)
+          : new Uint8Array(n)
+        : bytes === 2
+          ? signed
+            ? new Int16Array(n)
+            : new Uint16Array(n)
+          : signed
+            ? new Int32Array(n)
+            : new Uint32Array(n);
     const shift = 32 - stored;
     for (let i = 0; i < n; i++) {
       let v = bytes === 1 ? view.getUint8(i) : bytes === 2 ? view.getUint16(i * 2, le) : view.getUint32(i * 4, le);
@@ -221,15 +233,22 @@ export function readDicomSync(location: string, options: DicomReadOptions = {}):
     if (files.length === 0) throw new DicomError('no DICOM files in this folder', location);
     slices = files.map((f) => readSlice(f, headerOnly));
     const uids = [...new Set(slices.map((s) => s.seriesUid))];
-    if (uids.length > 1) throw new DicomError(`${uids.length} series in one folder (SeriesInstanceUID ${uids.slice(0, 3).join(', ')}${uids.length > 3 ? ', ...' : ''}); give one folder per series`, location);
+    if (uids.length > 1)
+      throw new DicomError(
+        `${uids.length} series in one folder (SeriesInstanceUID ${uids.slice(0, 3).join(', ')}${uids.length > 3 ? ', ...' : ''}); give one folder per series`,
+        location,
+      );
   } else {
     slices = [readSlice(location, headerOnly)];
   }
   const first = slices[0]!;
   for (const s of slices) {
-    if (s.rows !== first.rows || s.cols !== first.cols) throw new DicomError(`size ${s.cols} x ${s.rows} differs from ${path.basename(first.file)}'s ${first.cols} x ${first.rows}`, s.file);
-    if (s.orientation.some((v, i) => Math.abs(v - first.orientation[i]!) > 1e-4)) throw new DicomError(`ImageOrientationPatient differs from ${path.basename(first.file)}'s`, s.file);
-    if (s.pixelSpacing.some((v, i) => Math.abs(v - first.pixelSpacing[i]!) > 1e-4)) throw new DicomError(`PixelSpacing differs from ${path.basename(first.file)}'s`, s.file);
+    if (s.rows !== first.rows || s.cols !== first.cols)
+      throw new DicomError(`size ${s.cols} x ${s.rows} differs from ${path.basename(first.file)}'s ${first.cols} x ${first.rows}`, s.file);
+    if (s.orientation.some((v, i) => Math.abs(v - first.orientation[i]!) > 1e-4))
+      throw new DicomError(`ImageOrientationPatient differs from ${path.basename(first.file)}'s`, s.file);
+    if (s.pixelSpacing.some((v, i) => Math.abs(v - first.pixelSpacing[i]!) > 1e-4))
+      throw new DicomError(`PixelSpacing differs from ${path.basename(first.file)}'s`, s.file);
   }
   const rowDir = first.orientation.slice(0, 3);
   const colDir = first.orientation.slice(3, 6);
@@ -249,7 +268,10 @@ export function readDicomSync(location: string, options: DicomReadOptions = {}):
     steps.forEach((d, i) => {
       if (Math.abs(d) < 1e-3) throw new DicomError(`same position as ${path.basename(slices[i]!.file)} (a duplicate slice?)`, slices[i + 1]!.file);
       if (Math.abs(d - step) > 0.01 * Math.abs(step) + 1e-3) {
-        throw new DicomError(`slices are not evenly spaced: ${d.toFixed(3)} mm from ${path.basename(slices[i]!.file)}, ${step.toFixed(3)} mm on average (a missing slice?)`, slices[i + 1]!.file);
+        throw new DicomError(
+          `slices are not evenly spaced: ${d.toFixed(3)} mm from ${path.basename(slices[i]!.file)}, ${step.toFixed(3)} mm on average (a missing slice?)`,
+          slices[i + 1]!.file,
+        );
       }
     });
     ck = [0, 1, 2].map((r) => (slices.at(-1)!.position![r]! - slices[0]!.position![r]!) / (slices.length - 1));

@@ -36,9 +36,7 @@ export function matMul4(a: Affine, b: Affine): Affine {
 
 export function det3(m: Affine): number {
   return (
-    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-    m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-    m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
   );
 }
 
@@ -53,7 +51,12 @@ export function invertAffine(a: Affine): Affine {
     [(m[1][0] * m[2][1] - m[1][1] * m[2][0]) / d, (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / d, (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / d],
   ];
   const t = [0, 1, 2].map((i) => -(inv[i][0] * m[0][3] + inv[i][1] * m[1][3] + inv[i][2] * m[2][3]));
-  return [[...inv[0], t[0]], [...inv[1], t[1]], [...inv[2], t[2]], [0, 0, 0, 1]];
+  return [
+    [...inv[0], t[0]],
+    [...inv[1], t[1]],
+    [...inv[2], t[2]],
+    [0, 0, 0, 1],
+  ];
 }
 
 /** World position of a voxel index. */

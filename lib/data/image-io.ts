@@ -27,6 +27,10 @@ export async function readImage(p: string, options: ImageReadOptions = {}): Prom
 
 /** A name for outputs derived from an image path: without .nii / .nii.gz / .dcm. */
 export function imageStem(p: string): string {
-  const base = p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
+  const base =
+    p
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() ?? p;
   return base.replace(/\.nii(\.gz)?$/i, '').replace(/\.(dcm|dicom|ima)$/i, '');
 }

@@ -4,16 +4,7 @@
 export * as nifti from './nifti.js';
 export type { NiftiImage, NiftiHeader, ReadOptions, WriteOptions, VoxelArray, NiftiTypeName } from './nifti.js';
 export { NiftiError, DatasetError, DataLoadError, type DatasetProblem } from './errors.js';
-export {
-  orientationOf,
-  reorientPlan,
-  affineSpacing,
-  affinesClose,
-  invertAffine,
-  applyAffine,
-  type Affine,
-  type OrientationCode,
-} from './geometry.js';
+export { orientationOf, reorientPlan, affineSpacing, affinesClose, invertAffine, applyAffine, type Affine, type OrientationCode } from './geometry.js';
 export { CLASSES, NUM_CLASSES, LABEL_MAPS, LabelMapper, classCounts, type UnmappedPolicy } from './labels.js';
 export {
   DATASET_FILE,
@@ -35,5 +26,16 @@ export { splitSubjects, nestedSubsets, entriesOf, type Split, type SplitSizes } 
 export { Rng, hashSeed, stringSeed } from './random.js';
 export { SamplePipeline, type SampleRef, type SamplePipelineConfig, type BatchArrays } from './sample-pipeline.js';
 export { KidneyRangeCrop, ExplicitZRange, type BodyPartCrop, type CropVolume, type ZRange } from './body-part.js';
-export { generatePhantom, makeSubject, phantomVolume, phantomSlice, levelName, PHASES, type Phase, type PhantomOptions, type PhantomResult, type Subject } from './phantom.js';
+export {
+  generatePhantom,
+  makeSubject,
+  phantomVolume,
+  phantomSlice,
+  levelName,
+  PHASES,
+  type Phase,
+  type PhantomOptions,
+  type PhantomResult,
+  type Subject,
+} from './phantom.js';
 export { renderPreview, CLASS_COLOURS, type Preview, type PreviewOptions } from './preview.js';

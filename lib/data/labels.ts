@@ -31,9 +31,8 @@ export class LabelMapper {
   readonly unmapped: UnmappedPolicy;
 
   constructor(map: Iterable<[number, number]> | Record<number | string, number>, unmapped: UnmappedPolicy = 'error') {
-    const entries: [number, number][] = Symbol.iterator in Object(map)
-      ? [...(map as Iterable<[number, number]>)]
-      : Object.entries(map as Record<string, number>).map(([k, v]) => [Number(k), v]);
+    const entries: [number, number][] =
+      Symbol.iterator in Object(map) ? [...(map as Iterable<[number, number]>)] : Object.entries(map as Record<string, number>).map(([k, v]) => [Number(k), v]);
     this.#table = new Map(entries);
     if (!this.#table.has(0)) this.#table.set(0, 0);
     this.unmapped = unmapped;

@@ -44,16 +44,23 @@ export function chooseSlices(labels: Uint8Array, shape: readonly number[], choic
 }
 
 /** Writes OUT/slices/SUBJECT_zZ(.nii.gz, _seg.nii.gz) per chosen slice; returns the dataset entries. */
-export async function makeSlices(sources: readonly SliceSource[], choice: SliceChoice | null, out: string, log?: (line: string) => void): Promise<ImportedEntries> {
+export async function makeSlices(
+  sources: readonly SliceSource[],
+  choice: SliceChoice | null,
+  out: string,
+  log?: (line: string) => void,
+): Promise<ImportedEntries> {
   const dir = path.join(out, 'slices');
   await mkdir(dir, { recursive: true });
   const slices: ImportedEntries['slices'] = [];
   for (const src of sources) {
     const image = await readImage(src.image); // RAS: z is the axial index
     const label = await readImage(src.label);
-    if (label.shape.some((v, i) => v !== image.shape[i])) throw new ImportError(`label shape [${label.shape.join(', ')}] differs from the image's [${image.shape.join(', ')}]`, src.label);
+    if (label.shape.some((v, i) => v !== image.shape[i]))
+      throw new ImportError(`label shape [${label.shape.join(', ')}] differs from the image's [${image.shape.join(', ')}]`, src.label);
     const { labels, unknown } = src.labelMap.apply(label.data);
-    if (unknown.size) throw new ImportError(`label values outside the label map: ${[...unknown.keys()].slice(0, 10).join(', ')} (choose --label-map)`, src.label);
+    if (unknown.size)
+      throw new ImportError(`label values outside the label map: ${[...unknown.keys()].slice(0, 10).join(', ')} (choose --label-map)`, src.label);
     const [nx, ny] = image.shape;
     const plane = nx * ny;
     const zs = chooseSlices(labels, image.shape, src.z ? { z: src.z } : choice, src.label);
@@ -63,8 +70,16 @@ export async function makeSlices(sources: readonly SliceSource[], choice: SliceC
       const at = { shape: [nx, ny, 1] as [number, number, number], spacing: image.spacing, affine };
       const stem = path.join(dir, `${src.subject}_z${String(z).padStart(3, '0')}`);
       const pixels = image.data.slice(z * plane, (z + 1) * plane);
-      await nifti.write(`${stem}.nii.gz`, { ...at, data: integer ? Int16Array.from(pixels) : Float32Array.from(pixels) }, { descrip: `slice z=${z} of ${path.basename(src.image)}` });
-      await nifti.write(`${stem}_seg.nii.gz`, { ...at, data: labels.slice(z * plane, (z + 1) * plane) }, { datatype: 'uint8', descrip: 'slice-distill make-slices' });
+      await nifti.write(
+        `${stem}.nii.gz`,
+        { ...at, data: integer ? Int16Array.from(pixels) : Float32Array.from(pixels) },
+        { descrip: `slice z=${z} of ${path.basename(src.image)}` },
+      );
+      await nifti.write(
+        `${stem}_seg.nii.gz`,
+        { ...at, data: labels.slice(z * plane, (z + 1) * plane) },
+        { datatype: 'uint8', descrip: 'slice-distill make-slices' },
+      );
       slices.push({ image: `${stem}.nii.gz`, label: `${stem}_seg.nii.gz`, subject: src.subject, level: `z${z}` });
     }
     log?.(`make-slices: ${src.subject}: z = ${zs.join(', ')}`);

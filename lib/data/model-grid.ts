@@ -5,7 +5,13 @@
 import { modelGridPlacement, type SliceInput } from './transforms.js';
 
 /** Class ids [H, W] of a slice of `shape` / `spacing` from logits [C, size, size] on its model grid. */
-export function gridLogitsToSlice(logits: Float32Array, classes: number, input: SliceInput, shape: readonly [number, number], spacing: readonly [number, number]): Uint8Array {
+export function gridLogitsToSlice(
+  logits: Float32Array,
+  classes: number,
+  input: SliceInput,
+  shape: readonly [number, number],
+  spacing: readonly [number, number],
+): Uint8Array {
   const s = input.size;
   if (logits.length !== classes * s * s) throw new RangeError(`logits: expected ${classes} x ${s} x ${s} values, got ${logits.length}`);
   const { resampled, start } = modelGridPlacement(input, shape, spacing);

@@ -330,10 +330,7 @@ function detectVersion(buf: Uint8Array, file: string): { version: 1 | 2; le: boo
       return { version: 2, le };
     }
   }
-  throw new NiftiError(
-    `not a NIfTI file: sizeof_hdr is ${view.getInt32(0, true)} (expected 348 for NIfTI-1 or 540 for NIfTI-2)`,
-    file,
-  );
+  throw new NiftiError(`not a NIfTI file: sizeof_hdr is ${view.getInt32(0, true)} (expected 348 for NIfTI-1 or 540 for NIfTI-2)`, file);
 }
 
 /** Parses the header of a whole (decompressed) NIfTI file. */
@@ -457,7 +454,10 @@ function checkQuaternion(h: NiftiHeader, which: 'auto' | 'sform' | 'qform', file
   const [b, c, d] = h.quatern;
   const norm2 = b * b + c * c + d * d;
   if (!Number.isFinite(norm2) || norm2 > 1 + 1e-5 || !h.qoffset.every(Number.isFinite)) {
-    throw new NiftiError(`qform: quatern (${b}, ${c}, ${d}) / qoffset (${h.qoffset.join(', ')}) is not a rotation and a position (|b, c, d| must be <= 1, all finite)`, file);
+    throw new NiftiError(
+      `qform: quatern (${b}, ${c}, ${d}) / qoffset (${h.qoffset.join(', ')}) is not a rotation and a position (|b, c, d| must be <= 1, all finite)`,
+      file,
+    );
   }
 }
 
@@ -466,10 +466,14 @@ function checkAffine(a: Affine, file: string): void {
   const m = a.slice(0, 3).flatMap((row) => row);
   if (!m.every(Number.isFinite)) throw new NiftiError(`the voxel-to-world affine holds a non-finite value: ${JSON.stringify(a.slice(0, 3))}`, file);
   const norms = [0, 1, 2].map((j) => Math.hypot(a[0][j], a[1][j], a[2][j]));
-  const det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+  const det =
+    a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
   // relative to the column lengths, so that tiny voxels are not mistaken for a singular map
   if (norms.some((v) => !(v > 0)) || !(Math.abs(det) > 1e-6 * norms[0] * norms[1] * norms[2])) {
-    throw new NiftiError(`the voxel-to-world affine is degenerate (rank < 3: columns of length ${norms.map((v) => +v.toPrecision(4)).join(', ')}, determinant ${det.toPrecision(4)}); no orientation can be read`, file);
+    throw new NiftiError(
+      `the voxel-to-world affine is degenerate (rank < 3: columns of length ${norms.map((v) => +v.toPrecision(4)).join(', ')}, determinant ${det.toPrecision(4)}); no orientation can be read`,
+      file,
+    );
   }
 }
 
@@ -519,7 +523,10 @@ function promisedBytes(buf: Uint8Array, file: string): number {
 
 function inflateError(e: unknown, file: string, limit: number): NiftiError {
   if ((e as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE') {
-    return new NiftiError(`the gzip stream inflates to more than the ${limit - INFLATE_SLACK} bytes its header promises (a decompression bomb or a corrupt file)`, file);
+    return new NiftiError(
+      `the gzip stream inflates to more than the ${limit - INFLATE_SLACK} bytes its header promises (a decompression bomb or a corrupt file)`,
+      file,
+    );
   }
   return gunzipError(e, file);
 }
@@ -749,7 +756,7 @@ function castTo(data: VoxelArray, type: NiftiTypeName): VoxelArray {
 export function buildHeader(image: NiftiImage, type: NiftiTypeName, options: WriteOptions = {}): NiftiHeader {
   const base = image.header;
   const [nx, ny, nz] = image.shape;
-  const version: 1 | 2 = options.version ?? (base?.version ?? (Math.max(nx, ny, nz) > 32767 ? 2 : 1));
+  const version: 1 | 2 = options.version ?? base?.version ?? (Math.max(nx, ny, nz) > 32767 ? 2 : 1);
   if (version === 1 && Math.max(nx, ny, nz) > 32767) throw new RangeError('shape: NIfTI-1 sizes are at most 32767; write version 2');
   const q = affineToQuaternion(image.affine);
   const spacing = image.spacing ?? affineSpacing(image.affine);

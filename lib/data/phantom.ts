@@ -134,7 +134,11 @@ function referenceOrgans(): Omit<Organ, 'harm'>[] {
     // kidneys: long axis mostly antero-posterior, the hilum facing anteromedially
     { name: 'kidneyR', label: CLASS_ID.kidneyR, knots: ellipsoid(-95, 20, 69, -32, 34, 25, -65) },
     { name: 'kidneyL', label: CLASS_ID.kidneyL, knots: ellipsoid(-75, 40, -74, -35, 31, 21, 65) },
-    { name: 'spleen', label: CLASS_ID.spleen, knots: ellipsoid(-50, 80, -121, -23, 42, 23, 105).map((k) => ({ ...k, cx: k.cx - 0.15 * (k.z + 20), cy: k.cy - 0.25 * (k.z + 20) })) },
+    {
+      name: 'spleen',
+      label: CLASS_ID.spleen,
+      knots: ellipsoid(-50, 80, -121, -23, 42, 23, 105).map((k) => ({ ...k, cx: k.cx - 0.15 * (k.z + 20), cy: k.cy - 0.25 * (k.z + 20) })),
+    },
     {
       name: 'stomach',
       label: CLASS_ID.stomach,
@@ -216,7 +220,10 @@ export function makeSubject(seed: number, id: string): Subject {
         ay: k.ay * sizeScale,
         rot: k.rot + drot,
       })),
-      harm: o.name === 'aorta' || o.name === 'ivc' ? [0, 0, 0, 0] : [rng.uniform(0, 0.08), rng.uniform(0, 2 * Math.PI), rng.uniform(0, 0.05), rng.uniform(0, 2 * Math.PI)],
+      harm:
+        o.name === 'aorta' || o.name === 'ivc'
+          ? [0, 0, 0, 0]
+          : [rng.uniform(0, 0.08), rng.uniform(0, 2 * Math.PI), rng.uniform(0, 0.05), rng.uniform(0, 2 * Math.PI)],
     };
   });
   const huShift: Record<string, number> = {};
@@ -378,7 +385,7 @@ function levelAt(s: Subject, zBody: number, phase: Phase): Level {
       }
     }
   }
-  const rel = (((-z % 32) + 32) % 32); // distance below the last disc
+  const rel = ((-z % 32) + 32) % 32; // distance below the last disc
   return {
     z,
     phase,
@@ -694,7 +701,11 @@ export async function generatePhantom(options: PhantomOptions): Promise<PhantomR
   const sliceSize = options.sliceSize ?? 128;
   const [zLo, zHi] = options.sliceLevels ?? [-100, 70];
   const slicePhase = options.slicePhase ?? 'non-contrast';
-  for (const [name, v] of [['volumes', nVolumes], ['slices', nSlices], ['sliceSize', sliceSize]] as const) {
+  for (const [name, v] of [
+    ['volumes', nVolumes],
+    ['slices', nSlices],
+    ['sliceSize', sliceSize],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name}: expected a non-negative integer, got ${v}`);
   }
   if (nVolumes + nSlices === 0) throw new RangeError('volumes, slices: at least one image is needed');

@@ -75,7 +75,10 @@ export class SamplePipeline {
     if (ref.label) {
       const lab = nifti.readSync(ref.label);
       if (lab.shape.some((v, i) => v !== img.shape[i])) {
-        throw new DataLoadError(`${ref.label}: label shape [${lab.shape.join(', ')}] differs from the image's [${img.shape.join(', ')}] (${ref.image})`, ref.label);
+        throw new DataLoadError(
+          `${ref.label}: label shape [${lab.shape.join(', ')}] differs from the image's [${img.shape.join(', ')}] (${ref.image})`,
+          ref.label,
+        );
       }
       const mapped = this.#mapper.apply(lab.data);
       if (mapped.unknown.size > 0) {
@@ -104,7 +107,8 @@ export class SamplePipeline {
     if (this.#config.spatialDims === 2) {
       let z = ref.z;
       if (z === undefined) {
-        if (nz !== 1) throw new DataLoadError(`${ref.image}: a 2D sample needs a single-slice image or a slice index z, but the image has ${nz} slices`, ref.image);
+        if (nz !== 1)
+          throw new DataLoadError(`${ref.image}: a 2D sample needs a single-slice image or a slice index z, but the image has ${nz} slices`, ref.image);
         z = 0;
       }
       if (!(Number.isInteger(z) && z >= 0 && z < nz)) throw new DataLoadError(`${ref.image}: slice z = ${z} is outside 0..${nz - 1}`, ref.image);

@@ -60,7 +60,9 @@ export function rotate(degrees: [number, number] = [-20, 20], p = 1, padValue = 
   return scale ? { type: 'rotate', degrees, scale, p, padValue } : { type: 'rotate', degrees, p, padValue };
 }
 /** Intensity jitter: x * scale + shift (+ Gaussian noise), clipped (default to [0, 1]). */
-export function intensity(options: { scale?: [number, number]; shift?: [number, number]; noiseStd?: number; clip?: [number, number] | null; p?: number } = {}): TransformSpec {
+export function intensity(
+  options: { scale?: [number, number]; shift?: [number, number]; noiseStd?: number; clip?: [number, number] | null; p?: number } = {},
+): TransformSpec {
   return { type: 'intensity', scale: [0.9, 1.1], shift: [-0.05, 0.05], noiseStd: 0, clip: [0, 1], p: 1, ...options };
 }
 /** One of several transforms, chosen at random (optionally weighted). */
@@ -313,7 +315,12 @@ function resampleAxis<T extends Float32Array | Uint8Array>(data: T, shape: reado
 }
 
 /** Resamples a row-major array to a new shape, axis by axis (multilinear or nearest). */
-export function resampleArray<T extends Float32Array | Uint8Array>(data: T, shape: readonly number[], newShape: readonly number[], mode: 'linear' | 'nearest'): T {
+export function resampleArray<T extends Float32Array | Uint8Array>(
+  data: T,
+  shape: readonly number[],
+  newShape: readonly number[],
+  mode: 'linear' | 'nearest',
+): T {
   if (shape.length !== newShape.length) throw new RangeError(`size: expected ${shape.length} sizes, got ${newShape.length}`);
   let cur = data;
   const curShape = [...shape];
@@ -330,7 +337,8 @@ export function resampleArray<T extends Float32Array | Uint8Array>(data: T, shap
 function resampleSample(s: Sample, spec: { spacing?: number | number[]; size?: number[] }): Sample {
   let newShape: number[];
   if (spec.size) {
-    if (spec.size.length !== s.shape.length) throw new RangeError(`resample.size: expected ${s.shape.length} sizes for shape [${s.shape.join(', ')}], got ${spec.size.length}`);
+    if (spec.size.length !== s.shape.length)
+      throw new RangeError(`resample.size: expected ${s.shape.length} sizes for shape [${s.shape.join(', ')}], got ${spec.size.length}`);
     newShape = [...spec.size];
   } else {
     const target = typeof spec.spacing === 'number' ? s.shape.map(() => spec.spacing as number) : (spec.spacing as number[]);
@@ -347,7 +355,13 @@ function resampleSample(s: Sample, spec: { spacing?: number | number[]; size?: n
 }
 
 /** Copies the box starting at `start` (may be negative or run past the end) of size `size`; outside is `fill`. */
-export function extractBox<T extends Float32Array | Uint8Array>(data: T, shape: readonly number[], start: readonly number[], size: readonly number[], fill: number): T {
+export function extractBox<T extends Float32Array | Uint8Array>(
+  data: T,
+  shape: readonly number[],
+  start: readonly number[],
+  size: readonly number[],
+  fill: number,
+): T {
   const Ctor = data.constructor as new (len: number) => T;
   const out = new Ctor(product(size));
   if (fill !== 0) out.fill(fill);

@@ -80,7 +80,8 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
   }
   const masterAddr = o.masterAddr ?? '127.0.0.1';
   const masterPort = o.masterPort ?? (await freePort());
-  if (!Number.isInteger(masterPort) || masterPort < 1 || masterPort > 65535) throw new DistributedConfigError(`masterPort: expected 1..65535, got ${masterPort}`);
+  if (!Number.isInteger(masterPort) || masterPort < 1 || masterPort > 65535)
+    throw new DistributedConfigError(`masterPort: expected 1..65535, got ${masterPort}`);
   const worldSize = nproc * nnodes;
   const output = o.output ?? ((line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(line + '\n'));
   const graceMs = o.graceMs ?? 30_000;

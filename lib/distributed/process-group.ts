@@ -67,7 +67,8 @@ export async function init(options: InitOptions = {}): Promise<GroupInfo> {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   };
   if (!Number.isInteger(spec.worldSize) || spec.worldSize < 1) throw new DistributedConfigError(`worldSize: expected an integer >= 1, got ${spec.worldSize}`);
-  if (!Number.isInteger(spec.rank) || spec.rank < 0 || spec.rank >= spec.worldSize) throw new DistributedConfigError(`rank: expected an integer in [0, ${spec.worldSize}), got ${spec.rank}`);
+  if (!Number.isInteger(spec.rank) || spec.rank < 0 || spec.rank >= spec.worldSize)
+    throw new DistributedConfigError(`rank: expected an integer in [0, ${spec.worldSize}), got ${spec.rank}`);
   await native.distributedInit!(spec);
   current = native.distributedInfo!() as GroupInfo;
   return current;

@@ -86,7 +86,20 @@ export function seedAverage(results: readonly EvaluationResult[]): EvaluationRes
 
 function row(a: EvaluationResult, b: EvaluationResult, organ: number | undefined, seed: number | 'mean', options: CompareOptions): Comparison {
   const p = pairedScores(a, b, organ);
-  const c: Comparison = { model: a.model, variant: a.variant, baseline: b.variant, seed, organ: organ === undefined ? AVERAGE : a.organs[organ]!, n: p.a.length, meanDiff: null, ci95: null, statistic: null, p: null, pHolm: null, method: null };
+  const c: Comparison = {
+    model: a.model,
+    variant: a.variant,
+    baseline: b.variant,
+    seed,
+    organ: organ === undefined ? AVERAGE : a.organs[organ]!,
+    n: p.a.length,
+    meanDiff: null,
+    ci95: null,
+    statistic: null,
+    p: null,
+    pHolm: null,
+    method: null,
+  };
   if (a.trainingSubjects !== undefined) c.trainingSubjects = a.trainingSubjects;
   if (c.n === 0) return c;
   c.meanDiff = p.a.reduce((s, v, i) => s + v - p.b[i]!, 0) / c.n;
@@ -130,9 +143,18 @@ function compareSeed(results: readonly EvaluationResult[], seed: number | 'mean'
 export function compareArms(results: readonly EvaluationResult[], options: CompareOptions = {}): Comparison[] {
   const seedOf = (r: EvaluationResult): number => r.seed ?? options.seed ?? 0;
   const seeds = [...new Set(results.map(seedOf))];
-  const rows = seeds.flatMap((s) => compareSeed(results.filter((r) => seedOf(r) === s), s, options));
+  const rows = seeds.flatMap((s) =>
+    compareSeed(
+      results.filter((r) => seedOf(r) === s),
+      s,
+      options,
+    ),
+  );
   if (seeds.length > 1) rows.push(...compareSeed(seedAverage(results), 'mean', options));
   const control = options.control ?? CONTROL_VARIANT;
   // a stable sort keeps seeds, models and organs in their order within a rank
-  return rows.map((r, i) => ({ r, i, k: comparisonRank(r, control) })).sort((x, y) => x.k - y.k || x.i - y.i).map((x) => x.r);
+  return rows
+    .map((r, i) => ({ r, i, k: comparisonRank(r, control) }))
+    .sort((x, y) => x.k - y.k || x.i - y.i)
+    .map((x) => x.r);
 }

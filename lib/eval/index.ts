@@ -12,7 +12,16 @@ export {
   type DiceSummary,
   type FalsePositives,
 } from './dice.js';
-export { SubjectScorer, scoreSubjects, falsePositiveTotals, SCORING_POLICIES, type ScoringPolicy, type ScoredSlice, type SubjectScorerOptions, type FalsePositiveTotal } from './subject-scores.js';
+export {
+  SubjectScorer,
+  scoreSubjects,
+  falsePositiveTotals,
+  SCORING_POLICIES,
+  type ScoringPolicy,
+  type ScoredSlice,
+  type SubjectScorerOptions,
+  type FalsePositiveTotal,
+} from './subject-scores.js';
 export { validateResult, summarizeResult, pairedScores, compareResults, type EvaluationResult, type PairedScores } from './results.js';
 export { summarizeArm, summarizeArms, groupArms, type ArmSummary } from './arm-summary.js';
 export { compareArms, seedAverage, comparisonRank, AVERAGE, type Comparison, type CompareOptions } from './comparisons.js';

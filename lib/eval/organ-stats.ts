@@ -51,7 +51,12 @@ function huStats(values: Float64Array): Pick<OrganSliceStats, 'meanHu' | 'sdHu' 
   let ss = 0;
   for (const v of values) ss += (v - mean) ** 2;
   values.sort();
-  return { meanHu: mean, sdHu: n > 1 ? Math.sqrt(ss / (n - 1)) : null, medianHu: quantileSorted(values, 0.5), iqrHu: quantileSorted(values, 0.75) - quantileSorted(values, 0.25) };
+  return {
+    meanHu: mean,
+    sdHu: n > 1 ? Math.sqrt(ss / (n - 1)) : null,
+    medianHu: quantileSorted(values, 0.5),
+    iqrHu: quantileSorted(values, 0.75) - quantileSorted(values, 0.25),
+  };
 }
 
 /**

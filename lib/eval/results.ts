@@ -31,7 +31,8 @@ export function validateResult(r: EvaluationResult): void {
       throw new RangeError(`result ${r.model}/${r.variant}: subject ${s.subject} has ${s.dice.length} Dice values for ${r.organs.length} organs`);
     }
     for (const v of s.dice) {
-      if (v !== null && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new RangeError(`result ${r.model}/${r.variant}: subject ${s.subject} has Dice ${String(v)} outside [0, 1]`);
+      if (v !== null && !(typeof v === 'number' && v >= 0 && v <= 1))
+        throw new RangeError(`result ${r.model}/${r.variant}: subject ${s.subject} has Dice ${String(v)} outside [0, 1]`);
     }
     checkSubjectExtras(r, s);
   }
@@ -40,15 +41,24 @@ export function validateResult(r: EvaluationResult): void {
 /** The optional slice count and false positives of one subject (older results have neither). */
 function checkSubjectExtras(r: EvaluationResult, s: SubjectDice): void {
   const at = `result ${r.model}/${r.variant}: subject ${s.subject}`;
-  if (s.slices !== undefined && !(Number.isInteger(s.slices) && s.slices >= 1)) throw new RangeError(`${at} has slices ${String(s.slices)}, not a positive integer`);
-  for (const [name, values, max] of [['iou', s.iou, 1], ['nsd', s.nsd, 1], ['hd95', s.hd95, Infinity]] as const) {
+  if (s.slices !== undefined && !(Number.isInteger(s.slices) && s.slices >= 1))
+    throw new RangeError(`${at} has slices ${String(s.slices)}, not a positive integer`);
+  for (const [name, values, max] of [
+    ['iou', s.iou, 1],
+    ['nsd', s.nsd, 1],
+    ['hd95', s.hd95, Infinity],
+  ] as const) {
     if (values === undefined) continue;
-    if (!Array.isArray(values) || values.length !== r.organs.length) throw new RangeError(`${at} has ${name} for ${Array.isArray(values) ? values.length : 'no list of'} organs, not ${r.organs.length}`);
-    for (const v of values) if (v !== null && !(typeof v === 'number' && v >= 0 && v <= max)) throw new RangeError(`${at} has ${name} ${String(v)} outside [0, ${max}]`);
+    if (!Array.isArray(values) || values.length !== r.organs.length)
+      throw new RangeError(`${at} has ${name} for ${Array.isArray(values) ? values.length : 'no list of'} organs, not ${r.organs.length}`);
+    for (const v of values)
+      if (v !== null && !(typeof v === 'number' && v >= 0 && v <= max)) throw new RangeError(`${at} has ${name} ${String(v)} outside [0, ${max}]`);
   }
   if (s.falsePositives === undefined) return;
   if (!Array.isArray(s.falsePositives) || s.falsePositives.length !== r.organs.length) {
-    throw new RangeError(`${at} has false positives for ${Array.isArray(s.falsePositives) ? s.falsePositives.length : 'no list of'} organs, not ${r.organs.length}`);
+    throw new RangeError(
+      `${at} has false positives for ${Array.isArray(s.falsePositives) ? s.falsePositives.length : 'no list of'} organs, not ${r.organs.length}`,
+    );
   }
   for (const fp of s.falsePositives) {
     const ok = fp !== null && typeof fp === 'object' && Number.isInteger(fp.slices) && fp.slices >= 0 && Number.isFinite(fp.areaMm2) && fp.areaMm2 >= 0;

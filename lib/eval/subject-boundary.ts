@@ -19,7 +19,11 @@ export interface SubjectBoundary {
 }
 
 /** HD95 (mm) and NSD per subject and class (in `classes` order); subjects in order of first appearance. */
-export function subjectBoundaryScores(slices: Iterable<BoundarySlice>, classes: readonly number[], options: { policy?: ScoringPolicy; toleranceMm?: number } = {}): SubjectBoundary[] {
+export function subjectBoundaryScores(
+  slices: Iterable<BoundarySlice>,
+  classes: readonly number[],
+  options: { policy?: ScoringPolicy; toleranceMm?: number } = {},
+): SubjectBoundary[] {
   const policy = options.policy ?? 'present';
   const tolerance = options.toleranceMm ?? DEFAULT_TOLERANCE_MM;
   const bySubject = new Map<string, SurfaceAccumulator[]>();

@@ -40,7 +40,8 @@ export class SubjectScorer {
     this.ignoreIndex = options.ignoreIndex;
     this.classes = options.classes ?? Array.from({ length: this.numClasses - 1 }, (_, i) => i + 1);
     if (!(Number.isInteger(this.numClasses) && this.numClasses >= 1)) throw new RangeError(`numClasses: expected a positive integer, got ${this.numClasses}`);
-    for (const k of this.classes) if (!(Number.isInteger(k) && k >= 0 && k < this.numClasses)) throw new RangeError(`classes: ${k} is outside [0, ${this.numClasses})`);
+    for (const k of this.classes)
+      if (!(Number.isInteger(k) && k >= 0 && k < this.numClasses)) throw new RangeError(`classes: ${k} is outside [0, ${this.numClasses})`);
     this.pooled = { intersection: new Float64Array(this.numClasses), predicted: new Float64Array(this.numClasses), truth: new Float64Array(this.numClasses) };
     this.fpSlices = new Float64Array(this.numClasses);
     this.fpArea = new Float64Array(this.numClasses);

@@ -26,7 +26,8 @@ export interface Grid {
 }
 
 function checkGrid(g: Grid, length: number, what: string): void {
-  if (g.shape.length !== g.spacing.length || g.shape.length < 1 || g.shape.length > 3) throw new RangeError(`${what}: shape and spacing must have the same 1 to 3 axes`);
+  if (g.shape.length !== g.spacing.length || g.shape.length < 1 || g.shape.length > 3)
+    throw new RangeError(`${what}: shape and spacing must have the same 1 to 3 axes`);
   const n = g.shape.reduce((a, b) => a * b, 1);
   if (n !== length) throw new RangeError(`${what}: ${length} values for shape [${g.shape.join(', ')}]`);
   for (const s of g.spacing) if (!(Number.isFinite(s) && s > 0)) throw new RangeError(`${what}: spacing [${g.spacing.join(', ')}] must be positive`);
@@ -226,6 +227,12 @@ export function classMask(labels: ArrayLike<number>, k: number): Uint8Array {
 }
 
 /** Per class (in `classes` order) HD95 and NSD of a prediction against its truth on one grid. */
-export function boundaryScoresPerClass(prediction: ArrayLike<number>, truth: ArrayLike<number>, grid: Grid, classes: readonly number[], toleranceMm = DEFAULT_TOLERANCE_MM): BoundaryScores[] {
+export function boundaryScoresPerClass(
+  prediction: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  grid: Grid,
+  classes: readonly number[],
+  toleranceMm = DEFAULT_TOLERANCE_MM,
+): BoundaryScores[] {
   return classes.map((k) => boundaryScores(classMask(prediction, k), classMask(truth, k), grid, toleranceMm));
 }

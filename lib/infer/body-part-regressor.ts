@@ -59,7 +59,12 @@ export class SliceScoreCrop implements BodyPartCrop {
   async scores(volume: CropVolume): Promise<number[]> {
     if (!volume.image) throw new TypeError(`${volume.file ?? 'volume'}: the slice-score crop needs the image`);
     const [nx, ny, nz] = volume.shape;
-    const { inputSize: s, window: [lo, hi], range: [r0, r1], batchSize } = this.options;
+    const {
+      inputSize: s,
+      window: [lo, hi],
+      range: [r0, r1],
+      batchSize,
+    } = this.options;
     const plane = nx * ny;
     const out: number[] = [];
     for (let k0 = 0; k0 < nz; k0 += batchSize) {

@@ -48,7 +48,11 @@ export async function segment(module: ScriptModule, image: NiftiImage, options: 
   const ras = reorient(image, 'RAS');
   const [nx, ny, nz] = ras.shape;
   const plane = nx * ny;
-  const input: SliceInput = { size, window: options.window ?? DEFAULT_HU_WINDOW, ...(options.fieldOfViewMm !== undefined ? { fieldOfViewMm: options.fieldOfViewMm } : {}) };
+  const input: SliceInput = {
+    size,
+    window: options.window ?? DEFAULT_HU_WINDOW,
+    ...(options.fieldOfViewMm !== undefined ? { fieldOfViewMm: options.fieldOfViewMm } : {}),
+  };
   const toModel = sliceInputTransforms(input);
   const spacing: [number, number] = [ras.spacing[1], ras.spacing[0]];
   const labels = new Uint8Array(plane * nz);

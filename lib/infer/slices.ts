@@ -53,7 +53,13 @@ export function prepareSlices(pipeline: SamplePipeline, refs: readonly SampleRef
  * bilinearly resized to the slice (or read back through the field-of-view placement), then
  * argmax. Forward passes run off the JS thread.
  */
-export async function segmentSlices(module: ScriptModule, slices: readonly PreparedSlice[], inputOrSize: SliceInput | number, batchSize = 16, signal?: AbortSignal): Promise<Uint8Array[]> {
+export async function segmentSlices(
+  module: ScriptModule,
+  slices: readonly PreparedSlice[],
+  inputOrSize: SliceInput | number,
+  batchSize = 16,
+  signal?: AbortSignal,
+): Promise<Uint8Array[]> {
   const input = asSliceInput(inputOrSize);
   const { size } = input;
   const out: Uint8Array[] = [];
@@ -99,7 +105,13 @@ export function subjectDice(slices: readonly PreparedSlice[], predictions: reado
 }
 
 /** Per-subject Dice of a module on prepared slices (the validation during training, pooled like the test). */
-export async function sliceDice(module: ScriptModule, slices: readonly PreparedSlice[], input: SliceInput | number, signal?: AbortSignal, policy: ScoringPolicy = 'present'): Promise<SubjectDice[]> {
+export async function sliceDice(
+  module: ScriptModule,
+  slices: readonly PreparedSlice[],
+  input: SliceInput | number,
+  signal?: AbortSignal,
+  policy: ScoringPolicy = 'present',
+): Promise<SubjectDice[]> {
   return subjectDice(slices, await segmentSlices(module, slices, input, 16, signal), policy);
 }
 

@@ -82,7 +82,11 @@ export async function slidingWindowInference(module: ScriptModule, input: Tensor
     scope(() => {
       if (padded.every((p, d) => p === spatial[d])) return input;
       const z = zeros([B, CIN, ...padded], { dtype: input.dtype, device: input.device });
-      narrowAll(z, spatial.map(() => 0), spatial).copy_(input);
+      narrowAll(
+        z,
+        spatial.map(() => 0),
+        spatial,
+      ).copy_(input);
       return z;
     }),
   );
@@ -105,7 +109,12 @@ export async function slidingWindowInference(module: ScriptModule, input: Tensor
     for (let i = 0; i < windows.length; i += batchSize) {
       options.signal?.throwIfAborted();
       const group = windows.slice(i, i + batchSize);
-      const batch = scope(() => cat(group.map((w) => narrowAll(source, w, roi)), 0));
+      const batch = scope(() =>
+        cat(
+          group.map((w) => narrowAll(source, w, roi)),
+          0,
+        ),
+      );
       const out = await module.forwardAsync(batch);
       batch.dispose();
       scope(() => {
@@ -125,7 +134,13 @@ export async function slidingWindowInference(module: ScriptModule, input: Tensor
     }
     return scope(() => {
       const averaged = sum!.div(norm);
-      return padded.every((p, d) => p === spatial[d]) ? averaged : narrowAll(averaged, spatial.map(() => 0), spatial).contiguous();
+      return padded.every((p, d) => p === spatial[d])
+        ? averaged
+        : narrowAll(
+            averaged,
+            spatial.map(() => 0),
+            spatial,
+          ).contiguous();
     });
   } finally {
     if (source !== input) source.dispose();

@@ -113,11 +113,11 @@ function startWorker(workerData: unknown): Worker {
       api = pathToFileURL(existsSync(esm) ? esm : cjs).href;
     }
   } catch {
-    throw new Error('DataLoader: running from TypeScript source needs the tsx package for its worker threads (npm install tsx), or use the compiled dist/ build');
+    throw new Error(
+      'DataLoader: running from TypeScript source needs the tsx package for its worker threads (npm install tsx), or use the compiled dist/ build',
+    );
   }
-  const boot =
-    `import(${JSON.stringify(api)}).then((m) => { (m.register ?? m.default.register)(); ` +
-    `return import(${JSON.stringify(target)}); });`;
+  const boot = `import(${JSON.stringify(api)}).then((m) => { (m.register ?? m.default.register)(); ` + `return import(${JSON.stringify(target)}); });`;
   // execArgv [] : the parent's flags (V8 flags, tsx's own preload) are not wanted in the worker
   return new Worker(boot, { eval: true, workerData, execArgv: [] });
 }
@@ -173,7 +173,10 @@ export class DataLoader implements AsyncIterable<Batch> {
     const mapper =
       options.labelMap instanceof LabelMapper
         ? options.labelMap
-        : new LabelMapper((options.labelMap as [number, number][] | Record<number, number> | undefined) ?? LABEL_MAPS.identity, options.unmappedLabels ?? 'error');
+        : new LabelMapper(
+            (options.labelMap as [number, number][] | Record<number, number> | undefined) ?? LABEL_MAPS.identity,
+            options.unmappedLabels ?? 'error',
+          );
     this.#config = {
       spatialDims: this.spatialDims,
       labelMap: mapper.entries(),

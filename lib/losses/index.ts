@@ -18,7 +18,6 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
   return wrap(native.crossEntropy(logits.handle, labels.handle, options.weight?.handle ?? null, options.ignoreIndex ?? null));
 }
 
-
 /**
  * Soft Dice loss of softmax(logits): per class over the whole batch,
  * 1 - (2 sum(p y) + smooth) / (den + smooth), averaged over the classes.
@@ -26,4 +25,3 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
 export function dice(logits: Tensor, labels: Tensor, options: DiceOptions = {}): Tensor {
   return wrap(native.dice(logits.handle, labels.handle, resolveDiceOptions(options)));
 }
-

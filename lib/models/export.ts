@@ -60,7 +60,12 @@ export interface ExportedModelMetadata extends ModelMetadata {
 }
 
 /** Published checkpoints the exporter maps (see weightsFormat), and the architecture each fits. */
-export const WEIGHTS_FORMATS = { 'torchvision-resnet50': 'deeplabv3', 'torchvision-deeplabv3': 'deeplabv3', 'timm-swin': 'swin_unet', 'monai-unest': 'unest' } as const satisfies Record<string, ModelArch>;
+export const WEIGHTS_FORMATS = {
+  'torchvision-resnet50': 'deeplabv3',
+  'torchvision-deeplabv3': 'deeplabv3',
+  'timm-swin': 'swin_unet',
+  'monai-unest': 'unest',
+} as const satisfies Record<string, ModelArch>;
 export type WeightsFormat = keyof typeof WEIGHTS_FORMATS;
 
 /** What a weightsFormat export mapped: counts and the keys that did not fit, by name. */

@@ -134,9 +134,7 @@ export class ScriptModule {
   callAsync(method: string, inputs: readonly ModuleInput[], options: { mode?: ForwardMode } = {}): Promise<ModuleOutput> {
     const owned: Handle[] = []; // the caller may dispose its tensors while this waits in the queue
     const raw = inputs.map((v) => toOwnedRaw(v, owned));
-    return withOwned(owned, () =>
-      enqueue(this.#device, async () => fromRaw(await native.forwardAsync(this.#raw, method, raw, options.mode ?? 'noGrad'))),
-    );
+    return withOwned(owned, () => enqueue(this.#device, async () => fromRaw(await native.forwardAsync(this.#raw, method, raw, options.mode ?? 'noGrad'))));
   }
 
   /** Training mode (BatchNorm uses batch statistics, Dropout drops). Returns this. */
@@ -204,10 +202,7 @@ export class ScriptModule {
    * Copies values into the module's parameters and buffers. Strict (the default) refuses
    * missing and unexpected names with a RangeError listing them; shapes must match.
    */
-  loadStateDict(
-    state: Map<string, Tensor> | Record<string, Tensor>,
-    options: { strict?: boolean } = {},
-  ): { missing: string[]; unexpected: string[] } {
+  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const entries = state instanceof Map ? [...state.entries()] : Object.entries(state);
     const raw: Record<string, Handle> = {};
     for (const [k, v] of entries) raw[k] = v.handle;

@@ -72,9 +72,14 @@ export class PrototypeAccumulator {
    * [B, H, W], or 3D volumes [B, CH, D, H, W] with labels [B, D, H, W], split into D axial slices.
    */
   add(logits: Tensor, labels: Tensor): void {
-    const [sumsH, countsH] = native.samplePrototypeSums(logits.handle, labels.handle, this.numClasses, resolveDistOptions({
-      ignoreIndex: this.ignoreIndex,
-    }));
+    const [sumsH, countsH] = native.samplePrototypeSums(
+      logits.handle,
+      labels.handle,
+      this.numClasses,
+      resolveDistOptions({
+        ignoreIndex: this.ignoreIndex,
+      }),
+    );
     const sumsT = wrap(sumsH);
     const countsT = wrap(countsH);
     try {
@@ -111,7 +116,8 @@ export class PrototypeAccumulator {
   /** The prototype so far. */
   result(): PrototypeResult {
     if (this.#channels < 0) throw new RangeError('PrototypeAccumulator: nothing was added');
-    const K = this.numClasses, CH = this.#channels;
+    const K = this.numClasses,
+      CH = this.#channels;
     const sum = this.mode === 'slice-mean' ? this.#sliceSum : this.#voxelSum;
     const count = this.mode === 'slice-mean' ? this.#sliceCount : this.#voxelCount;
     const matrix = new Float64Array(K * CH);

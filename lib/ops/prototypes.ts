@@ -8,7 +8,6 @@ import { resolveDistOptions, type DistOptions } from './dist-options.js';
 
 export type { DistOptions };
 
-
 export interface Prototypes {
   /** [B, C, CH]: per sample and class, the mean logit vector over the class's pixels (0 where absent). */
   prototypes: Tensor;

@@ -6,5 +6,9 @@ import type { Tensor } from '../tensor/tensor.js';
  * torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): number {
-  return native.clipGradNorm([...params].map((p) => p.handle), maxNorm, normType);
+  return native.clipGradNorm(
+    [...params].map((p) => p.handle),
+    maxNorm,
+    normType,
+  );
 }

@@ -36,7 +36,10 @@ export abstract class Optimizer {
     const list = [...params];
     this.kind = options.kind;
     this.size = list.length;
-    this.#raw = new native.OptimizerHandle(list.map((p) => p.handle), options);
+    this.#raw = new native.OptimizerHandle(
+      list.map((p) => p.handle),
+      options,
+    );
   }
 
   /** @internal */

@@ -22,13 +22,7 @@ export function poly(options: { baseLr: number; total: number; power?: number; m
  * Linear warmup from warmupStartLr to baseLr over `warmup` iterations, then a half cosine
  * down to minLr at `total` (as the teacher's recipe).
  */
-export function cosineWithWarmup(options: {
-  baseLr: number;
-  total: number;
-  warmup: number;
-  warmupStartLr?: number;
-  minLr?: number;
-}): Schedule {
+export function cosineWithWarmup(options: { baseLr: number; total: number; warmup: number; warmupStartLr?: number; minLr?: number }): Schedule {
   const { baseLr, total, warmup, warmupStartLr = 0, minLr = 0 } = options;
   check('total', total, total > 0);
   check('warmup', warmup, warmup >= 0 && warmup < total);

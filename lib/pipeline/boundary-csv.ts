@@ -6,7 +6,8 @@ import { csv } from '../util/csv.js';
 export function boundaryCsv(results: readonly EvaluationResult[]): string {
   const rows: unknown[][] = [['model', 'variant', 'training_subjects', 'seed', 'subject', 'organ', 'dice', 'iou', 'hd95_mm', 'nsd']];
   for (const r of results) {
-    for (const s of r.perSubject) r.organs.forEach((o, k) => rows.push([r.model, r.variant, r.trainingSubjects, r.seed, s.subject, o, s.dice[k], s.iou?.[k], s.hd95?.[k], s.nsd?.[k]]));
+    for (const s of r.perSubject)
+      r.organs.forEach((o, k) => rows.push([r.model, r.variant, r.trainingSubjects, r.seed, s.subject, o, s.dice[k], s.iou?.[k], s.hd95?.[k], s.nsd?.[k]]));
   }
   return csv(rows);
 }

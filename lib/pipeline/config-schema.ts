@@ -49,7 +49,8 @@ function check(value: unknown, spec: FieldSpec, where: string, problems: string[
       return;
     case 'strings':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) problems.push(`${where}: expected an array of strings`);
-      else if (spec.oneOf) for (const v of value as string[]) if (!spec.oneOf.includes(v)) problems.push(`${where}: '${v}' is not one of ${spec.oneOf.join(', ')}`);
+      else if (spec.oneOf)
+        for (const v of value as string[]) if (!spec.oneOf.includes(v)) problems.push(`${where}: '${v}' is not one of ${spec.oneOf.join(', ')}`);
       return;
     case 'objects':
       if (!Array.isArray(value)) problems.push(`${where}: expected an array of objects`);

@@ -291,7 +291,15 @@ export const SCHEMA: Schema = {
       crop: {
         type: 'object',
         optional: true,
-        fields: { kind: str(['kidneys', 'z-range', 'regressor', 'none']), margin: num({ min: 0 }), from: num({ integer: true }), to: num({ integer: true }), model: str(), lower: num(), upper: num() },
+        fields: {
+          kind: str(['kidneys', 'z-range', 'regressor', 'none']),
+          margin: num({ min: 0 }),
+          from: num({ integer: true }),
+          to: num({ integer: true }),
+          model: str(),
+          lower: num(),
+          upper: num(),
+        },
       },
     },
   },
@@ -317,7 +325,15 @@ export const SCHEMA: Schema = {
   distill: {
     type: 'object',
     optional: true,
-    fields: { epochs: num({ integer: true, min: 0 }), beta: num({ min: 0 }), tau: num({ min: 0 }), interWeight: num({ min: 0 }), intraWeight: num({ min: 0 }), channels: str(['present', 'all']), lr: num({ min: 0 }) },
+    fields: {
+      epochs: num({ integer: true, min: 0 }),
+      beta: num({ min: 0 }),
+      tau: num({ min: 0 }),
+      interWeight: num({ min: 0 }),
+      intraWeight: num({ min: 0 }),
+      channels: str(['present', 'all']),
+      lr: num({ min: 0 }),
+    },
   },
   patience: num({ integer: true, min: 0 }),
   amp: { type: 'boolean', optional: true },
@@ -365,17 +381,23 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   const s = merged.split;
   if (s.train <= 0 || s.val < 0 || s.test < 0) problems.push('split: train must be > 0, val and test >= 0');
   const crop = merged.prototype.crop;
-  if (crop.kind === 'z-range' && !(crop.from !== undefined && crop.to !== undefined && crop.to > crop.from)) problems.push('prototype.crop: kind z-range needs from < to (RAS slice indices)');
-  if (crop.kind === 'regressor' && !(crop.model && crop.lower !== undefined && crop.upper !== undefined)) problems.push('prototype.crop: kind regressor needs model, lower and upper');
+  if (crop.kind === 'z-range' && !(crop.from !== undefined && crop.to !== undefined && crop.to > crop.from))
+    problems.push('prototype.crop: kind z-range needs from < to (RAS slice indices)');
+  if (crop.kind === 'regressor' && !(crop.model && crop.lower !== undefined && crop.upper !== undefined))
+    problems.push('prototype.crop: kind regressor needs model, lower and upper');
   const augment = merged.student.augment as unknown;
   if (!(typeof augment === 'boolean' || augment === 'anatomy' || augment === 'rot-flip' || augment === 'none')) {
     problems.push(`student.augment: expected 'anatomy', 'rot-flip', 'none' (or true / false), got ${JSON.stringify(augment)}`);
   }
   const [lo, hi] = merged.hu.window;
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo)) problems.push(`hu.window: expected [low, high] in HU with low < high, got ${JSON.stringify(merged.hu.window)}`);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo))
+    problems.push(`hu.window: expected [low, high] in HU with low < high, got ${JSON.stringify(merged.hu.window)}`);
   const seeds = merged.experiment.seeds ?? [];
   if (seeds.some((v) => !Number.isInteger(v))) problems.push(`experiment.seeds: expected integers, got ${JSON.stringify(seeds)}`);
-  for (const [where, section, arch] of [['teacher', merged.teacher, merged.teacher.arch], ['student', merged.student, merged.student.arch]] as const) {
+  for (const [where, section, arch] of [
+    ['teacher', merged.teacher, merged.teacher.arch],
+    ['student', merged.student, merged.student.arch],
+  ] as const) {
     if (section.init && section.model) problems.push(`${where}: give model (trained weights to use) or init (weights to start training from), not both`);
     const fits = section.init?.format && WEIGHTS_FORMATS[section.init.format];
     if (fits && fits !== arch) problems.push(`${where}.init.format: ${section.init!.format} maps to ${fits}, not ${arch}`);
@@ -387,7 +409,10 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   merged.runDir = resolve(merged.runDir)!;
   merged.teacher.model = resolve(merged.teacher.model);
   merged.student.model = resolve(merged.student.model);
-  for (const [where, section] of [['teacher', merged.teacher], ['student', merged.student]] as const) {
+  for (const [where, section] of [
+    ['teacher', merged.teacher],
+    ['student', merged.student],
+  ] as const) {
     if (!section.init) continue;
     section.init = { ...section.init, path: resolve(section.init.path)! };
     if (!existsSync(section.init.path)) throw new ConfigError([`${where}.init.path: ${section.init.path} does not exist`], source);
@@ -398,9 +423,11 @@ export function resolveConfig(partial: PartialConfig, baseDir: string, source = 
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
   if (twice.length) throw new ConfigError([`experiment.teachers: the name '${twice[0]}' is used twice`], source);
   for (const n of [merged.teacher.name, ...names]) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n)) throw new ConfigError([`teacher name '${n}': use letters, digits, '.', '_' and '-' (it names a folder)`], source);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n))
+      throw new ConfigError([`teacher name '${n}': use letters, digits, '.', '_' and '-' (it names a folder)`], source);
     // variant names of Table 1 that are not teachers: the undistilled student and the control
-    if (n === BASELINE || n === CONTROL_VARIANT) throw new ConfigError([`teacher name '${n}': reserved for the ${n === BASELINE ? 'undistilled students' : 'L_seg-only control'}`], source);
+    if (n === BASELINE || n === CONTROL_VARIANT)
+      throw new ConfigError([`teacher name '${n}': reserved for the ${n === BASELINE ? 'undistilled students' : 'L_seg-only control'}`], source);
   }
   return merged;
 }

@@ -63,7 +63,9 @@ export function sliceSplit(config: PipelineConfig, dataset: Dataset, trainSubjec
   }
   // more than there are would still name the folder -n<N> while training on fewer
   if (trainSubjects !== undefined && trainSubjects > split.train.length) {
-    throw new RangeError(`trainSubjects: ${trainSubjects} is more than the ${split.train.length} training subjects of ${dataset.file} (split ${JSON.stringify(config.split)})`);
+    throw new RangeError(
+      `trainSubjects: ${trainSubjects} is more than the ${split.train.length} training subjects of ${dataset.file} (split ${JSON.stringify(config.split)})`,
+    );
   }
   if (trainSubjects === undefined || trainSubjects === split.train.length) return { ...split, used: split.train };
   return { ...split, used: nestedSubsets(split.train, [trainSubjects], config.seed).get(trainSubjects)! };
@@ -73,7 +75,8 @@ export function sliceSplit(config: PipelineConfig, dataset: Dataset, trainSubjec
 export function volumeSplit(config: PipelineConfig, dataset: Dataset, phases = config.teacher.phases): { train: string[]; val: string[] } {
   const volumes = dataset.volumes.filter((v) => v.label && (!phases?.length || (v.phase !== undefined && phases.includes(v.phase))));
   const subjects = [...new Set(volumes.map((v) => v.subject))];
-  if (subjects.length === 0) throw new RangeError(`${dataset.file}: no labelled volumes${phases?.length ? ` of phase ${phases.join(' / ')}` : ''} for the teacher`);
+  if (subjects.length === 0)
+    throw new RangeError(`${dataset.file}: no labelled volumes${phases?.length ? ` of phase ${phases.join(' / ')}` : ''} for the teacher`);
   const nVal = subjects.length > 1 ? Math.max(config.teacher.valFraction > 0 ? 1 : 0, Math.round(config.teacher.valFraction * subjects.length)) : 0;
   const s = splitSubjects(subjects, { train: subjects.length - nVal, val: nVal, test: 0 }, config.seed);
   return { train: s.train, val: s.val };

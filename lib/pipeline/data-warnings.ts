@@ -42,7 +42,10 @@ export function teacherDataWarnings(config: PipelineConfig, dataset: Dataset, re
         `it cannot learn ${never.length === 1 ? 'that class' : 'those classes'}${split.val.length ? `; the held-out ${split.val.join(', ')} ${split.val.length === 1 ? 'is' : 'are'} used for validation only (teacher.valFraction ${config.teacher.valFraction}; 0 trains on all)` : ''}`,
     );
   }
-  if (split.val.length === 1) warnings.push(`warning: teacher.valFraction ${config.teacher.valFraction} leaves one volume subject (${split.val[0]}) to pick the best teacher checkpoint on`);
+  if (split.val.length === 1)
+    warnings.push(
+      `warning: teacher.valFraction ${config.teacher.valFraction} leaves one volume subject (${split.val[0]}) to pick the best teacher checkpoint on`,
+    );
   if (split.train.length === 1) warnings.push(`warning: the teacher trains on one volume subject (${split.train[0]})`);
   return warnings;
 }
@@ -62,9 +65,17 @@ export function studentDataWarnings(config: PipelineConfig, dataset: Dataset, re
   const warnings: string[] = [];
   const used = new Set(split.used);
   const { counted, never } = classesNeverSeen(report.slices, dataset.slices, (s) => used.has(s.subject) && Boolean(s.label));
-  if (counted > 0 && never.length) warnings.push(`warning: the students' ${split.used.length} training subjects never show ${never.map((k) => `${CLASSES[k]} (${k})`).join(', ')}: they cannot learn ${never.length === 1 ? 'it' : 'them'}`);
-  if (split.val.length === 0) warnings.push(`warning: split ${JSON.stringify(config.split)} leaves no validation subject: the students keep their last epoch, not their best`);
-  else if (split.val.length === 1) warnings.push(`warning: split ${JSON.stringify(config.split)} leaves one validation subject (${split.val[0]}) to pick the students' best checkpoints on`);
-  if (split.test.length < 2) warnings.push(`warning: split ${JSON.stringify(config.split)} leaves ${split.test.length} test subject${split.test.length === 1 ? '' : 's'}: no confidence interval or paired test can be computed`);
+  if (counted > 0 && never.length)
+    warnings.push(
+      `warning: the students' ${split.used.length} training subjects never show ${never.map((k) => `${CLASSES[k]} (${k})`).join(', ')}: they cannot learn ${never.length === 1 ? 'it' : 'them'}`,
+    );
+  if (split.val.length === 0)
+    warnings.push(`warning: split ${JSON.stringify(config.split)} leaves no validation subject: the students keep their last epoch, not their best`);
+  else if (split.val.length === 1)
+    warnings.push(`warning: split ${JSON.stringify(config.split)} leaves one validation subject (${split.val[0]}) to pick the students' best checkpoints on`);
+  if (split.test.length < 2)
+    warnings.push(
+      `warning: split ${JSON.stringify(config.split)} leaves ${split.test.length} test subject${split.test.length === 1 ? '' : 's'}: no confidence interval or paired test can be computed`,
+    );
   return warnings;
 }

@@ -67,7 +67,9 @@ export function diceCsv(results: readonly EvaluationResult[]): string {
 
 /** summary.csv: per model, variant and seed, the mean Dice per organ, the overall mean and its spread. */
 export function summaryCsv(results: readonly EvaluationResult[]): string {
-  const rows: unknown[][] = [['model', 'variant', 'training_subjects', 'seed', 'subjects', ...(results[0]?.organs ?? []), 'mean', 'mean_std', 'mean_of_organs']];
+  const rows: unknown[][] = [
+    ['model', 'variant', 'training_subjects', 'seed', 'subjects', ...(results[0]?.organs ?? []), 'mean', 'mean_std', 'mean_of_organs'],
+  ];
   for (const r of results) {
     const s = summarizeResult(r);
     rows.push([r.model, r.variant, r.trainingSubjects, r.seed, r.perSubject.length, ...s.perOrgan, s.overall, s.overallStd, s.meanOfOrgans]);
@@ -77,9 +79,26 @@ export function summaryCsv(results: readonly EvaluationResult[]): string {
 
 /** comparisons.csv: the comparison rows of results.json, one per comparison, seed and organ. */
 export function comparisonsCsv(comparisons: readonly Comparison[]): string {
-  const rows: unknown[][] = [['model', 'variant', 'baseline', 'training_subjects', 'seed', 'organ', 'n', 'mean_diff', 'ci95_lo', 'ci95_hi', 'statistic', 'p', 'p_holm', 'method']];
+  const rows: unknown[][] = [
+    ['model', 'variant', 'baseline', 'training_subjects', 'seed', 'organ', 'n', 'mean_diff', 'ci95_lo', 'ci95_hi', 'statistic', 'p', 'p_holm', 'method'],
+  ];
   for (const c of comparisons) {
-    rows.push([c.model, c.variant, c.baseline, c.trainingSubjects, c.seed, c.organ, c.n, c.meanDiff, c.ci95?.[0], c.ci95?.[1], c.statistic, c.p, c.pHolm, c.method]);
+    rows.push([
+      c.model,
+      c.variant,
+      c.baseline,
+      c.trainingSubjects,
+      c.seed,
+      c.organ,
+      c.n,
+      c.meanDiff,
+      c.ci95?.[0],
+      c.ci95?.[1],
+      c.statistic,
+      c.p,
+      c.pHolm,
+      c.method,
+    ]);
   }
   return csv(rows);
 }

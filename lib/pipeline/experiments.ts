@@ -21,7 +21,6 @@ import { extractPrototype } from './stages/prototype.js';
 import { report } from './stages/report.js';
 import { trainTeacher } from './stages/train-teacher.js';
 
-
 export interface ExperimentOutcome {
   evaluation: string;
   report: string;
@@ -45,7 +44,14 @@ function seedConfig(config: PipelineConfig, seed: number): PipelineConfig {
 }
 
 /** One student's arms for one seed and training-set size: pretrained, control (with experiment.control), one per teacher. */
-async function studentArms(cfg: PipelineConfig, arch: Arch2d, teachers: readonly string[], tag: Pick<ModelToEvaluate, 'seed' | 'trainingSubjects'>, trainSubjects: number | undefined, options: StageOptions): Promise<ModelToEvaluate[]> {
+async function studentArms(
+  cfg: PipelineConfig,
+  arch: Arch2d,
+  teachers: readonly string[],
+  tag: Pick<ModelToEvaluate, 'seed' | 'trainingSubjects'>,
+  trainSubjects: number | undefined,
+  options: StageOptions,
+): Promise<ModelToEvaluate[]> {
   const model = STUDENT_NAMES[arch];
   const base = await pretrain(cfg, { ...options, arch, trainSubjects });
   const out: ModelToEvaluate[] = [{ model, variant: BASELINE, checkpoint: base.bestCheckpoint, ...tag }];
@@ -72,7 +78,16 @@ export async function runTable1(config: PipelineConfig, options: StageOptions = 
   const models: ModelToEvaluate[] = [];
   for (const seed of seeds) {
     for (const arch of config.experiment.students) {
-      models.push(...(await studentArms(seedConfig(config, seed), arch, teachers.map((t) => t.name), seedTag(seeds, seed), undefined, options)));
+      models.push(
+        ...(await studentArms(
+          seedConfig(config, seed),
+          arch,
+          teachers.map((t) => t.name),
+          seedTag(seeds, seed),
+          undefined,
+          options,
+        )),
+      );
     }
   }
   const evaluated = await evaluate(config, models, { ...options, name: 'evaluate' });
@@ -122,7 +137,11 @@ export interface Ablation {
  * the default distilled arm and one arm per ablation, all from the same pretrained checkpoint,
  * evaluated together (each distilled arm against the control and the pretrained student).
  */
-export async function runAblations(config: PipelineConfig, ablations: readonly Ablation[], options: StageOptions & { student?: Arch2d } = {}): Promise<ExperimentOutcome> {
+export async function runAblations(
+  config: PipelineConfig,
+  ablations: readonly Ablation[],
+  options: StageOptions & { student?: Arch2d } = {},
+): Promise<ExperimentOutcome> {
   const arch = options.student ?? config.experiment.students[0] ?? config.student.arch;
   const teacher = experimentTeachers(config)[0]!;
   await prepareTeacher(config, teacher, options);
@@ -131,7 +150,10 @@ export async function runAblations(config: PipelineConfig, ablations: readonly A
   for (const a of ablations) {
     if (a.teacherInput !== 'crop') continue;
     // the same teacher and volumes, fed the crop alone
-    const p = await extractPrototype({ ...config, prototype: { ...config.prototype, teacherInput: 'crop' } }, { ...options, teacher, name: `${teacher.name}-crop-input` });
+    const p = await extractPrototype(
+      { ...config, prototype: { ...config.prototype, teacherInput: 'crop' } },
+      { ...options, teacher, name: `${teacher.name}-crop-input` },
+    );
     prototypes.set(a.name, p.file);
   }
   const seeds = experimentSeeds(config);
@@ -141,7 +163,10 @@ export async function runAblations(config: PipelineConfig, ablations: readonly A
     const tag = seedTag(seeds, seed);
     models.push(...(await studentArms(cfg, arch, [teacher.name], tag, undefined, options)));
     for (const a of ablations) {
-      const d = await distill({ ...cfg, distill: { ...cfg.distill, ...a.distill } }, { ...options, arch, teacher: teacher.name, variant: a.name, prototype: prototypes.get(a.name) ?? layout.prototype(teacher.name) });
+      const d = await distill(
+        { ...cfg, distill: { ...cfg.distill, ...a.distill } },
+        { ...options, arch, teacher: teacher.name, variant: a.name, prototype: prototypes.get(a.name) ?? layout.prototype(teacher.name) },
+      );
       models.push({ model: STUDENT_NAMES[arch], variant: a.name, checkpoint: d.bestCheckpoint, ...tag });
     }
   }

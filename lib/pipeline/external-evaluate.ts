@@ -59,7 +59,10 @@ const NIFTI = /\.nii(\.gz)?$/i;
 
 /** The key a file is matched by: its name without .nii[.gz], a trailing _seg (predict's outputs) or _0000 (nnU-Net's channel). */
 export function matchKey(file: string): string {
-  return path.basename(file).replace(NIFTI, '').replace(/_(seg|0000)$/i, '');
+  return path
+    .basename(file)
+    .replace(NIFTI, '')
+    .replace(/_(seg|0000)$/i, '');
 }
 
 function listFolder(dir: string, what: string, problems: string[]): Map<string, string> {
@@ -68,7 +71,9 @@ function listFolder(dir: string, what: string, problems: string[]): Map<string, 
     problems.push(`${dir}: ${what} folder not found`);
     return out;
   }
-  for (const f of readdirSync(dir).filter((n) => NIFTI.test(n)).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => NIFTI.test(n))
+    .sort()) {
     const key = matchKey(f);
     const had = out.get(key);
     if (had) problems.push(`${path.join(dir, f)} and ${had} both match '${key}'`);
@@ -92,12 +97,15 @@ function gridOf(image: nifti.NiftiImage): Grid {
 async function readLabels(file: string, ref?: nifti.NiftiImage, refFile?: string): Promise<nifti.NiftiImage> {
   const img = await nifti.read(file);
   if (ref) {
-    if (img.shape.some((v, i) => v !== ref.shape[i])) throw new ConfigError([`${file}: shape [${img.shape.join(', ')}] differs from ${refFile}'s [${ref.shape.join(', ')}]`], 'evaluate');
-    if (!affinesClose(img.affine, ref.affine)) throw new ConfigError([`${file}: its geometry (affine) differs from ${refFile}'s; resample it onto the reference grid first`], 'evaluate');
+    if (img.shape.some((v, i) => v !== ref.shape[i]))
+      throw new ConfigError([`${file}: shape [${img.shape.join(', ')}] differs from ${refFile}'s [${ref.shape.join(', ')}]`], 'evaluate');
+    if (!affinesClose(img.affine, ref.affine))
+      throw new ConfigError([`${file}: its geometry (affine) differs from ${refFile}'s; resample it onto the reference grid first`], 'evaluate');
   }
   for (let i = 0; i < img.data.length; i++) {
     const v = img.data[i]!;
-    if (!(v >= 0 && v < NUM_CLASSES && Math.floor(v) === v)) throw new ConfigError([`${file}: voxel ${i} holds ${v}, not a class id 0..${NUM_CLASSES - 1} (map the labels to the seven classes first)`], 'evaluate');
+    if (!(v >= 0 && v < NUM_CLASSES && Math.floor(v) === v))
+      throw new ConfigError([`${file}: voxel ${i} holds ${v}, not a class id 0..${NUM_CLASSES - 1} (map the labels to the seven classes first)`], 'evaluate');
   }
   return img;
 }
@@ -135,10 +143,12 @@ export async function evaluateFolders(o: ExternalEvaluateOptions): Promise<{ fil
     const truth = await readLabels(refFile);
     const grid = gridOf(truth);
     const image = images ? await nifti.read(images.get(key)!) : null;
-    if (image && image.shape.some((v, i) => v !== truth.shape[i])) throw new ConfigError([`${images!.get(key)}: shape [${image.shape.join(', ')}] differs from ${refFile}'s [${truth.shape.join(', ')}]`], 'evaluate');
+    if (image && image.shape.some((v, i) => v !== truth.shape[i]))
+      throw new ConfigError([`${images!.get(key)}: shape [${image.shape.join(', ')}] differs from ${refFile}'s [${truth.shape.join(', ')}]`], 'evaluate');
     const measure = (labels: ArrayLike<number>, source: string): void => {
       if (!image) return;
-      for (const s of organStats(image, labels)) measurements.push([key, source, s.slice, s.zMm, s.organ, s.pixels, s.areaMm2, s.meanHu, s.sdHu, s.medianHu, s.iqrHu]);
+      for (const s of organStats(image, labels))
+        measurements.push([key, source, s.slice, s.zMm, s.organ, s.pixels, s.areaMm2, s.meanHu, s.sdHu, s.medianHu, s.iqrHu]);
     };
     measure(truth.data, 'reference');
     for (let a = 0; a < arms.length; a++) {
@@ -146,14 +156,24 @@ export async function evaluateFolders(o: ExternalEvaluateOptions): Promise<{ fil
       const pred = await readLabels(predFile, truth, refFile);
       const dice = diceScores(pred.data, truth.data, NUM_CLASSES);
       const boundary = boundaryScoresPerClass(pred.data, truth.data, grid, CLASS_IDS, tolerance);
-      results[a]!.perSubject.push({ subject: key, dice, iou: dice.map(iouFromDice), hd95: boundary.map((b) => b.hd95), nsd: boundary.map((b) => b.nsd), slices: truth.shape[2] });
+      results[a]!.perSubject.push({
+        subject: key,
+        dice,
+        iou: dice.map(iouFromDice),
+        hd95: boundary.map((b) => b.hd95),
+        nsd: boundary.map((b) => b.nsd),
+        slices: truth.shape[2],
+      });
       measure(pred.data, arms[a]!);
     }
   }
   const compare = (metric: 'dice' | 'nsd') => {
     if (results.length < 2) return [];
     // every folder against the first; no control arm here (a name no folder can have)
-    const scored = metric === 'dice' ? results : results.map((r) => ({ ...r, perSubject: r.perSubject.map((s) => ({ subject: s.subject, dice: s.nsd ?? s.dice.map(() => null) })) }));
+    const scored =
+      metric === 'dice'
+        ? results
+        : results.map((r) => ({ ...r, perSubject: r.perSubject.map((s) => ({ subject: s.subject, dice: s.nsd ?? s.dice.map(() => null) })) }));
     return compareArms(scored, { baseline: arms[0], control: '\0no control' }).map((c) => ({ metric, ...c }));
   };
   const evaluation: ExternalEvaluation = {
@@ -178,11 +198,11 @@ export async function evaluateFolders(o: ExternalEvaluateOptions): Promise<{ fil
   return { file, evaluation };
 }
 
-
 /** metrics.csv: one row per prediction folder, file and organ. */
 export function metricsCsv(results: readonly EvaluationResult[]): string {
   const rows: unknown[][] = [['predictions', 'subject', 'organ', 'dice', 'iou', 'hd95_mm', 'nsd']];
-  for (const r of results) for (const s of r.perSubject) r.organs.forEach((o, k) => rows.push([r.variant, s.subject, o, s.dice[k], s.iou?.[k], s.hd95?.[k], s.nsd?.[k]]));
+  for (const r of results)
+    for (const s of r.perSubject) r.organs.forEach((o, k) => rows.push([r.variant, s.subject, o, s.dice[k], s.iou?.[k], s.hd95?.[k], s.nsd?.[k]]));
   return csv(rows);
 }
 
@@ -199,7 +219,9 @@ function median(v: number[]): number | null {
 
 /** summary.csv: per folder and organ the means over files; HD95's missing values (an empty mask) are counted, not averaged. */
 export function externalSummaryCsv(results: readonly EvaluationResult[]): string {
-  const rows: unknown[][] = [['predictions', 'organ', 'n_dice', 'mean_dice', 'mean_iou', 'n_hd95', 'hd95_missing', 'mean_hd95_mm', 'median_hd95_mm', 'mean_nsd']];
+  const rows: unknown[][] = [
+    ['predictions', 'organ', 'n_dice', 'mean_dice', 'mean_iou', 'n_hd95', 'hd95_missing', 'mean_hd95_mm', 'median_hd95_mm', 'mean_nsd'],
+  ];
   for (const r of results) {
     r.organs.forEach((o, k) => {
       const take = (f: (s: EvaluationResult['perSubject'][number]) => (number | null)[] | undefined) => r.perSubject.map((s) => f(s)?.[k] ?? null);
@@ -218,6 +240,7 @@ export function externalSummaryCsv(results: readonly EvaluationResult[]): string
 
 export function externalComparisonsCsv(comparisons: ExternalEvaluation['comparisons']): string {
   const rows: unknown[][] = [['metric', 'predictions', 'baseline', 'organ', 'n', 'mean_diff', 'ci95_lo', 'ci95_hi', 'statistic', 'p', 'p_holm', 'method']];
-  for (const c of comparisons) rows.push([c.metric, c.variant, c.baseline, c.organ, c.n, c.meanDiff, c.ci95?.[0], c.ci95?.[1], c.statistic, c.p, c.pHolm, c.method]);
+  for (const c of comparisons)
+    rows.push([c.metric, c.variant, c.baseline, c.organ, c.n, c.meanDiff, c.ci95?.[0], c.ci95?.[1], c.statistic, c.p, c.pHolm, c.method]);
   return csv(rows);
 }

@@ -1,5 +1,20 @@
 // The pipeline: stages as functions of one config, the experiments, and what they share.
-export { loadConfig, resolveConfig, DEFAULTS, ARCHS_2D, type PipelineConfig, type PartialConfig, type TeacherConfig, type StudentConfig, type DistillConfig, type CropConfig, type TeacherVariant, type ExperimentConfig, type Arch2d, type Preset } from './config.js';
+export {
+  loadConfig,
+  resolveConfig,
+  DEFAULTS,
+  ARCHS_2D,
+  type PipelineConfig,
+  type PartialConfig,
+  type TeacherConfig,
+  type StudentConfig,
+  type DistillConfig,
+  type CropConfig,
+  type TeacherVariant,
+  type ExperimentConfig,
+  type Arch2d,
+  type Preset,
+} from './config.js';
 export { ConfigError } from './config-schema.js';
 export { openDataset, sliceSplit, volumeSplit, type StageOptions, type SliceSplit } from './context.js';
 export { runLayout, studentName, PROTOTYPE_FILE, BEST_CHECKPOINT, type RunLayout } from './layout.js';

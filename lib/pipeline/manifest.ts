@@ -112,7 +112,11 @@ export async function runStage<T>(options: {
   }
 }
 
-async function runLocked<T>(options: Parameters<typeof runStage<T>>[0], key: string, write: boolean): Promise<{ result: T; manifest: Manifest; reused: boolean }> {
+async function runLocked<T>(
+  options: Parameters<typeof runStage<T>>[0],
+  key: string,
+  write: boolean,
+): Promise<{ result: T; manifest: Manifest; reused: boolean }> {
   const started = new Date();
   const run = await options.work();
   const info = buildInfo();

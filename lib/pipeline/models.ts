@@ -35,13 +35,29 @@ export async function initialModel(o: {
   log?: (line: string) => void;
 }): Promise<ScriptModule> {
   if (o.given) return loadModel(o.given, o.device);
-  const from = o.init ? createHash('sha256').update(JSON.stringify({ ...o.init, stamp: fileStamp(o.init.path) })).digest('hex').slice(0, 12) : null;
+  const from = o.init
+    ? createHash('sha256')
+        .update(JSON.stringify({ ...o.init, stamp: fileStamp(o.init.path) }))
+        .digest('hex')
+        .slice(0, 12)
+    : null;
   const file = path.join(o.dir, from ? `initial-${from}.pt` : 'initial.pt');
   // data-parallel: rank 0 exports, the others load its file (and take its weights at the first step anyway)
   if (rank() === 0 && !existsSync(file)) {
-    const exported = await exportModel({ arch: o.arch, preset: o.preset, out: file, seed: o.seed, signal: o.signal, weights: o.init?.path, weightsFormat: o.init?.format });
+    const exported = await exportModel({
+      arch: o.arch,
+      preset: o.preset,
+      out: file,
+      seed: o.seed,
+      signal: o.signal,
+      weights: o.init?.path,
+      weightsFormat: o.init?.format,
+    });
     const r = exported.weightsReport;
-    if (r) o.log?.(`${o.arch}: ${o.init!.path} (${r.mapping}): ${r.mapped} tensors mapped, ${r.missing.length} missing, ${r.unexpected.length} unexpected, ${r.mismatched.length} of another shape, ${r.uncovered} outside the checkpoint (initialised as usual)`);
+    if (r)
+      o.log?.(
+        `${o.arch}: ${o.init!.path} (${r.mapping}): ${r.mapped} tensors mapped, ${r.missing.length} missing, ${r.unexpected.length} unexpected, ${r.mismatched.length} of another shape, ${r.uncovered} outside the checkpoint (initialised as usual)`,
+      );
   }
   await barrier();
   return ScriptModule.load(file, { device: o.device });

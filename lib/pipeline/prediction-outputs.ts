@@ -21,7 +21,21 @@ export interface FileStats {
 export function statsCsv(files: readonly FileStats[]): string {
   const rows: unknown[][] = [['input', 'output', 'slice', 'z_mm', 'class_id', 'organ', 'pixels', 'area_mm2', 'mean_hu', 'sd_hu', 'median_hu', 'iqr_hu']];
   for (const f of files) {
-    for (const s of f.stats) rows.push([path.basename(f.input), path.basename(f.output), s.slice, s.zMm, s.classId, s.organ, s.pixels, s.areaMm2, s.meanHu, s.sdHu, s.medianHu, s.iqrHu]);
+    for (const s of f.stats)
+      rows.push([
+        path.basename(f.input),
+        path.basename(f.output),
+        s.slice,
+        s.zMm,
+        s.classId,
+        s.organ,
+        s.pixels,
+        s.areaMm2,
+        s.meanHu,
+        s.sdHu,
+        s.medianHu,
+        s.iqrHu,
+      ]);
   }
   return csv(rows);
 }
@@ -36,7 +50,12 @@ export async function writePredictionExtras(dir: string, stats: readonly FileSta
     files.push([STATS_CSV, statsCsv(stats)]);
     const json = {
       format: STATS_FORMAT,
-      units: { area: 'mm2', hu: 'Hounsfield units of the input (scl_slope / scl_inter applied)', z: 'world RAS+ mm of the slice centre', slice: 'index along the RAS z axis' },
+      units: {
+        area: 'mm2',
+        hu: 'Hounsfield units of the input (scl_slope / scl_inter applied)',
+        z: 'world RAS+ mm of the slice centre',
+        slice: 'index along the RAS z axis',
+      },
       files: stats.map((f) => ({ input: f.input, output: f.output, stats: f.stats })),
     };
     files.push([STATS_JSON, JSON.stringify(json, null, 1) + '\n']);

@@ -20,12 +20,17 @@ export function presetSizeProblems(t: SizedTeacher, s: SizedStudent, explicitStu
   const problems: string[] = [];
   const side = TEACHER_INPUT[t.preset];
   if (!t.model && !(t.roi.length === 3 && t.roi.every((v) => v === side))) {
-    problems.push(`teacher.roi: [${t.roi.join(', ')}] does not fit teacher.preset '${t.preset}' (its UNesT takes ${side} x ${side} x ${side} crops); leave teacher.roi out to take the preset's`);
+    problems.push(
+      `teacher.roi: [${t.roi.join(', ')}] does not fit teacher.preset '${t.preset}' (its UNesT takes ${side} x ${side} x ${side} crops); leave teacher.roi out to take the preset's`,
+    );
   }
   const size = STUDENT_INPUT[s.preset];
   if (!s.model) {
     for (const arch of new Set([s.arch, ...explicitStudents])) {
-      if (FIXED_SIZE_STUDENTS.includes(arch) && s.size !== size) problems.push(`student.size: ${s.size} does not fit ${arch} at student.preset '${s.preset}' (input ${size} x ${size}); leave student.size out to take the preset's`);
+      if (FIXED_SIZE_STUDENTS.includes(arch) && s.size !== size)
+        problems.push(
+          `student.size: ${s.size} does not fit ${arch} at student.preset '${s.preset}' (input ${size} x ${size}); leave student.size out to take the preset's`,
+        );
     }
   }
   return problems;

@@ -15,7 +15,9 @@ export async function recordedSliceInput(file: string): Promise<SliceInput | nul
   const extra = (await readCheckpointInfo(file)).extra as { config?: { config?: { input?: unknown } } } | null;
   const input = extra?.config?.config?.input as Partial<SliceInput> | undefined;
   if (!input || typeof input.size !== 'number' || !isWindow(input.window)) return null;
-  return typeof input.fieldOfViewMm === 'number' ? { size: input.size, window: input.window, fieldOfViewMm: input.fieldOfViewMm } : { size: input.size, window: input.window };
+  return typeof input.fieldOfViewMm === 'number'
+    ? { size: input.size, window: input.window, fieldOfViewMm: input.fieldOfViewMm }
+    : { size: input.size, window: input.window };
 }
 
 /** The HU window in a prototype file's provenance, or null where it records none (files of earlier versions). */

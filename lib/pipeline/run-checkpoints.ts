@@ -13,7 +13,12 @@ import { BEST_CHECKPOINT, runLayout } from './layout.js';
 const STUDENT_FOLDER = /^([a-z0-9_]+?)(?:-n(\d+))?(?:-s(\d+))?$/;
 
 function subfolders(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
+    : [];
 }
 
 /**
@@ -31,16 +36,35 @@ export async function runCheckpoints(config: PipelineConfig): Promise<ModelToEva
     const n = m[2] === undefined ? undefined : Number(m[2]);
     const s = m[3] === undefined ? undefined : Number(m[3]);
     const stages: [string, string][] = [[BASELINE, layout.pretrain(folder)]];
-    for (const sub of subfolders(path.join(config.runDir, 'students', folder))) if (sub.startsWith('distill-')) stages.push([sub.slice('distill-'.length), path.join(config.runDir, 'students', folder, sub)]);
+    for (const sub of subfolders(path.join(config.runDir, 'students', folder)))
+      if (sub.startsWith('distill-')) stages.push([sub.slice('distill-'.length), path.join(config.runDir, 'students', folder, sub)]);
     for (const [variant, dir] of stages) {
       const checkpoint = path.join(dir, BEST_CHECKPOINT);
-      if (existsSync(checkpoint)) found.push({ model: STUDENT_NAMES[arch], variant, checkpoint, arch, ...(n === undefined ? {} : { trainingSubjects: n, n }), ...(s === undefined ? {} : { s }) });
+      if (existsSync(checkpoint))
+        found.push({
+          model: STUDENT_NAMES[arch],
+          variant,
+          checkpoint,
+          arch,
+          ...(n === undefined ? {} : { trainingSubjects: n, n }),
+          ...(s === undefined ? {} : { s }),
+        });
     }
   }
   const lowData = new Set(found.filter((f) => f.n !== undefined).map((f) => f.arch));
   const all = lowData.size ? sliceSplit(config, await openDataset(config.dataset), undefined).train.length : 0;
   const seeded = found.some((f) => f.s !== undefined);
   return found
-    .sort((a, b) => ARCHS_2D.indexOf(a.arch) - ARCHS_2D.indexOf(b.arch) || (a.s ?? config.seed) - (b.s ?? config.seed) || (a.n ?? Infinity) - (b.n ?? Infinity) || Number(b.variant === BASELINE) - Number(a.variant === BASELINE))
-    .map(({ arch, n, s, ...m }) => ({ ...m, ...(n === undefined && lowData.has(arch) ? { trainingSubjects: all } : {}), ...(seeded ? { seed: s ?? config.seed } : {}) }));
+    .sort(
+      (a, b) =>
+        ARCHS_2D.indexOf(a.arch) - ARCHS_2D.indexOf(b.arch) ||
+        (a.s ?? config.seed) - (b.s ?? config.seed) ||
+        (a.n ?? Infinity) - (b.n ?? Infinity) ||
+        Number(b.variant === BASELINE) - Number(a.variant === BASELINE),
+    )
+    .map(({ arch, n, s, ...m }) => ({
+      ...m,
+      ...(n === undefined && lowData.has(arch) ? { trainingSubjects: all } : {}),
+      ...(seeded ? { seed: s ?? config.seed } : {}),
+    }));
 }

@@ -67,11 +67,14 @@ export async function runTraining(t: TrainingStage, options: StageOptions): Prom
     inputs: t.key.inputs,
     seed: t.seed,
     force: options.force,
-    reuse: (m) => ({ bestCheckpoint: m.outputs.bestCheckpoint } as TrainResult),
+    reuse: (m) => ({ bestCheckpoint: m.outputs.bestCheckpoint }) as TrainResult,
     work: async () => {
       const p = await t.prepare();
       const group = info();
-      if (group) log(`${t.label}: data-parallel rank ${group.rank} of ${group.worldSize} (${group.backend}): ${p.loader.batchSize} samples of each global batch of ${p.loader.batchSize * group.worldSize}`);
+      if (group)
+        log(
+          `${t.label}: data-parallel rank ${group.rank} of ${group.worldSize} (${group.backend}): ${p.loader.batchSize} samples of each global batch of ${p.loader.batchSize * group.worldSize}`,
+        );
       try {
         const r = await train({
           module: p.module,
@@ -98,7 +101,14 @@ export async function runTraining(t: TrainingStage, options: StageOptions): Prom
         const best = r.bestCheckpoint ?? r.lastCheckpoint;
         return {
           outputs: { bestCheckpoint: best, lastCheckpoint: r.lastCheckpoint, log: 'train-log.jsonl' },
-          metrics: { bestEpoch: r.bestEpoch, bestMetric: r.bestMetric, epochsRun: r.history.length, steps: r.steps, stoppedEarly: r.stoppedEarly, final: r.history.at(-1) ?? null },
+          metrics: {
+            bestEpoch: r.bestEpoch,
+            bestMetric: r.bestMetric,
+            epochsRun: r.history.length,
+            steps: r.steps,
+            stoppedEarly: r.stoppedEarly,
+            final: r.history.at(-1) ?? null,
+          },
           result: r,
         };
       } finally {

@@ -51,7 +51,11 @@ export function volumeLogits(module: ScriptModule, volume: Sample, o: { roi: rea
 }
 
 /** Per-organ Dice of the teacher on one prepared volume (null where absent from both). */
-export async function volumeDice(module: ScriptModule, volume: Sample, o: { roi: readonly number[]; overlap: number; signal?: AbortSignal }): Promise<(number | null)[]> {
+export async function volumeDice(
+  module: ScriptModule,
+  volume: Sample,
+  o: { roi: readonly number[]; overlap: number; signal?: AbortSignal },
+): Promise<(number | null)[]> {
   if (!volume.label) throw new TypeError('volumeDice: the volume has no labels');
   const logits = await volumeLogits(module, volume, o);
   const classes = scope(() => logits.argmax(1).to('uint8').toArray() as Uint8Array);

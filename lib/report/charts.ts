@@ -134,9 +134,30 @@ function markerShape(shape: MarkerShape, x: number, y: number, size: number, col
     case 'square':
       return { kind: 'rect', x: x - s, y: y - s, width: 2 * s, height: 2 * s, fill: color, stroke: '#ffffff', strokeWidth: 1 };
     case 'triangle':
-      return { kind: 'polygon', points: [[x, y - 1.2 * s], [x + 1.15 * s, y + 0.9 * s], [x - 1.15 * s, y + 0.9 * s]], fill: color, stroke: '#ffffff', strokeWidth: 1 };
+      return {
+        kind: 'polygon',
+        points: [
+          [x, y - 1.2 * s],
+          [x + 1.15 * s, y + 0.9 * s],
+          [x - 1.15 * s, y + 0.9 * s],
+        ],
+        fill: color,
+        stroke: '#ffffff',
+        strokeWidth: 1,
+      };
     case 'diamond':
-      return { kind: 'polygon', points: [[x, y - 1.3 * s], [x + 1.3 * s, y], [x, y + 1.3 * s], [x - 1.3 * s, y]], fill: color, stroke: '#ffffff', strokeWidth: 1 };
+      return {
+        kind: 'polygon',
+        points: [
+          [x, y - 1.3 * s],
+          [x + 1.3 * s, y],
+          [x, y + 1.3 * s],
+          [x - 1.3 * s, y],
+        ],
+        fill: color,
+        stroke: '#ffffff',
+        strokeWidth: 1,
+      };
   }
 }
 
@@ -183,7 +204,16 @@ function yAxis(shapes: Shape[], frame: Frame, ticks: number[], toY: (v: number) 
   shapes.push({ kind: 'line', x1: frame.left, y1: frame.top, x2: frame.left, y2: frame.bottom, stroke: AXIS, strokeWidth: 1 });
   if (label) {
     const widest = Math.max(0, ...ticks.map((t) => textWidth(formatTick(t, ticks), size)));
-    shapes.push({ kind: 'text', x: frame.left - 16 - widest - size / 2, y: (frame.top + frame.bottom) / 2, text: label, size, anchor: 'middle', color: TEXT, rotate: -90 });
+    shapes.push({
+      kind: 'text',
+      x: frame.left - 16 - widest - size / 2,
+      y: (frame.top + frame.bottom) / 2,
+      text: label,
+      size,
+      anchor: 'middle',
+      color: TEXT,
+      rotate: -90,
+    });
   }
 }
 
@@ -242,7 +272,14 @@ export function boxPlotScene(data: BoxPlotData, options: ChartOptions = {}): Sce
   const y0 = data.yRange ? data.yRange[0] : Math.min(lo, ticks[0]);
   const y1 = data.yRange ? data.yRange[1] : Math.max(hi, ticks[ticks.length - 1]);
   const toY = (v: number): number => frame.bottom - ((v - y0) / (y1 - y0 || 1)) * (frame.bottom - frame.top);
-  yAxis(shapes, frame, ticks.filter((t) => t >= y0 - 1e-12 && t <= y1 + 1e-12), toY, data.yLabel, size);
+  yAxis(
+    shapes,
+    frame,
+    ticks.filter((t) => t >= y0 - 1e-12 && t <= y1 + 1e-12),
+    toY,
+    data.yLabel,
+    size,
+  );
   shapes.push({ kind: 'line', x1: frame.left, y1: frame.bottom, x2: frame.right, y2: frame.bottom, stroke: AXIS, strokeWidth: 1 });
 
   const slot = (frame.right - frame.left) / Math.max(1, data.groups.length);
@@ -264,7 +301,17 @@ export function boxPlotScene(data: BoxPlotData, options: ChartOptions = {}): Sce
       shapes.push({ kind: 'line', x1: x, y1: toY(b.q1), x2: x, y2: toY(b.whiskerLow), stroke: color, strokeWidth: 1.5 });
       shapes.push({ kind: 'line', x1: x - half / 2, y1: toY(b.whiskerHigh), x2: x + half / 2, y2: toY(b.whiskerHigh), stroke: color, strokeWidth: 1.5 });
       shapes.push({ kind: 'line', x1: x - half / 2, y1: toY(b.whiskerLow), x2: x + half / 2, y2: toY(b.whiskerLow), stroke: color, strokeWidth: 1.5 });
-      shapes.push({ kind: 'rect', x: x - half, y: toY(b.q3), width: boxWidth, height: Math.max(1, toY(b.q1) - toY(b.q3)), fill: color, fillOpacity: 0.35, stroke: color, strokeWidth: 1.5 });
+      shapes.push({
+        kind: 'rect',
+        x: x - half,
+        y: toY(b.q3),
+        width: boxWidth,
+        height: Math.max(1, toY(b.q1) - toY(b.q3)),
+        fill: color,
+        fillOpacity: 0.35,
+        stroke: color,
+        strokeWidth: 1.5,
+      });
       shapes.push({ kind: 'line', x1: x - half, y1: toY(b.median), x2: x + half, y2: toY(b.median), stroke: '#111111', strokeWidth: 2 });
       for (const o of b.outliers) shapes.push({ kind: 'circle', cx: x, cy: toY(o), r: 2.5, fill: color });
       shapes.push({ kind: 'text', x, y: frame.bottom + 32, text: String(b.n), size: size - 2, anchor: 'middle', color });
@@ -315,7 +362,10 @@ export function lineChartScene(data: LineChartData, options: ChartOptions = {}):
   const frame: Frame = { left: 78, top: 44 + legendHeight + 4, right: width - 24, bottom: height - (data.xLabel ? 56 : 40) };
 
   const xs = data.series.flatMap((s) => s.points.map((p) => p.x)).filter(Number.isFinite);
-  const ys = [...data.series.flatMap((s) => s.points.flatMap((p) => (p.sd ? [p.y - p.sd, p.y + p.sd] : [p.y]))), ...(data.references ?? []).map((r) => r.y)].filter(Number.isFinite);
+  const ys = [
+    ...data.series.flatMap((s) => s.points.flatMap((p) => (p.sd ? [p.y - p.sd, p.y + p.sd] : [p.y]))),
+    ...(data.references ?? []).map((r) => r.y),
+  ].filter(Number.isFinite);
   const distinct = [...new Set(xs)].sort((a, b) => a - b);
   const xTicks = data.xTicks ?? (distinct.length > 0 && distinct.length <= 10 ? distinct : niceTicks(Math.min(...xs, 0), Math.max(...xs, 1), 6));
   const xMin = Math.min(...xTicks, ...xs);
@@ -336,9 +386,18 @@ export function lineChartScene(data: LineChartData, options: ChartOptions = {}):
   for (const t of xTicks) {
     const x = Math.round(toX(t));
     shapes.push({ kind: 'line', x1: x, y1: frame.bottom, x2: x, y2: frame.bottom + 5, stroke: AXIS, strokeWidth: 1 });
-    shapes.push({ kind: 'text', x, y: frame.bottom + 16, text: distinct.length <= 10 && !data.xTicks ? String(t) : formatTick(t, xTicks), size, anchor: 'middle', color: TEXT });
+    shapes.push({
+      kind: 'text',
+      x,
+      y: frame.bottom + 16,
+      text: distinct.length <= 10 && !data.xTicks ? String(t) : formatTick(t, xTicks),
+      size,
+      anchor: 'middle',
+      color: TEXT,
+    });
   }
-  if (data.xLabel) shapes.push({ kind: 'text', x: (frame.left + frame.right) / 2, y: frame.bottom + 38, text: data.xLabel, size, anchor: 'middle', color: TEXT });
+  if (data.xLabel)
+    shapes.push({ kind: 'text', x: (frame.left + frame.right) / 2, y: frame.bottom + 38, text: data.xLabel, size, anchor: 'middle', color: TEXT });
 
   for (const r of data.references ?? []) {
     const y = toY(r.y);

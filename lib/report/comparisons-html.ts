@@ -45,7 +45,8 @@ function groupHtml(group: Comparison[], o: ComparisonsHtmlOptions, control: stri
   const title = `${o.label(g.model)}: ${o.label(g.variant)} vs ${o.label(g.baseline)} (${RANK_NAMES[comparisonRank(g, control)]}; ${seed}${size})`;
   const span = COLUMNS.length;
   const rows = group.map((r) => {
-    const attrs = (column: string) => `data-model="${escapeXml(r.model)}" data-variant="${escapeXml(r.variant)}" data-baseline="${escapeXml(r.baseline)}" data-seed="${r.seed}" data-organ="${escapeXml(r.organ)}" data-column="${column}"`;
+    const attrs = (column: string) =>
+      `data-model="${escapeXml(r.model)}" data-variant="${escapeXml(r.variant)}" data-baseline="${escapeXml(r.baseline)}" data-seed="${r.seed}" data-organ="${escapeXml(r.organ)}" data-column="${column}"`;
     const sig = r.pHolm !== null && r.pHolm < o.alpha;
     const cells: [string, string][] = [
       ['n', String(r.n)],

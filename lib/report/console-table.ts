@@ -28,13 +28,33 @@ export function diceTableText(results: readonly EvaluationResult[], options: Con
   const comparisons = options.comparisons ?? compareArms(results, options);
   const arms = summarizeArms(results);
   const seeds = Math.max(...arms.map((a) => a.seeds.length));
-  const fmt = (v: number | null, sd: number | null) => (v === null ? '-' : seeds > 1 ? `${v.toFixed(dec)}±${sd === null ? '-' : sd.toFixed(dec)}` : v.toFixed(dec));
-  const header = ['model', 'arm', 'n', ...(seeds > 1 ? ['seeds'] : []), ...results[0]!.organs.map((o) => SHORT[o] ?? o), 'mean', 'vs', 'diff', '95% CI', 'Holm p'];
+  const fmt = (v: number | null, sd: number | null) =>
+    v === null ? '-' : seeds > 1 ? `${v.toFixed(dec)}±${sd === null ? '-' : sd.toFixed(dec)}` : v.toFixed(dec);
+  const header = [
+    'model',
+    'arm',
+    'n',
+    ...(seeds > 1 ? ['seeds'] : []),
+    ...results[0]!.organs.map((o) => SHORT[o] ?? o),
+    'mean',
+    'vs',
+    'diff',
+    '95% CI',
+    'Holm p',
+  ];
   const rows = arms.map((a) => {
     const c = primaryFor(comparisons, a, options.control);
     const arm = `${armLabel(a.variant, options)}${a.trainingSubjects !== undefined ? ` (${a.trainingSubjects} subj.)` : ''}`;
     const test = c ? [armLabel(c.baseline, options), signed(c.meanDiff, dec), ciText(c.ci95, dec), formatP(c.pHolm)] : ['', '', '', ''];
-    return [a.model, arm, String(a.subjects), ...(seeds > 1 ? [String(a.seeds.length)] : []), ...a.perOrgan.map((v, k) => fmt(v, a.perOrganSd[k] ?? null)), fmt(a.average, a.averageSd), ...test];
+    return [
+      a.model,
+      arm,
+      String(a.subjects),
+      ...(seeds > 1 ? [String(a.seeds.length)] : []),
+      ...a.perOrgan.map((v, k) => fmt(v, a.perOrganSd[k] ?? null)),
+      fmt(a.average, a.averageSd),
+      ...test,
+    ];
   });
   return layout(header, rows, 2);
 }
@@ -49,10 +69,12 @@ export function primaryComparisonText(comparisons: readonly Comparison[], option
   const rows = comparisons.filter((c) => c.organ === AVERAGE && c.seed === seed && c.baseline === (control ?? CONTROL_VARIANT));
   if (rows.length === 0) return '(no comparison against the control)\n';
   const dec = options.decimals ?? 3;
-  return rows
-    .map((c) => {
-      const what = `${c.model}${c.trainingSubjects !== undefined ? ` (${c.trainingSubjects} subj.)` : ''}${seed === 'mean' ? ' [seed-averaged]' : ''}: ${comparisonLabel(c, options)}`;
-      return `${what}: mean diff ${signed(c.meanDiff, dec)}, 95% CI ${ciText(c.ci95, dec)} (${ciReading(c.ci95)}), Holm p ${formatP(c.pHolm)}, n = ${c.n}`;
-    })
-    .join('\n') + '\n';
+  return (
+    rows
+      .map((c) => {
+        const what = `${c.model}${c.trainingSubjects !== undefined ? ` (${c.trainingSubjects} subj.)` : ''}${seed === 'mean' ? ' [seed-averaged]' : ''}: ${comparisonLabel(c, options)}`;
+        return `${what}: mean diff ${signed(c.meanDiff, dec)}, 95% CI ${ciText(c.ci95, dec)} (${ciReading(c.ci95)}), Holm p ${formatP(c.pHolm)}, n = ${c.n}`;
+      })
+      .join('\n') + '\n'
+  );
 }

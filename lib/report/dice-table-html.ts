@@ -38,7 +38,10 @@ export function diceTablesHtml(table: ComparisonTable, label: (s: string) => str
           if (withP) {
             const t = v === table.baseline ? null : (cell?.test ?? null);
             const sig = t !== null && t.pValue < alpha;
-            p = v === table.baseline ? `<td class="muted">ref.</td>` : `<td ${attrs('p')}${sig ? ' class="sig"' : ''}${t ? ` title="${escapeXml(testTitle(t))}"` : ''}>${escapeXml(formatP(t?.pValue))}${sig ? '*' : ''}</td>`;
+            p =
+              v === table.baseline
+                ? `<td class="muted">ref.</td>`
+                : `<td ${attrs('p')}${sig ? ' class="sig"' : ''}${t ? ` title="${escapeXml(testTitle(t))}"` : ''}>${escapeXml(formatP(t?.pValue))}${sig ? '*' : ''}</td>`;
           }
           return `<tr><td class="model">${escapeXml(label(v))}</td>${tds}${n}${p}</tr>`;
         })

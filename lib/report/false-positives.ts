@@ -35,7 +35,12 @@ export function falsePositivesHtml(results: readonly EvaluationResult[], options
     const count = (withCounts ? `<td>${r.trainingSubjects ?? '–'}</td>` : '') + (withSeeds ? `<td>${r.seed ?? '–'}</td>` : '');
     return `<tr><td class="model">${escapeXml(label(r.model))}</td><td class="model">${escapeXml(label(r.variant))}</td>${count}<td>${slices || '–'}</td>${cells}</tr>`;
   });
-  const policy = options.policy === 'present' ? ' They are not part of the Dice values above (policy: present).' : options.policy === 'union' ? ' They are also inside the Dice values above (policy: union).' : '';
+  const policy =
+    options.policy === 'present'
+      ? ' They are not part of the Dice values above (policy: present).'
+      : options.policy === 'union'
+        ? ' They are also inside the Dice values above (policy: union).'
+        : '';
   return `<h2 id="false-positives">False positives per organ</h2>
 <p class="muted">Per cell: test slices where the organ was predicted but the truth lacks it / predicted area on those slices in mm² (native pixel spacing), summed over the test subjects.${escapeXml(policy)}</p>
 <div class="scroll"><table class="false-positives"><thead><tr><th>Model</th><th>Variant</th>${withCounts ? '<th>Training subjects</th>' : ''}${withSeeds ? '<th>Seed</th>' : ''}<th>Slices scored</th>${head}</tr></thead>

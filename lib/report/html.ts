@@ -115,7 +115,13 @@ pre { background: #f7f7f7; padding: 8px; overflow-x: auto; font-size: 0.85em; }
 `;
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'figure';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'figure'
+  );
 }
 
 function uniqueIds(): (wanted: string) => string {
@@ -127,7 +133,6 @@ function uniqueIds(): (wanted: string) => string {
     return id;
   };
 }
-
 
 function testTitle(t: TableTest): string {
   return `Wilcoxon signed-rank (${t.method}): statistic ${t.statistic}, W+ ${t.wPlus}, W- ${t.wMinus}, ${t.pairs} paired subjects, p = ${t.pValue}`;
@@ -258,7 +263,14 @@ export function buildReport(data: ReportData): BuiltReport {
   const figures: RenderedFigure[] = [];
   const chart = (kind: 'boxplot' | 'lowdata' | 'training', f: Figure<BoxPlotData> | Figure<LineChartData>, scene: () => Scene): void => {
     const s = lazy(scene);
-    figures.push({ id: id(f.id ?? `${kind}-${f.data.title}`), kind, title: f.data.title, caption: f.caption, svg: lazy(() => sceneToSvg(s())), png: lazy(() => sceneToPng(s(), { scale })) });
+    figures.push({
+      id: id(f.id ?? `${kind}-${f.data.title}`),
+      kind,
+      title: f.data.title,
+      caption: f.caption,
+      svg: lazy(() => sceneToSvg(s())),
+      png: lazy(() => sceneToPng(s(), { scale })),
+    });
   };
   for (const f of (data.boxPlots ?? []).map(asFigure)) chart('boxplot', f, () => boxPlotScene(f.data));
   const lowData = data.lowData ? asFigure(data.lowData) : null;
@@ -268,7 +280,14 @@ export function buildReport(data: ReportData): BuiltReport {
     const title = f.data.title ?? `Overlay ${i + 1}`;
     const raster = lazy(() => renderOverlayFigure(f.data));
     const png = lazy(() => raster().toPng());
-    figures.push({ id: id(f.id ?? `overlay-${title}`), kind: 'overlay', title, caption: f.caption, png, svg: lazy(() => overlaySvg(png(), raster().width, raster().height, title)) });
+    figures.push({
+      id: id(f.id ?? `overlay-${title}`),
+      kind: 'overlay',
+      title,
+      caption: f.caption,
+      png,
+      svg: lazy(() => overlaySvg(png(), raster().width, raster().height, title)),
+    });
   });
 
   const json: ReportJson = {
@@ -290,7 +309,18 @@ export function buildReport(data: ReportData): BuiltReport {
   for (const row of table.rows) {
     row.cells.forEach((c) => {
       if (!c) return;
-      tableRows.push([row.model, c.variant, ...c.perOrgan, c.average, c.subjects, c.test?.pValue ?? null, c.test?.method ?? null, c.test?.pairs ?? null, c.seeds, c.averageSd]);
+      tableRows.push([
+        row.model,
+        c.variant,
+        ...c.perOrgan,
+        c.average,
+        c.subjects,
+        c.test?.pValue ?? null,
+        c.test?.method ?? null,
+        c.test?.pairs ?? null,
+        c.seeds,
+        c.averageSd,
+      ]);
     });
   }
   const tableCsv = csv(tableRows);

@@ -1,5 +1,14 @@
 // Report: the comparison table, SVG / PNG charts, slice overlays and the self-contained HTML report.
-export { buildTable, boxPlotFromResults, lowDataFromResults, type ComparisonTable, type TableRow, type TableCell, type TableTest, type TableOptions } from './table.js';
+export {
+  buildTable,
+  boxPlotFromResults,
+  lowDataFromResults,
+  type ComparisonTable,
+  type TableRow,
+  type TableCell,
+  type TableTest,
+  type TableOptions,
+} from './table.js';
 export {
   renderReport,
   writeReport,
@@ -30,7 +39,20 @@ export {
   type MarkerShape,
 } from './charts.js';
 export { sceneToSvg, boxPlotSvg, lineChartSvg, escapeXml } from './svg.js';
-export { encodePng, decodePng, crc32, Raster, rasterizeScene, sceneToPng, boxPlotPng, lineChartPng, parseColor, type DecodedPng, type RasterOptions, type TextStyle } from './png.js';
+export {
+  encodePng,
+  decodePng,
+  crc32,
+  Raster,
+  rasterizeScene,
+  sceneToPng,
+  boxPlotPng,
+  lineChartPng,
+  parseColor,
+  type DecodedPng,
+  type RasterOptions,
+  type TextStyle,
+} from './png.js';
 export {
   CLASS_COLORS,
   CLASS_NAMES,

@@ -68,7 +68,12 @@ export function windowToGray(image: ArrayLike<number>, window: OverlayStyle['win
 }
 
 /** Re-indexes a row-major [height, width] array by an orientation; returns the new array and size. */
-export function orient<T extends ArrayLike<number>>(data: T, width: number, height: number, o: Orientation = {}): { data: number[]; width: number; height: number } {
+export function orient<T extends ArrayLike<number>>(
+  data: T,
+  width: number,
+  height: number,
+  o: Orientation = {},
+): { data: number[]; width: number; height: number } {
   const w = o.transpose ? height : width;
   const h = o.transpose ? width : height;
   const out = new Array<number>(w * h);
@@ -88,7 +93,8 @@ function defaultUpscale(width: number, height: number): number {
 }
 
 function checkSize(what: string, data: ArrayLike<number>, width: number, height: number): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`width, height: ${width} x ${height} is not a positive image size`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new RangeError(`width, height: ${width} x ${height} is not a positive image size`);
   if (data.length !== width * height) throw new RangeError(`${what}: expected ${width * height} values for ${width} x ${height}, got ${data.length}`);
 }
 
@@ -127,7 +133,10 @@ export function overlayRgba(
       if (!c) continue;
       const edge =
         outline &&
-        ((X > 0 && labelAt(X - 1, Y) !== k) || (X < W - 1 && labelAt(X + 1, Y) !== k) || (Y > 0 && labelAt(X, Y - 1) !== k) || (Y < H - 1 && labelAt(X, Y + 1) !== k));
+        ((X > 0 && labelAt(X - 1, Y) !== k) ||
+          (X < W - 1 && labelAt(X + 1, Y) !== k) ||
+          (Y > 0 && labelAt(X, Y - 1) !== k) ||
+          (Y < H - 1 && labelAt(X, Y + 1) !== k));
       const a = edge ? 1 : alpha;
       for (let ch = 0; ch < 3; ch++) rgba[o + ch] = Math.round(c[ch] * a + g * (1 - a));
     }

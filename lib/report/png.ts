@@ -41,7 +41,8 @@ export class Raster {
     readonly height: number,
     background: string | null = '#ffffff',
   ) {
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`width, height: ${width} x ${height} is not a positive image size`);
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+      throw new RangeError(`width, height: ${width} x ${height} is not a positive image size`);
     this.data = new Uint8ClampedArray(width * height * 4);
     if (background) {
       const [r, g, b] = parseColor(background);
@@ -195,20 +196,40 @@ function drawShape(r: Raster, s: Shape, k: number): void {
         const x1 = (s.x + s.width) * k;
         const y1 = (s.y + s.height) * k;
         const w = (s.strokeWidth ?? 1) * k;
-        r.polyline([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]], s.stroke, w);
+        r.polyline(
+          [
+            [x0, y0],
+            [x1, y0],
+            [x1, y1],
+            [x0, y1],
+            [x0, y0],
+          ],
+          s.stroke,
+          w,
+        );
       }
       break;
     case 'line':
       r.line(s.x1 * k, s.y1 * k, s.x2 * k, s.y2 * k, s.stroke, (s.strokeWidth ?? 1) * k, s.dash ? s.dash * k : undefined);
       break;
     case 'polyline':
-      r.polyline(s.points.map(([x, y]): [number, number] => [x * k, y * k]), s.stroke, (s.strokeWidth ?? 1) * k, s.dash ? s.dash * k : undefined);
+      r.polyline(
+        s.points.map(([x, y]): [number, number] => [x * k, y * k]),
+        s.stroke,
+        (s.strokeWidth ?? 1) * k,
+        s.dash ? s.dash * k : undefined,
+      );
       break;
     case 'circle':
       r.circle(s.cx * k, s.cy * k, s.r * k, s.fill && s.fill !== 'none' ? s.fill : null, s.stroke, (s.strokeWidth ?? 1) * k);
       break;
     case 'polygon':
-      r.polygon(s.points.map(([x, y]): [number, number] => [x * k, y * k]), s.fill, s.stroke, (s.strokeWidth ?? 1) * k);
+      r.polygon(
+        s.points.map(([x, y]): [number, number] => [x * k, y * k]),
+        s.fill,
+        s.stroke,
+        (s.strokeWidth ?? 1) * k,
+      );
       break;
     case 'text':
       r.text(s.x * k, s.y * k, s.text, { size: s.size * k, color: s.color, anchor: s.anchor, bold: s.bold, rotate: s.rotate });

@@ -87,15 +87,26 @@ export function buildTable(results: readonly EvaluationResult[], options: TableO
   results.forEach(validateResult);
   const organs = results[0].organs;
   for (const r of results) {
-    if (r.organs.length !== organs.length || r.organs.some((o, i) => o !== organs[i])) throw new RangeError(`results: ${r.model}/${r.variant} has organs [${r.organs.join(', ')}], expected [${organs.join(', ')}]`);
+    if (r.organs.length !== organs.length || r.organs.some((o, i) => o !== organs[i]))
+      throw new RangeError(`results: ${r.model}/${r.variant} has organs [${r.organs.join(', ')}], expected [${organs.join(', ')}]`);
   }
   const baseline = options.baseline ?? 'none';
-  const variants = order(results.map((r) => r.variant), options.variants, baseline);
-  const models = order(results.map((r) => r.model), options.models);
+  const variants = order(
+    results.map((r) => r.variant),
+    options.variants,
+    baseline,
+  );
+  const models = order(
+    results.map((r) => r.model),
+    options.models,
+  );
   const seen = new Set<string>();
   for (const r of results) {
     const key = JSON.stringify([r.model, r.variant, r.trainingSubjects ?? null, r.seed ?? null]);
-    if (seen.has(key)) throw new RangeError(`results: ${r.model}/${r.variant}${r.trainingSubjects !== undefined ? ` (${r.trainingSubjects} training subjects)` : ''}${r.seed !== undefined ? ` seed ${r.seed}` : ''} appears twice`);
+    if (seen.has(key))
+      throw new RangeError(
+        `results: ${r.model}/${r.variant}${r.trainingSubjects !== undefined ? ` (${r.trainingSubjects} training subjects)` : ''}${r.seed !== undefined ? ` seed ${r.seed}` : ''} appears twice`,
+      );
     seen.add(key);
   }
   const tests = options.tests ?? true;
@@ -114,7 +125,17 @@ export function buildTable(results: readonly EvaluationResult[], options: TableO
       if (!r) return null;
       if (rs.length > 1) {
         const a = summarizeArm(rs);
-        return { variant, perOrgan: a.perOrgan, average: a.average, seeds: rs.length, perOrganSd: a.perOrganSd, averageSd: a.averageSd, subjects: a.subjects, test: null, organTests: organs.map(() => null) };
+        return {
+          variant,
+          perOrgan: a.perOrgan,
+          average: a.average,
+          seeds: rs.length,
+          perOrganSd: a.perOrganSd,
+          averageSd: a.averageSd,
+          subjects: a.subjects,
+          test: null,
+          organTests: organs.map(() => null),
+        };
       }
       const s = summarizeResult(r);
       const against = tests && base.length === 1 && variant !== baseline ? base[0]! : null;
@@ -143,7 +164,11 @@ export function buildTable(results: readonly EvaluationResult[], options: TableO
 }
 
 /** Box-plot data of one model: groups = organs, one series per variant (Fig. 3a style); an arm with several seeds shows its seed-averaged subject scores. */
-export function boxPlotFromResults(results: readonly EvaluationResult[], model: string, options: { variants?: string[]; title?: string; names?: Record<string, string> } = {}): BoxPlotData {
+export function boxPlotFromResults(
+  results: readonly EvaluationResult[],
+  model: string,
+  options: { variants?: string[]; title?: string; names?: Record<string, string> } = {},
+): BoxPlotData {
   const mine = seedAverage(results.filter((r) => r.model === model));
   if (mine.length === 0) throw new RangeError(`model: no results for ${model}`);
   const variants = options.variants ?? [...new Set(mine.map((r) => r.variant))];

@@ -35,7 +35,14 @@ export function readTrainLog(file: string): EpochRecord[] | null {
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }
 
-const LABELS: Record<CurveTerm, string> = { loss: 'loss', seg: 'L_seg', dist: 'L_DIST', distInter: 'L_inter', distIntra: 'L_intra', valDice: 'validation Dice' };
+const LABELS: Record<CurveTerm, string> = {
+  loss: 'loss',
+  seg: 'L_seg',
+  dist: 'L_DIST',
+  distInter: 'L_inter',
+  distIntra: 'L_intra',
+  valDice: 'validation Dice',
+};
 
 /** One chart of an arm's epochs: x = epoch (1-based), a series per term present in the log. */
 export function trainingCurveData(epochs: readonly EpochRecord[], title: string): LineChartData {

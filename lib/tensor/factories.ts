@@ -63,11 +63,7 @@ function packScalars(values: (number | boolean | bigint)[]): { array: TypedArray
  */
 export function tensor(data: TypedArrayInput | NestedArray, shape?: readonly number[], options?: TensorOptions): Tensor;
 export function tensor(data: TypedArrayInput | NestedArray, options?: TensorOptions): Tensor;
-export function tensor(
-  data: TypedArrayInput | NestedArray,
-  shapeOrOptions?: readonly number[] | TensorOptions,
-  maybeOptions?: TensorOptions,
-): Tensor {
+export function tensor(data: TypedArrayInput | NestedArray, shapeOrOptions?: readonly number[] | TensorOptions, maybeOptions?: TensorOptions): Tensor {
   const shapeArg = Array.isArray(shapeOrOptions) ? [...(shapeOrOptions as readonly number[])] : undefined;
   const options = Array.isArray(shapeOrOptions) ? maybeOptions : (shapeOrOptions as TensorOptions | undefined);
   if (ArrayBuffer.isView(data)) {
@@ -79,9 +75,7 @@ export function tensor(
   const { array, dtype } = packScalars(flatten(data, inferred));
   const shape = shapeArg ?? inferred;
   const resolved = options?.dtype ?? dtype;
-  return wrap(
-    native.fromTypedArray(array, shape, raw({ ...options, dtype: resolved }, { bool: dtype === 'bool' })),
-  );
+  return wrap(native.fromTypedArray(array, shape, raw({ ...options, dtype: resolved }, { bool: dtype === 'bool' })));
 }
 
 export function zeros(shape: readonly number[], options?: TensorOptions): Tensor {
@@ -132,12 +126,22 @@ export function arange(a: number, b?: number | TensorOptions, c?: number | Tenso
 
 /** Concatenates along an existing dimension. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  return wrap(native.cat(tensors.map((t) => t.handle), dim));
+  return wrap(
+    native.cat(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Stacks along a new dimension. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  return wrap(native.stack(tensors.map((t) => t.handle), dim));
+  return wrap(
+    native.stack(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Element-wise choice: input where condition is true, other elsewhere (broadcasting). */

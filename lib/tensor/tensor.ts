@@ -457,7 +457,12 @@ export class Tensor {
 
   /** Python-style indexing: t.index(0, ':', {start: 1, stop: 3}, null, maskTensor). */
   index(...indices: Index[]): Tensor {
-    return wrap(native.index(this.handle, indices.map((x, i) => indexEntry(x, i))));
+    return wrap(
+      native.index(
+        this.handle,
+        indices.map((x, i) => indexEntry(x, i)),
+      ),
+    );
   }
 
   /** A copy with the indexed part set to `value` (t[indices] = value on a clone). */

@@ -49,9 +49,7 @@ export async function saveCheckpoint(file: string, content: CheckpointContent): 
   const bytes = scope(() => {
     const tensors: Record<string, Handle> = {};
     const moduleBytes = native.moduleToBuffer(content.module.raw);
-    tensors.module = tensor(new Uint8Array(moduleBytes.buffer, moduleBytes.byteOffset, moduleBytes.byteLength), [
-      moduleBytes.byteLength,
-    ]).handle;
+    tensors.module = tensor(new Uint8Array(moduleBytes.buffer, moduleBytes.byteOffset, moduleBytes.byteLength), [moduleBytes.byteLength]).handle;
     let optimizer: Meta['optimizer'] = null;
     if (content.optimizer) {
       const state = content.optimizer.stateDict();

@@ -25,7 +25,12 @@ export async function repairRunFiles(files: RunFiles, pos: SavedPosition, epochs
   // must hold it, and holds an older one when the kill came before the copy
   const lastWasBest = pos.epoch > 0 && (pos.bestEpoch === null ? pos.epoch === epochs : pos.bestEpoch === pos.epoch - 1);
   if (lastWasBest) {
-    const held = existsSync(files.best) ? await readCheckpointInfo(files.best).then((i) => i.epoch, () => -1) : -1;
+    const held = existsSync(files.best)
+      ? await readCheckpointInfo(files.best).then(
+          (i) => i.epoch,
+          () => -1,
+        )
+      : -1;
     if (held !== pos.epoch) {
       await copyFileAtomic(files.last, files.best);
       repaired.push(`${files.best} (it held epoch ${held < 0 ? 'none' : held}, not ${pos.epoch})`);

@@ -218,7 +218,15 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
   }
 
   const save = async (file: string, metrics: Metrics = {}) => {
-    if (owner) await saveCheckpoint(file, { module: o.module, optimizer: o.optimizer, epoch: pos.epoch, step: pos.steps, metrics, extra: { position: pos, config: o.extra ?? null } });
+    if (owner)
+      await saveCheckpoint(file, {
+        module: o.module,
+        optimizer: o.optimizer,
+        epoch: pos.epoch,
+        step: pos.steps,
+        metrics,
+        extra: { position: pos, config: o.extra ?? null },
+      });
   };
   const result = (aborted: boolean, stoppedEarly: boolean): TrainResult => ({
     history: pos.history,
@@ -277,7 +285,12 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
             const where = `epoch ${pos.epoch + 1}, batch ${k}${files.length ? ` (${files.join(', ')})` : ''}`;
             if (nonFinite.length >= maxNonFinite) {
               const all = [...new Set(nonFinite.flat())];
-              throw new NonFiniteLossError(`${stage}: the loss was ${r.loss} in ${nonFinite.length} batches in a row, the last at ${where}; check these files: ${all.join(', ') || '(no file names)'}`, all, pos.epoch, k);
+              throw new NonFiniteLossError(
+                `${stage}: the loss was ${r.loss} in ${nonFinite.length} batches in a row, the last at ${where}; check these files: ${all.join(', ') || '(no file names)'}`,
+                all,
+                pos.epoch,
+                k,
+              );
             }
             sink.log({ stage, unit: 'batch', done: k + 1, total, epoch: pos.epoch, message: `the loss is ${r.loss} at ${where}: step skipped` });
             k++;
@@ -302,7 +315,9 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
             lr: o.optimizer.lr,
           };
           await o.callbacks?.onBatchEnd?.(k, logs);
-          const values: Record<string, number> = o.loss?.dist ? { loss: r.loss, seg: r.seg, inter: r.distInter, intra: r.distIntra, lr: logs.lr } : { loss: r.loss, lr: logs.lr };
+          const values: Record<string, number> = o.loss?.dist
+            ? { loss: r.loss, seg: r.seg, inter: r.distInter, intra: r.distIntra, lr: logs.lr }
+            : { loss: r.loss, lr: logs.lr };
           sink.update({ stage, unit: 'batch', done: k + 1, total, epoch: pos.epoch, epochs: o.epochs, values });
           k++;
         } finally {
@@ -363,7 +378,13 @@ async function run(o: TrainerOptions, accumulate: number, maxNonFinite: number, 
       const stopAll = stops! > 0;
       const abortAll = aborts! > 0;
       if (stopAll) {
-        sink.log({ stage, unit: 'epoch', done: pos.epoch, total: o.epochs, message: `early stop: no improvement of ${monitor.metric} for ${pos.badEpochs} epochs` });
+        sink.log({
+          stage,
+          unit: 'epoch',
+          done: pos.epoch,
+          total: o.epochs,
+          message: `early stop: no improvement of ${monitor.metric} for ${pos.badEpochs} epochs`,
+        });
         return result(false, true);
       }
       if (abortAll) return result(true, false);

@@ -62,7 +62,11 @@ export function lockDir(dir: string, what = 'this folder'): DirLock {
     }
     const owner = readOwner(file);
     if (owner && owner.host !== me.host) {
-      throw new LockedError(`${file}: ${what} is in use by process ${owner.pid} on ${owner.host} (since ${owner.startedAt ?? '?'}); delete the lock if that process is gone`, file, owner);
+      throw new LockedError(
+        `${file}: ${what} is in use by process ${owner.pid} on ${owner.host} (since ${owner.startedAt ?? '?'}); delete the lock if that process is gone`,
+        file,
+        owner,
+      );
     }
     if (owner && processAlive(owner.pid) && owner.pid !== me.pid) {
       throw new LockedError(`${file}: ${what} is in use by process ${owner.pid} (since ${owner.startedAt ?? '?'}); wait for it or stop it`, file, owner);

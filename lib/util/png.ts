@@ -36,9 +36,11 @@ const COLOR_TYPE: Record<number, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
  * 4 RGBA, the default) as a PNG file.
  */
 export function encodePng(pixels: Uint8Array | Uint8ClampedArray, width: number, height: number, channels: 1 | 2 | 3 | 4 = 4): Uint8Array {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`width, height: ${width} x ${height} is not a positive image size`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new RangeError(`width, height: ${width} x ${height} is not a positive image size`);
   if (!(channels in COLOR_TYPE)) throw new RangeError(`channels: expected 1, 2, 3 or 4, got ${channels}`);
-  if (pixels.length !== width * height * channels) throw new RangeError(`pixels: expected ${width * height * channels} bytes for ${width} x ${height} x ${channels}, got ${pixels.length}`);
+  if (pixels.length !== width * height * channels)
+    throw new RangeError(`pixels: expected ${width * height * channels} bytes for ${width} x ${height} x ${channels}, got ${pixels.length}`);
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);

@@ -7,7 +7,9 @@ import type { NiftiImage } from '../../lib/data/nifti.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** ../shared/data/real-ct relative to the repository root (SLICE_DISTILL_REAL_CT overrides it). */
-export const REAL_CT = process.env.SLICE_DISTILL_REAL_CT ? path.resolve(process.env.SLICE_DISTILL_REAL_CT) : path.resolve(REPO, '..', 'shared', 'data', 'real-ct');
+export const REAL_CT = process.env.SLICE_DISTILL_REAL_CT
+  ? path.resolve(process.env.SLICE_DISTILL_REAL_CT)
+  : path.resolve(REPO, '..', 'shared', 'data', 'real-ct');
 export const CASE_A = { ct: path.join(REAL_CT, 'caseA_ct_int16.nii.gz'), seg: path.join(REAL_CT, 'caseA_seg6.nii.gz') };
 export const CASE_B = { ct: path.join(REAL_CT, 'caseB_ct_int16_256.nii.gz'), seg: path.join(REAL_CT, 'caseB_seg6_256.nii.gz') };
 

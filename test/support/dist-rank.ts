@@ -21,7 +21,7 @@ const SIDE = 12;
 /** Sample i of global batch `step`: deterministic, the same in every process. */
 function sample(step: number, i: number): { x: number[]; y: number[] } {
   let s = (step * 7919 + i * 104729 + 1) >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const x = Array.from({ length: SIDE * SIDE }, () => next() * 2 - 1);
   const y = x.map((v, k) => (v > 0.3 ? 1 + (k % 6) : 0));
   return { x, y };
@@ -97,7 +97,10 @@ if (mode === 'steps') {
       },
     },
   });
-  writeFileSync(path.join(out, `train-${rank}.json`), JSON.stringify({ aborted: r.aborted, epochs: r.history.length, steps: r.steps, ranHere, bestEpoch: r.bestEpoch, params: params(module) }));
+  writeFileSync(
+    path.join(out, `train-${rank}.json`),
+    JSON.stringify({ aborted: r.aborted, epochs: r.history.length, steps: r.steps, ranHere, bestEpoch: r.bestEpoch, params: params(module) }),
+  );
 } else if (mode === 'die') {
   const [out] = argv as [string];
   if (rank === 1) process.kill(process.pid, 'SIGKILL'); // as kill -9 would

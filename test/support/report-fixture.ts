@@ -22,7 +22,7 @@ export interface ReportFixture {
 
 function rng(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 export async function makeReport(root: string): Promise<ReportFixture> {
@@ -46,14 +46,27 @@ export async function makeReport(root: string): Promise<ReportFixture> {
           organs: [...ORGANS],
           perSubject: subjects.map((subject) => {
             const dice = ORGANS.map((_, k) => (k === 1 && subject === 's0' ? null : Math.min(1, Math.max(0, base + 0.1 * (r() - 0.5) - 0.02 * k))));
-            return { subject, dice, iou: dice.map((d) => (d === null ? null : d / (2 - d))), hd95: dice.map((d) => (d === null ? null : 3 + 10 * (1 - d))), nsd: dice.map((d) => (d === null ? null : Math.min(1, d + 0.05))), slices: 1 };
+            return {
+              subject,
+              dice,
+              iou: dice.map((d) => (d === null ? null : d / (2 - d))),
+              hd95: dice.map((d) => (d === null ? null : 3 + 10 * (1 - d))),
+              nsd: dice.map((d) => (d === null ? null : Math.min(1, d + 0.05))),
+              slices: 1,
+            };
           }),
         });
         const distilled = variant === 'unest';
         const epochs = Array.from({ length: 6 }, (_, epoch) => {
           const seg = 1.2 * Math.exp(-epoch / 3) + 0.1 * r();
           const rec: Record<string, number | boolean> = { epoch, loss: seg, lr: 0.01, seconds: 1, seg, valDice: base - 0.3 * Math.exp(-epoch / 2), best: true };
-          if (distilled) Object.assign(rec, { dist: 0.4 - 0.03 * epoch, distInter: 0.25 - 0.02 * epoch, distIntra: 0.15 - 0.01 * epoch, loss: seg + 0.5 * (0.4 - 0.03 * epoch) });
+          if (distilled)
+            Object.assign(rec, {
+              dist: 0.4 - 0.03 * epoch,
+              distInter: 0.25 - 0.02 * epoch,
+              distIntra: 0.15 - 0.01 * epoch,
+              loss: seg + 0.5 * (0.4 - 0.03 * epoch),
+            });
           return rec;
         });
         logs.set(checkpoint, epochs);
@@ -61,7 +74,17 @@ export async function makeReport(root: string): Promise<ReportFixture> {
       }
     });
   });
-  const evaluation: EvaluationFile = { format: EVALUATION_FORMAT, dataset: path.join(root, 'data', 'dataset.json'), split: 'test', subjects, size: 64, organs: [...ORGANS], models, results, comparisons: compareVariants(results, 0) };
+  const evaluation: EvaluationFile = {
+    format: EVALUATION_FORMAT,
+    dataset: path.join(root, 'data', 'dataset.json'),
+    split: 'test',
+    subjects,
+    size: 64,
+    organs: [...ORGANS],
+    models,
+    results,
+    comparisons: compareVariants(results, 0),
+  };
   const evalDir = path.join(root, 'run', 'evaluate');
   mkdirSync(evalDir, { recursive: true });
   const file = path.join(evalDir, 'results.json');

@@ -15,12 +15,7 @@ export function fixedBatch(fixturesDir: string): { input: Tensor; labels: Tensor
   };
 }
 
-export async function trainSteps(
-  module: ScriptModule,
-  optimizer: optim.Optimizer,
-  batch: { input: Tensor; labels: Tensor },
-  steps: number,
-): Promise<number[]> {
+export async function trainSteps(module: ScriptModule, optimizer: optim.Optimizer, batch: { input: Tensor; labels: Tensor }, steps: number): Promise<number[]> {
   module.train();
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {

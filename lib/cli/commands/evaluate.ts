@@ -10,7 +10,8 @@ const SPEC = /^([^:=]+):([^=@]+?)(?:@(\d+))?=(.+)$/;
 /** NAME:VARIANT[@N]=PATH; NAME may be an architecture id (deeplabv3 -> DeepLabv3). */
 export function parseCheckpointSpec(spec: string, names: Record<string, string>): ModelToEvaluate {
   const m = SPEC.exec(spec);
-  if (!m) throw new UsageError(`--checkpoint expects NAME:VARIANT=PATH (e.g. deeplabv3:none=run/students/deeplabv3/pretrain/best.ckpt), got '${spec}'`, 'evaluate');
+  if (!m)
+    throw new UsageError(`--checkpoint expects NAME:VARIANT=PATH (e.g. deeplabv3:none=run/students/deeplabv3/pretrain/best.ckpt), got '${spec}'`, 'evaluate');
   const [, name, variant, n, file] = m as unknown as [string, string, string, string | undefined, string];
   const model: ModelToEvaluate = { model: names[name] ?? name, variant, checkpoint: file };
   if (n !== undefined) model.trainingSubjects = Number(n);
@@ -23,7 +24,8 @@ const config = { ...CONFIG_OPTIONS.config!, required: false, description: 'Pipel
 
 export const evaluateCommand: CommandSpec = {
   name: 'evaluate',
-  summary: 'Dice, IoU, HD95 and surface Dice per organ and subject of student checkpoints (or of any label folders: --pred / --ref), with paired comparisons (CI, Wilcoxon, Holm).',
+  summary:
+    'Dice, IoU, HD95 and surface Dice per organ and subject of student checkpoints (or of any label folders: --pred / --ref), with paired comparisons (CI, Wilcoxon, Holm).',
   description:
     'Predictions at student.size are resized back to each slice and scored at its own resolution. Each\n' +
     "distilled variant is compared with its model's control 'continued' (primary) and with 'none'\n" +
@@ -43,12 +45,18 @@ export const evaluateCommand: CommandSpec = {
     checkpoint: {
       type: 'string',
       multiple: true,
-      description: 'A model to score: student (deeplabv3 or a display name), variant (none or the teacher) and file; NAME:VARIANT@N=PATH adds its training-subject count',
+      description:
+        'A model to score: student (deeplabv3 or a display name), variant (none or the teacher) and file; NAME:VARIANT@N=PATH adds its training-subject count',
       placeholder: 'NAME:VARIANT=PATH',
     },
     name: { type: 'string', description: 'Output folder inside the run', default: 'evaluate', placeholder: 'NAME' },
     subjects: { type: 'string', description: 'Split to score: test or val', default: 'test', placeholder: 'SPLIT' },
-    pred: { type: 'string', multiple: true, description: 'A folder of predicted label files to score against --ref (no config); two or more are compared with the first', placeholder: 'DIR' },
+    pred: {
+      type: 'string',
+      multiple: true,
+      description: 'A folder of predicted label files to score against --ref (no config); two or more are compared with the first',
+      placeholder: 'DIR',
+    },
     ref: { type: 'string', description: 'Reference label files, matched to --pred by name (NAME[_seg].nii[.gz])', placeholder: 'DIR' },
     images: { type: 'string', description: 'With --pred: the CT images, for the organ measurements (measurements.csv)', placeholder: 'DIR' },
     out: { type: 'string', description: 'With --pred: output folder', placeholder: 'DIR' },
@@ -68,7 +76,14 @@ export const evaluateCommand: CommandSpec = {
       if (o.config !== undefined) throw new UsageError('--pred scores label folders without a config: leave out --config', 'evaluate');
       if (o.ref === undefined || o.out === undefined) throw new UsageError('--pred needs --ref DIR and --out DIR', 'evaluate');
       const { evaluateFolders } = await import('../../pipeline/external-evaluate.js');
-      const r = await evaluateFolders({ pred, ref: String(o.ref), images: o.images === undefined ? undefined : String(o.images), out: String(o.out), toleranceMm: tolerance, log: (line) => io.stderr(line + '\n') });
+      const r = await evaluateFolders({
+        pred,
+        ref: String(o.ref),
+        images: o.images === undefined ? undefined : String(o.images),
+        out: String(o.out),
+        toleranceMm: tolerance,
+        log: (line) => io.stderr(line + '\n'),
+      });
       io.stdout(`evaluation: ${r.file}\n`);
       return;
     }
@@ -77,13 +92,15 @@ export const evaluateCommand: CommandSpec = {
     const which = String(o.subjects);
     if (which !== 'test' && which !== 'val') throw new UsageError(`--subjects expects test or val, got '${which}'`, 'evaluate');
     const name = String(o.name);
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UsageError(`--name '${name}': use letters, digits, '.', '_' and '-' (it names a folder in the run)`, 'evaluate');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+      throw new UsageError(`--name '${name}': use letters, digits, '.', '_' and '-' (it names a folder in the run)`, 'evaluate');
     const { STUDENT_NAMES } = await import('../../pipeline/layout.js');
     const given = (o.checkpoint as string[]).map((s) => parseCheckpointSpec(s, STUDENT_NAMES));
     const cfg = await configFromArgs(args, 'evaluate');
     const { runCheckpoints } = await import('../../pipeline/run-checkpoints.js');
     const models = given.length ? given : await runCheckpoints(cfg);
-    if (models.length === 0) throw new UsageError(`no best.ckpt under ${cfg.runDir}/students; run pretrain / distill first, or name checkpoints with --checkpoint`, 'evaluate');
+    if (models.length === 0)
+      throw new UsageError(`no best.ckpt under ${cfg.runDir}/students; run pretrain / distill first, or name checkpoints with --checkpoint`, 'evaluate');
     const { evaluate } = await import('../../pipeline/stages/evaluate.js');
     const r = await withStageOptions(args, io, (so) => evaluate(cfg, models, { ...so, name, subjects: which, toleranceMm: tolerance }));
     io.stdout(`evaluation: ${r.file}\n`);

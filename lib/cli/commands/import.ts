@@ -21,7 +21,12 @@ export const importCommand: CommandSpec = {
   options: {
     out: { type: 'string', description: 'The dataset folder to write (dataset.json, merged labels)', required: true, short: 'o', placeholder: 'DIR' },
     ml: { type: 'boolean', description: 'totalsegmentator: one multi-label file per subject (TotalSegmentator --ml)' },
-    'ml-name': { type: 'string', description: 'totalsegmentator --ml: the file name in each subject folder', default: 'segmentations.nii.gz', placeholder: 'NAME' },
+    'ml-name': {
+      type: 'string',
+      description: 'totalsegmentator --ml: the file name in each subject folder',
+      default: 'segmentations.nii.gz',
+      placeholder: 'NAME',
+    },
     ids: { type: 'string', description: 'totalsegmentator --ml: v2, or v1 (also MONAI wholeBody: aorta 7)', default: 'v2', placeholder: 'V' },
   },
   examples: ['slice-distill import nnunet Dataset017_BTCV --out data/btcv', 'slice-distill import totalsegmentator ts-out/ --ml --ids v1 --out data/ts'],

@@ -16,7 +16,12 @@ export const phantomCommand: CommandSpec = {
     'volume-size': { type: 'string', description: 'Volume shape X,Y,Z', default: '64,64,48', placeholder: 'X,Y,Z' },
     'z-spacing': { type: 'number', description: 'Slice spacing of the volumes in mm', default: 6, placeholder: 'MM' },
     'slice-size': { type: 'integer', description: 'Single-slice width and height in pixels', default: 128 },
-    'slice-phase': { type: 'string', description: "Phase of the single slices: non-contrast, portal-venous or mixed", default: 'non-contrast', placeholder: 'PHASE' },
+    'slice-phase': {
+      type: 'string',
+      description: 'Phase of the single slices: non-contrast, portal-venous or mixed',
+      default: 'non-contrast',
+      placeholder: 'PHASE',
+    },
   },
   examples: ['slice-distill phantom --out data/phantom', 'slice-distill phantom --out /tmp/p --volumes 2 --slices 10 --seed 7'],
   async run(args, io) {

@@ -40,8 +40,13 @@ export const previewCommand: CommandSpec = {
     }
     const p = renderPreview(image, labels, { z: o.z as number | undefined, window: win, alpha, size: o.size as number });
     await writeFile(String(o.out), p.png);
-    const present = p.counts.map((c, k) => [k, c]).filter(([k, c]) => k > 0 && c > 0).map(([k, c]) => `${CLASSES[k]} ${c}`);
-    io.stdout(`wrote ${o.out} (${p.width} x ${p.height}), slice z = ${p.z} of ${image.shape[2]}${labels ? `; labelled voxels: ${present.join(', ') || 'none'}` : ''}\n`);
+    const present = p.counts
+      .map((c, k) => [k, c])
+      .filter(([k, c]) => k > 0 && c > 0)
+      .map(([k, c]) => `${CLASSES[k]} ${c}`);
+    io.stdout(
+      `wrote ${o.out} (${p.width} x ${p.height}), slice z = ${p.z} of ${image.shape[2]}${labels ? `; labelled voxels: ${present.join(', ') || 'none'}` : ''}\n`,
+    );
     return 0;
   },
 };

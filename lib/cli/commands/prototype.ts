@@ -10,7 +10,15 @@ export const prototypeCommand: CommandSpec = {
     'resampled to teacher.spacing and segmented whole with Gaussian-weighted windows of teacher.roi; the\n' +
     'logits and labels feed the PrototypeAccumulator (prototype.mode). Writes\n' +
     'RUN/prototypes/NAME/teacher-prototype.json with its provenance.',
-  options: { ...CONFIG_OPTIONS, teacher: TEACHER_OPTION, model: { type: 'string', description: 'Teacher TorchScript file or checkpoint (default: teacher.model, else the train-teacher result)', placeholder: 'FILE' } },
+  options: {
+    ...CONFIG_OPTIONS,
+    teacher: TEACHER_OPTION,
+    model: {
+      type: 'string',
+      description: 'Teacher TorchScript file or checkpoint (default: teacher.model, else the train-teacher result)',
+      placeholder: 'FILE',
+    },
+  },
   examples: ['slice-distill prototype --config run.json', 'slice-distill prototype -c run.json --model unest_from_python.pt'],
   async run(args, io) {
     const model = args.options.model as string | undefined;

@@ -12,7 +12,7 @@ export const reportCommand: CommandSpec = {
   summary: 'Write the HTML report of an evaluation: Dice table with Wilcoxon p-values, box plots, low-data curve, overlays.',
   description:
     'Reads RUN/evaluate/results.json (or --evaluation) and, when it exists, RUN/evaluate-lowdata/results.json\n' +
-    "for the low-data curve (or --low-data). Overlays re-run the evaluated checkpoints on a few test slices.\n" +
+    'for the low-data curve (or --low-data). Overlays re-run the evaluated checkpoints on a few test slices.\n' +
     'Writes OUT/index.html with its figures as PNG and SVG, report.json, table.csv and dice_per_subject.csv.\n' +
     'Without --config, --evaluation is needed and OUT defaults to report/ beside its folder.',
   options: {
@@ -22,7 +22,11 @@ export const reportCommand: CommandSpec = {
     progress,
     force,
     evaluation: { type: 'string', description: 'results.json of evaluate (default: RUN/evaluate/results.json)', placeholder: 'FILE' },
-    'low-data': { type: 'string', description: 'results.json of a low-data evaluation (default: RUN/evaluate-lowdata/results.json if present)', placeholder: 'FILE' },
+    'low-data': {
+      type: 'string',
+      description: 'results.json of a low-data evaluation (default: RUN/evaluate-lowdata/results.json if present)',
+      placeholder: 'FILE',
+    },
     out: { type: 'string', description: 'Output folder (default: RUN/report)', placeholder: 'DIR', short: 'o' },
     overlays: { type: 'integer', description: 'Test slices shown with predictions (0: none)', default: 3 },
     title: { type: 'string', description: 'Report title', placeholder: 'TEXT' },
@@ -31,7 +35,8 @@ export const reportCommand: CommandSpec = {
   examples: ['slice-distill report --config run.json', 'slice-distill report --evaluation run/evaluate/results.json --out report/ --overlays 5'],
   async run(args, io) {
     const o = args.options;
-    if (o.config === undefined && o.evaluation === undefined) throw new UsageError('give --config (to use the run\'s evaluation) or --evaluation FILE', 'report');
+    if (o.config === undefined && o.evaluation === undefined)
+      throw new UsageError("give --config (to use the run's evaluation) or --evaluation FILE", 'report');
     if (!((o.overlays as number) >= 0)) throw new UsageError(`--overlays expects a count >= 0, got ${o.overlays}`, 'report');
     const config = o.config === undefined ? null : await configFromArgs(args, 'report');
     const { runLayout } = await import('../../pipeline/layout.js');
@@ -42,7 +47,15 @@ export const reportCommand: CommandSpec = {
     const lowData = o['low-data'] !== undefined ? String(o['low-data']) : lowDefault && existsSync(lowDefault) ? lowDefault : undefined;
     const { report } = await import('../../pipeline/stages/report.js');
     const r = await withStageOptions(args, io, (so) =>
-      report(config, { ...so, evaluation, lowData, out: o.out as string | undefined, overlays: o.overlays as number, title: o.title as string | undefined, dataset: o.dataset as string | undefined }),
+      report(config, {
+        ...so,
+        evaluation,
+        lowData,
+        out: o.out as string | undefined,
+        overlays: o.overlays as number,
+        title: o.title as string | undefined,
+        dataset: o.dataset as string | undefined,
+      }),
     );
     io.stdout(`report: ${r.html}\n`);
   },

@@ -12,7 +12,7 @@ import { STUDENT_ARCHS } from '../../models/archs.js';
 export const CONFIG_OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', description: 'Pipeline configuration (JSON; see docs/config.md)', required: true, short: 'c', placeholder: 'FILE' },
   'run-dir': { type: 'string', description: 'Override runDir of the config', placeholder: 'DIR' },
-  device: { type: 'string', description: "Override device: cpu, cuda or cuda:N", placeholder: 'DEVICE' },
+  device: { type: 'string', description: 'Override device: cpu, cuda or cuda:N', placeholder: 'DEVICE' },
   seed: { type: 'integer', description: 'Override seed' },
   progress: { type: 'string', description: 'auto (a bar on a terminal, JSON lines otherwise), bar, json or none', default: 'auto', placeholder: 'MODE' },
   force: { type: 'boolean', description: 'Redo the stage even where it finished with the same inputs and config' },
@@ -103,9 +103,22 @@ export async function withStageOptions<T>(
   }
 }
 
-export const ARCH_OPTION: OptionSpec = { type: 'string', description: `Student: ${STUDENT_ARCHS.join(', ')} (default: student.arch of the config)`, placeholder: 'ARCH' };
-export const TEACHER_OPTION: OptionSpec = { type: 'string', description: 'Teacher name (default: teacher.name of the config; others from experiment.teachers)', placeholder: 'NAME' };
-export const SUBJECTS_OPTION: OptionSpec = { type: 'integer', description: 'Train on this many training subjects only (a nested low-data subset)', placeholder: 'N', min: 1 };
+export const ARCH_OPTION: OptionSpec = {
+  type: 'string',
+  description: `Student: ${STUDENT_ARCHS.join(', ')} (default: student.arch of the config)`,
+  placeholder: 'ARCH',
+};
+export const TEACHER_OPTION: OptionSpec = {
+  type: 'string',
+  description: 'Teacher name (default: teacher.name of the config; others from experiment.teachers)',
+  placeholder: 'NAME',
+};
+export const SUBJECTS_OPTION: OptionSpec = {
+  type: 'integer',
+  description: 'Train on this many training subjects only (a nested low-data subset)',
+  placeholder: 'N',
+  min: 1,
+};
 
 export function archFromArgs(args: ParsedArgs, config: PipelineConfig, command: string): PipelineConfig['student']['arch'] {
   const a = args.options.student;

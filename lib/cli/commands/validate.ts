@@ -32,14 +32,19 @@ export const validateCommand: CommandSpec = {
       io.stderr(e.message + '\n');
       return 1;
     }
-    const config = args.options.config ? await loadConfig(String(args.options.config), { dataset: dataset.root }) : resolveConfig({ dataset: dataset.root, runDir: '.' }, process.cwd());
+    const config = args.options.config
+      ? await loadConfig(String(args.options.config), { dataset: dataset.root })
+      : resolveConfig({ dataset: dataset.root, runDir: '.' }, process.cwd());
     const report = await validateDataset(dataset);
     const out: string[] = [`${dataset.file}: ${dataset.volumes.length} volumes, ${dataset.slices.length} slices`];
     if (report.volumes.length) {
       out.push(formatSummary(summarise('volumes', report.volumes)));
       try {
         const vs = volumeSplit(config, dataset);
-        out.push(formatSummary(summarise('  teacher train', rowsOf(report.volumes, vs.train))), formatSummary(summarise('  teacher val', rowsOf(report.volumes, vs.val))));
+        out.push(
+          formatSummary(summarise('  teacher train', rowsOf(report.volumes, vs.train))),
+          formatSummary(summarise('  teacher val', rowsOf(report.volumes, vs.val))),
+        );
       } catch (e) {
         out.push(`  (no teacher split: ${(e as Error).message})`);
       }

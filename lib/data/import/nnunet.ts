@@ -32,13 +32,18 @@ export function labelMapFromNames(labels: Record<string, unknown>, file: string)
     else if (cls > 0 || id !== 0) labelMap[String(id)] = cls;
   }
   const found = new Set(Object.values(labelMap));
-  if (![1, 2, 3, 4, 5, 6].some((c) => found.has(c))) throw new ImportError(`no label names one of the seven classes (spleen, kidney_right, kidney_left, liver, stomach, aorta); names: ${Object.keys(labels).join(', ')}`, file);
+  if (![1, 2, 3, 4, 5, 6].some((c) => found.has(c)))
+    throw new ImportError(
+      `no label names one of the seven classes (spleen, kidney_right, kidney_left, liver, stomach, aorta); names: ${Object.keys(labels).join(', ')}`,
+      file,
+    );
   return { labelMap, ignored };
 }
 
 export async function importNnunet(dir: string): Promise<ImportedEntries & { ignored: string[] }> {
   const jsonFile = path.join(dir, 'dataset.json');
-  if (!existsSync(jsonFile)) throw new ImportError("no dataset.json: not an nnU-Net raw dataset folder (Dataset###_Name with imagesTr, labelsTr, dataset.json)", dir);
+  if (!existsSync(jsonFile))
+    throw new ImportError('no dataset.json: not an nnU-Net raw dataset folder (Dataset###_Name with imagesTr, labelsTr, dataset.json)', dir);
   let json: NnunetJson;
   try {
     json = JSON.parse(await readFile(jsonFile, 'utf8')) as NnunetJson;
@@ -47,7 +52,11 @@ export async function importNnunet(dir: string): Promise<ImportedEntries & { ign
   }
   if (!json.labels || typeof json.labels !== 'object') throw new ImportError('no "labels" object: not an nnU-Net dataset.json', jsonFile);
   const channels = json.channel_names ?? json.modality ?? {};
-  if (Object.keys(channels).length > 1) throw new ImportError(`${Object.keys(channels).length} input channels (${Object.values(channels).join(', ')}); only single-channel CT is supported`, jsonFile);
+  if (Object.keys(channels).length > 1)
+    throw new ImportError(
+      `${Object.keys(channels).length} input channels (${Object.values(channels).join(', ')}); only single-channel CT is supported`,
+      jsonFile,
+    );
   const ending = json.file_ending ?? '.nii.gz';
   if (!/^\.nii(\.gz)?$/.test(ending)) throw new ImportError(`file_ending '${ending}': only NIfTI (.nii, .nii.gz) is supported`, jsonFile);
   const { labelMap, ignored } = labelMapFromNames(json.labels, jsonFile);
@@ -57,7 +66,9 @@ export async function importNnunet(dir: string): Promise<ImportedEntries & { ign
   const volumes: ImportedEntries['volumes'] = [];
   const slices: ImportedEntries['slices'] = [];
   const suffix = `_0000${ending}`;
-  for (const f of readdirSync(imagesDir).filter((n) => n.endsWith(suffix)).sort()) {
+  for (const f of readdirSync(imagesDir)
+    .filter((n) => n.endsWith(suffix))
+    .sort()) {
     const caseId = f.slice(0, -suffix.length);
     const image = path.join(imagesDir, f);
     const label = path.join(labelsDir, caseId + ending);

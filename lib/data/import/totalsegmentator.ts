@@ -70,7 +70,11 @@ export async function importTotalsegmentator(dir: string, o: TotalsegOptions): P
   const ctName = o.ctName ?? 'ct.nii.gz';
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ImportError('not a folder', dir);
   const subjects = subjectDirs(dir, ctName);
-  if (subjects.length === 0) throw new ImportError(`no subject folders with ${ctName} (layout: SUBJECT/${ctName} with SUBJECT/segmentations/*.nii.gz, or with --ml SUBJECT/segmentations.nii.gz)`, dir);
+  if (subjects.length === 0)
+    throw new ImportError(
+      `no subject folders with ${ctName} (layout: SUBJECT/${ctName} with SUBJECT/segmentations/*.nii.gz, or with --ml SUBJECT/segmentations.nii.gz)`,
+      dir,
+    );
   const volumes: ImportedEntries['volumes'] = [];
   const slices: ImportedEntries['slices'] = [];
   const missing: Record<string, string[]> = {};
@@ -89,7 +93,11 @@ export async function importTotalsegmentator(dir: string, o: TotalsegOptions): P
       await mkdir(labelsOut, { recursive: true });
       label = path.join(labelsOut, `${subject}.nii.gz`);
       const header = ct.header && { ...ct.header, sclSlope: 1, sclInter: 0, intentCode: 1002, intentName: 'labels' };
-      await nifti.write(label, { data: merged.labels, shape: ct.shape, spacing: ct.spacing, affine: ct.affine, header }, { datatype: 'uint8', descrip: 'slice-distill import totalsegmentator' });
+      await nifti.write(
+        label,
+        { data: merged.labels, shape: ct.shape, spacing: ct.spacing, affine: ct.affine, header },
+        { datatype: 'uint8', descrip: 'slice-distill import totalsegmentator' },
+      );
     }
     const entry = { image, label, subject };
     if (await isSingleSlice(image)) slices.push(entry);

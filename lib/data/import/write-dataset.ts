@@ -22,7 +22,8 @@ export async function writeDatasetJson(out: string, d: ImportedEntries): Promise
   const file = path.join(out, DATASET_FILE);
   if (existsSync(file)) {
     const text = await readFile(file, 'utf8').catch(() => '');
-    if (!text.includes('"x-imported-by": "slice-distill"')) throw new ImportError(`${file} exists and was not written by slice-distill import; choose another --out`, file);
+    if (!text.includes('"x-imported-by": "slice-distill"'))
+      throw new ImportError(`${file} exists and was not written by slice-distill import; choose another --out`, file);
   }
   await mkdir(out, { recursive: true });
   const rel = (p: string): string => path.relative(out, p).split(path.sep).join('/');

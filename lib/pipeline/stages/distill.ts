@@ -45,7 +45,14 @@ export interface DistillOptions extends StageOptions {
  */
 export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor, teacherCounts?: readonly number[]): LossSpec {
   const d = config.distill;
-  const dist: NonNullable<LossSpec['dist']> = { weight: d.beta, teacherPrototype, tau: d.tau, interWeight: d.interWeight, intraWeight: d.intraWeight, channels: d.channels };
+  const dist: NonNullable<LossSpec['dist']> = {
+    weight: d.beta,
+    teacherPrototype,
+    tau: d.tau,
+    interWeight: d.interWeight,
+    intraWeight: d.intraWeight,
+    channels: d.channels,
+  };
   if (teacherCounts) dist.teacherMask = teacherCounts.map((n) => n > 0);
   return { ...SEG_LOSS, dist };
 }
@@ -58,10 +65,14 @@ async function checkSameWindow(config: PipelineConfig, from: string, prototypeFi
     const file = await loadPrototype(prototypeFile);
     file.prototype.dispose();
     const made = recordedPrototypeWindow(file.provenance as Record<string, unknown>);
-    if (made && !sameWindow(made, want)) problems.push(`${prototypeFile}: the teacher prototype was made with hu.window [${made.join(', ')}], the students use [${want.join(', ')}]; re-run 'slice-distill prototype' or set hu.window to match`);
+    if (made && !sameWindow(made, want))
+      problems.push(
+        `${prototypeFile}: the teacher prototype was made with hu.window [${made.join(', ')}], the students use [${want.join(', ')}]; re-run 'slice-distill prototype' or set hu.window to match`,
+      );
   }
   const pretrained = await recordedSliceInput(from);
-  if (pretrained?.window && !sameWindow(pretrained.window, want)) problems.push(`${from}: pretrained with hu.window [${pretrained.window.join(', ')}], distill uses [${want.join(', ')}]`);
+  if (pretrained?.window && !sameWindow(pretrained.window, want))
+    problems.push(`${from}: pretrained with hu.window [${pretrained.window.join(', ')}], distill uses [${want.join(', ')}]`);
   if (problems.length) throw new ConfigError(problems, 'distill');
 }
 
@@ -77,7 +88,9 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
   const prototypeFile = control ? null : (options.prototype ?? layout.prototype(teacher));
   const missing = [
     existsSync(from) ? null : `${from}: no pretrained checkpoint (run 'slice-distill pretrain' first, or give --from)`,
-    prototypeFile === null || existsSync(prototypeFile) ? null : `${prototypeFile}: no teacher prototype (run 'slice-distill prototype' first, or give --prototype)`,
+    prototypeFile === null || existsSync(prototypeFile)
+      ? null
+      : `${prototypeFile}: no teacher prototype (run 'slice-distill prototype' first, or give --prototype)`,
   ].filter((m): m is string => m !== null);
   if (missing.length) throw new ConfigError(missing, 'distill');
   await checkSameWindow(config, from, prototypeFile);
@@ -91,7 +104,16 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
       label: control ? `continue ${student} with L_seg only (control)` : `distill ${student} with ${teacher}${options.variant ? ` (${options.variant})` : ''}`,
       dir: layout.distill(student, control ? teacher : (options.variant ?? teacher)),
       key: {
-        config: { student: { ...config.student, arch }, input: studentInput(config), distill: control ? { ...config.distill, beta: 0 } : config.distill, control, split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience },
+        config: {
+          student: { ...config.student, arch },
+          input: studentInput(config),
+          distill: control ? { ...config.distill, beta: 0 } : config.distill,
+          control,
+          split: config.split,
+          seed: config.seed,
+          trainingSeed: seed,
+          patience: config.patience,
+        },
         inputs: { dataset: dataset.file, train: split.used, val: split.val, from: fileStamp(from), prototype: prototypeFile && fileStamp(prototypeFile) },
       },
       seed,

@@ -18,7 +18,18 @@ import type { SliceInput } from '../../data/transforms.js';
 import { studentInput, type PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
 import { applyRuntime, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
-import { COMPARISONS_FILE, EVALUATION_FORMAT, RESULTS_FILE, compareVariants, comparisonsCsv, diceCsv, summaryCsv, type Comparison, type EvaluationFile, type ModelToEvaluate } from '../evaluation.js';
+import {
+  COMPARISONS_FILE,
+  EVALUATION_FORMAT,
+  RESULTS_FILE,
+  compareVariants,
+  comparisonsCsv,
+  diceCsv,
+  summaryCsv,
+  type Comparison,
+  type EvaluationFile,
+  type ModelToEvaluate,
+} from '../evaluation.js';
 import { runLayout } from '../layout.js';
 import { fileStamp, runStage } from '../manifest.js';
 import { loadModel } from '../models.js';
@@ -78,17 +89,33 @@ function scoringSlices(dataset: Dataset, refs: readonly SampleRef[], input: Slic
 /** results.json with the scoring policy its Dice values were pooled under. */
 type ScoredEvaluationFile = EvaluationFile & { policy: ScoringPolicy; toleranceMm: number };
 
-async function scoreModel(m: ModelToEvaluate, slices: readonly PreparedSlice[], config: PipelineConfig, toleranceMm: number, signal?: AbortSignal): Promise<EvaluationResult> {
+async function scoreModel(
+  m: ModelToEvaluate,
+  slices: readonly PreparedSlice[],
+  config: PipelineConfig,
+  toleranceMm: number,
+  signal?: AbortSignal,
+): Promise<EvaluationResult> {
   const module = (await loadModel(m.checkpoint, config.device)).eval();
   const predictions = await segmentSlices(module, slices, studentInput(config), 16, signal);
   const policy = config.evaluation.policy;
   // slices are [H, W] = [Y, X] row-major: x is the fast axis
   const boundary = subjectBoundaryScores(
-    slices.map((s, i) => ({ subject: s.ref.subject, prediction: predictions[i]!, truth: s.label!, grid: { shape: [s.shape[1], s.shape[0]], spacing: [s.spacing[1], s.spacing[0]] } })),
+    slices.map((s, i) => ({
+      subject: s.ref.subject,
+      prediction: predictions[i]!,
+      truth: s.label!,
+      grid: { shape: [s.shape[1], s.shape[0]], spacing: [s.spacing[1], s.spacing[0]] },
+    })),
     ORGANS.map((_, k) => k + 1),
     { policy, toleranceMm },
   );
-  const r: EvaluationResult = { model: m.model, variant: m.variant, organs: [...ORGANS], perSubject: withBoundary(subjectDice(slices, predictions, policy), boundary) };
+  const r: EvaluationResult = {
+    model: m.model,
+    variant: m.variant,
+    organs: [...ORGANS],
+    perSubject: withBoundary(subjectDice(slices, predictions, policy), boundary),
+  };
   if (m.trainingSubjects !== undefined) r.trainingSubjects = m.trainingSubjects;
   return r;
 }
@@ -102,7 +129,8 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
   const subjects = sliceSplit(config, dataset)[which];
   const all = sliceRefs(dataset, subjects);
   const refs = all.filter((r) => r.label);
-  if (refs.length === 0) problems.push(`${dataset.file}: no labelled slices in the ${which} split (${subjects.length} subjects, split ${JSON.stringify(config.split)})`);
+  if (refs.length === 0)
+    problems.push(`${dataset.file}: no labelled slices in the ${which} split (${subjects.length} subjects, split ${JSON.stringify(config.split)})`);
   if (problems.length) throw new ConfigError(problems, 'evaluate');
   if (refs.length < all.length) log(`evaluate: ${all.length - refs.length} ${which} slices without labels are left out`);
   const scored = [...new Set(refs.map((r) => r.subject))];
@@ -114,7 +142,17 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
   const { result, reused } = await runStage({
     stage: 'evaluate',
     dir,
-    config: { dataset: config.dataset, split: config.split, seed: config.seed, size: config.student.size, input: studentInput(config), subjects: which, policy, toleranceMm, format: EVALUATION_FORMAT },
+    config: {
+      dataset: config.dataset,
+      split: config.split,
+      seed: config.seed,
+      size: config.student.size,
+      input: studentInput(config),
+      subjects: which,
+      policy,
+      toleranceMm,
+      format: EVALUATION_FORMAT,
+    },
     // a re-trained checkpoint (new size or time) is scored again
     inputs: { dataset: fileStamp(dataset.file), slices: refs.map((r) => r.image), models: models.map((m) => ({ ...m, checkpoint: fileStamp(m.checkpoint) })) },
     seed: config.seed,
@@ -139,7 +177,20 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
         sink.done();
       }
       const comparisons = compareVariants(results, config.seed);
-      const out: ScoredEvaluationFile = { format: EVALUATION_FORMAT, dataset: dataset.file, split: which, subjects: scored, size: config.student.size, input: studentInput(config), policy, toleranceMm, organs: [...ORGANS], models, results, comparisons };
+      const out: ScoredEvaluationFile = {
+        format: EVALUATION_FORMAT,
+        dataset: dataset.file,
+        split: which,
+        subjects: scored,
+        size: config.student.size,
+        input: studentInput(config),
+        policy,
+        toleranceMm,
+        organs: [...ORGANS],
+        models,
+        results,
+        comparisons,
+      };
       await writeFileAtomic(file, JSON.stringify(out, null, 1) + '\n');
       await writeFileAtomic(path.join(dir, 'dice.csv'), diceCsv(results));
       await writeFileAtomic(path.join(dir, 'summary.csv'), withFalsePositiveTotals(summaryCsv(results), results));
@@ -147,9 +198,18 @@ export async function evaluate(config: PipelineConfig, models: ModelToEvaluate[]
       await writeFileAtomic(path.join(dir, COMPARISONS_FILE), comparisonsCsv(comparisons));
       await writeFileAtomic(path.join(dir, 'metrics.csv'), boundaryCsv(results));
       const meanDice = Object.fromEntries(results.map((r) => [modelLabel(r), summarizeResult(r).overall]));
-      const falsePositiveSlices = Object.fromEntries(results.map((r) => [modelLabel(r), falsePositiveTotals(r.perSubject, ORGANS.length).map((t) => t.slices)]));
+      const falsePositiveSlices = Object.fromEntries(
+        results.map((r) => [modelLabel(r), falsePositiveTotals(r.perSubject, ORGANS.length).map((t) => t.slices)]),
+      );
       return {
-        outputs: { results: RESULTS_FILE, dice: 'dice.csv', summary: 'summary.csv', comparisons: COMPARISONS_FILE, falsePositives: 'false-positives.csv', metrics: 'metrics.csv' },
+        outputs: {
+          results: RESULTS_FILE,
+          dice: 'dice.csv',
+          summary: 'summary.csv',
+          comparisons: COMPARISONS_FILE,
+          falsePositives: 'false-positives.csv',
+          metrics: 'metrics.csv',
+        },
         metrics: { subjects: scored.length, slices: refs.length, policy, meanDice, falsePositiveSlices },
         result: out,
       };

@@ -67,7 +67,10 @@ function expandInputs(inputs: readonly string[]): { files: string[]; problems: s
     if (!existsSync(input)) problems.push(`${input}: no such file or folder`);
     else if (statSync(input).isDirectory()) {
       // label files named as this stage names its outputs are not images to segment
-      const found = readdirSync(input).filter((f) => NIFTI.test(f) && !SEG.test(f)).sort().map((f) => path.join(input, f));
+      const found = readdirSync(input)
+        .filter((f) => NIFTI.test(f) && !SEG.test(f))
+        .sort()
+        .map((f) => path.join(input, f));
       // DICOM: single-slice files, or the folder itself when it holds one series
       try {
         found.push(...dicomInputsIn(input));
@@ -106,7 +109,14 @@ function inputSize(module: ScriptModule, given: number | undefined, checkpoint: 
 }
 
 /** Class ids of every axial slice, as one volume in RAS order (x fastest). */
-async function segmentVolume(module: ScriptModule, file: string, shape: readonly number[], input: SliceInput, batchSize: number, signal?: AbortSignal): Promise<Uint8Array> {
+async function segmentVolume(
+  module: ScriptModule,
+  file: string,
+  shape: readonly number[],
+  input: SliceInput,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   const [nx, ny, nz] = shape as [number, number, number];
   // one pipeline per input, caching the whole decoded file while its slices are read
   const pipeline = new SamplePipeline({ spatialDims: 2, labelMap: [], unmapped: 'background', transforms: [], cacheBytes: Number.MAX_SAFE_INTEGER });
@@ -126,8 +136,10 @@ async function checkInputs(o: PredictOptions): Promise<Map<string, nifti.NiftiIm
   const { files, problems } = expandInputs(o.inputs);
   if (!existsSync(o.checkpoint)) problems.push(`${o.checkpoint}: checkpoint not found`);
   if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 8)) problems.push(`size: expected an integer >= 8, got ${o.size}`);
-  if (o.window && !(o.window.length === 2 && o.window.every(Number.isFinite) && o.window[1] > o.window[0])) problems.push(`window: expected [low, high] HU with low < high, got ${JSON.stringify(o.window)}`);
-  if (o.fieldOfViewMm !== undefined && !(o.fieldOfViewMm > 0 && Number.isFinite(o.fieldOfViewMm))) problems.push(`fieldOfViewMm: expected a positive number of mm, got ${o.fieldOfViewMm}`);
+  if (o.window && !(o.window.length === 2 && o.window.every(Number.isFinite) && o.window[1] > o.window[0]))
+    problems.push(`window: expected [low, high] HU with low < high, got ${JSON.stringify(o.window)}`);
+  if (o.fieldOfViewMm !== undefined && !(o.fieldOfViewMm > 0 && Number.isFinite(o.fieldOfViewMm)))
+    problems.push(`fieldOfViewMm: expected a positive number of mm, got ${o.fieldOfViewMm}`);
   const byName = new Map<string, string>();
   const headers = new Map<string, nifti.NiftiImage>();
   for (const f of files) {
@@ -137,7 +149,8 @@ async function checkInputs(o: PredictOptions): Promise<Map<string, nifti.NiftiIm
     byName.set(name, f);
     // earlier predictions are replaced; anything else (an input, a ground-truth label) never is
     const target = path.join(o.out, name);
-    if (existsSync(target) && !(await ownOutput(target))) problems.push(`${target}: exists and was not written by predict (an input or a label?); choose another output folder`);
+    if (existsSync(target) && !(await ownOutput(target)))
+      problems.push(`${target}: exists and was not written by predict (an input or a label?); choose another output folder`);
     try {
       const header = await readImage(f, { headerOnly: true, orientation: 'native' }); // NIfTI or DICOM
       const plane = nonAxialSliceProblem(header.shape, header.affine);
@@ -156,8 +169,12 @@ async function predictInput(o: PredictOptions, size: number, log: (line: string)
   const recorded = await recordedSliceInput(o.checkpoint);
   const window = o.window ?? recorded?.window ?? DEFAULT_HU_WINDOW;
   const fieldOfViewMm = o.fieldOfViewMm ?? recorded?.fieldOfViewMm;
-  if (recorded && o.window && !sameWindow(o.window, recorded.window!)) log(`predict: warning: window [${o.window.join(', ')}] differs from the [${recorded.window!.join(', ')}] ${o.checkpoint} was trained with`);
-  if (recorded && o.fieldOfViewMm !== undefined && o.fieldOfViewMm !== recorded.fieldOfViewMm) log(`predict: warning: field of view ${o.fieldOfViewMm} mm differs from the ${recorded.fieldOfViewMm ?? 'none (stretched)'} ${o.checkpoint} was trained with`);
+  if (recorded && o.window && !sameWindow(o.window, recorded.window!))
+    log(`predict: warning: window [${o.window.join(', ')}] differs from the [${recorded.window!.join(', ')}] ${o.checkpoint} was trained with`);
+  if (recorded && o.fieldOfViewMm !== undefined && o.fieldOfViewMm !== recorded.fieldOfViewMm)
+    log(
+      `predict: warning: field of view ${o.fieldOfViewMm} mm differs from the ${recorded.fieldOfViewMm ?? 'none (stretched)'} ${o.checkpoint} was trained with`,
+    );
   return fieldOfViewMm === undefined ? { size, window } : { size, window, fieldOfViewMm };
 }
 
@@ -175,7 +192,11 @@ export async function predict(o: PredictOptions): Promise<Prediction[]> {
     const back = nifti.reorient({ ...ras, data: rasLabels }, orientationOf(native.affine));
     const header = native.header && { ...native.header, intentCode: 1002, intentName: 'labels', calMin: 0, calMax: NUM_CLASSES - 1 }; // NIFTI_INTENT_LABEL
     const output = path.join(o.out, outputName(f));
-    await nifti.write(output, { data: back.data, shape: native.shape, spacing: native.spacing, affine: native.affine, header }, { datatype: 'uint8', descrip: DESCRIP });
+    await nifti.write(
+      output,
+      { data: back.data, shape: native.shape, spacing: native.spacing, affine: native.affine, header },
+      { datatype: 'uint8', descrip: DESCRIP },
+    );
     const counts = new Array<number>(NUM_CLASSES).fill(0);
     for (const v of rasLabels) counts[v]!++;
     const found = counts.flatMap((c, k) => (k > 0 && c > 0 ? [CLASSES[k]] : []));

@@ -32,7 +32,10 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
       stage: 'pretrain',
       label: `pretrain ${name}`,
       dir,
-      key: { config: { student, input: studentInput(config), split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.used, val: split.val, init: student.init && fileStamp(student.init.path) } },
+      key: {
+        config: { student, input: studentInput(config), split: config.split, seed: config.seed, trainingSeed: seed, patience: config.patience },
+        inputs: { dataset: dataset.file, train: split.used, val: split.val, init: student.init && fileStamp(student.init.path) },
+      },
       seed,
       epochs: student.epochs,
       patience: config.patience,
@@ -40,7 +43,17 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
       amp: config.amp,
       prepare: async () => {
         applyRuntime(config);
-        const module = await initialModel({ given: student.model, init: student.init, arch, preset: student.preset, dir, seed, device: config.device, signal: options.signal, log: (l) => (options.log ?? defaultLog)(`pretrain ${name}: ${l}`) });
+        const module = await initialModel({
+          given: student.model,
+          init: student.init,
+          arch,
+          preset: student.preset,
+          dir,
+          seed,
+          device: config.device,
+          signal: options.signal,
+          log: (l) => (options.log ?? defaultLog)(`pretrain ${name}: ${l}`),
+        });
         const data = studentData({ ...config, student }, dataset, n, options.signal);
         return {
           module,

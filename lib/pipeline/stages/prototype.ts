@@ -57,7 +57,9 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
   // a teacher trained here: its training volumes; a teacher brought along: every labelled volume
   const split = volumeSplit(config, dataset, teacher.phases);
   const subjects = new Set(teacher.model ? [...split.train, ...split.val] : split.train);
-  const volumes = dataset.volumes.filter((v) => v.label && subjects.has(v.subject) && (!teacher.phases?.length || (v.phase && teacher.phases.includes(v.phase))));
+  const volumes = dataset.volumes.filter(
+    (v) => v.label && subjects.has(v.subject) && (!teacher.phases?.length || (v.phase && teacher.phases.includes(v.phase))),
+  );
   const layout = runLayout(config.runDir);
   const name = options.name ?? teacher.name;
   const file = layout.prototype(name);
@@ -80,7 +82,8 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
       const acc = new PrototypeAccumulator({ numClasses: NUM_CLASSES, mode: config.prototype.mode });
       const pipeline = volumePipeline(dataset);
       const sink = progressSink(options.progress);
-      const used: { image: string; zRange: [number, number]; resampledDepth: number; resampledZRange: [number, number]; teacherInput: 'volume' | 'crop' }[] = [];
+      const used: { image: string; zRange: [number, number]; resampledDepth: number; resampledZRange: [number, number]; teacherInput: 'volume' | 'crop' }[] =
+        [];
       const cropOnly = config.prototype.teacherInput === 'crop';
       try {
         for (const [i, v] of volumes.entries()) {
@@ -88,7 +91,9 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
           const base = pipeline.base(volumeRef(v));
           const [d, h, w] = base.shape as [number, number, number];
           const [sz, sy, sx] = base.spacing as [number, number, number];
-          const range = crop ? await crop.zRange({ shape: [w, h, d], spacing: [sx, sy, sz], image: base.image, label: base.label ?? undefined, file: v.image }) : { start: 0, end: d };
+          const range = crop
+            ? await crop.zRange({ shape: [w, h, d], spacing: [sx, sy, sz], image: base.image, label: base.label ?? undefined, file: v.image })
+            : { start: 0, end: d };
           if (!range) {
             log(`prototype ${teacher.name}: ${v.image} has no slices in the lumbar range; left out`);
             continue;
@@ -111,7 +116,13 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
             }),
           );
           logits.dispose();
-          used.push({ image: v.image, zRange: [range.start, range.end], resampledDepth: depth, resampledZRange: [kept.start, kept.end], teacherInput: config.prototype.teacherInput });
+          used.push({
+            image: v.image,
+            zRange: [range.start, range.end],
+            resampledDepth: depth,
+            resampledZRange: [kept.start, kept.end],
+            teacherInput: config.prototype.teacherInput,
+          });
           sink.update({ stage: `prototype ${teacher.name}`, unit: 'volume', done: i + 1, total: volumes.length });
         }
       } finally {
@@ -119,9 +130,18 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
       }
       if (used.length === 0) throw new RangeError(`prototype ${teacher.name}: no volume had slices in the lumbar range (crop ${config.prototype.crop.kind})`);
       const r = acc.result();
-      await savePrototype(file, r, { teacher: modelFile, teacherName: teacher.name, dataset: dataset.file, crop: crop?.describe() ?? { crop: 'none' }, huWindow: config.hu.window, volumes: used });
+      await savePrototype(file, r, {
+        teacher: modelFile,
+        teacherName: teacher.name,
+        dataset: dataset.file,
+        crop: crop?.describe() ?? { crop: 'none' },
+        huWindow: config.hu.window,
+        volumes: used,
+      });
       r.prototype.dispose();
-      log(`prototype ${teacher.name}: ${used.length} volumes, ${r.slices} slices -> ${file}${r.missing.length ? ` (classes never seen: ${r.missing.join(', ')})` : ''}`);
+      log(
+        `prototype ${teacher.name}: ${used.length} volumes, ${r.slices} slices -> ${file}${r.missing.length ? ` (classes never seen: ${r.missing.join(', ')})` : ''}`,
+      );
       return {
         outputs: { prototype: file },
         metrics: { volumes: used.length, slices: r.slices, counts: r.counts, missing: r.missing },

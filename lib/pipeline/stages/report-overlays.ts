@@ -31,7 +31,11 @@ function pickSlices(dataset: Dataset, subjects: readonly string[], count: number
     .map((ref, i) => ({ ref, i, organs: [...new Set(pipeline.base(ref).label)].filter((k) => k > 0).length }))
     .sort((a, b) => b.organs - a.organs || a.i - b.i)
     .slice(0, count);
-  return prepareSlices(pipeline, ranked.map((r) => r.ref), input);
+  return prepareSlices(
+    pipeline,
+    ranked.map((r) => r.ref),
+    input,
+  );
 }
 
 export async function overlayFigures(o: OverlayOptions): Promise<Figure<OverlayFigureData>[]> {
@@ -64,7 +68,9 @@ export async function overlayFigures(o: OverlayOptions): Promise<Figure<OverlayF
         panels: [
           { title: 'CT' },
           { title: 'truth', labels: s.label },
-          ...o.models.flatMap((m, k) => (m.model === student ? [{ title: `${o.caption(m.variant)}: ${dice(predictions[k]![i]!)}`, labels: predictions[k]![i]! }] : [])),
+          ...o.models.flatMap((m, k) =>
+            m.model === student ? [{ title: `${o.caption(m.variant)}: ${dice(predictions[k]![i]!)}`, labels: predictions[k]![i]! }] : [],
+          ),
         ],
       },
     }));

@@ -19,6 +19,12 @@ export function trainingFigures(models: readonly ModelToEvaluate[], label: (vari
     if (!epochs?.length) return [];
     const seed = m.seed !== undefined ? ` (seed ${m.seed})` : '';
     const title = `${m.model}: ${label(m.variant)}${seed}`;
-    return [{ id: `training-${m.model}-${m.variant}${m.seed !== undefined ? `-s${m.seed}` : ''}`, caption: `${title}: epoch means of the loss and its terms, and the validation Dice, from ${TRAIN_LOG}.`, data: trainingCurveData(epochs, title) }];
+    return [
+      {
+        id: `training-${m.model}-${m.variant}${m.seed !== undefined ? `-s${m.seed}` : ''}`,
+        caption: `${title}: epoch means of the loss and its terms, and the validation Dice, from ${TRAIN_LOG}.`,
+        data: trainingCurveData(epochs, title),
+      },
+    ];
   });
 }

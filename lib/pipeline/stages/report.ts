@@ -76,7 +76,12 @@ export async function report(config: PipelineConfig | null, o: ReportOptions): P
   const evaluation = readEvaluation(o.evaluation);
   const lowData = o.lowData ? readEvaluation(o.lowData, 'low-data evaluation') : null;
   const shown = fullData(evaluation.models);
-  const missing = overlays > 0 ? shown.filter((m) => !existsSync(m.checkpoint)).map((m) => `${m.checkpoint}: checkpoint of ${m.model} / ${m.variant} not found (needed for the overlays; --overlays 0 leaves them out)`) : [];
+  const missing =
+    overlays > 0
+      ? shown
+          .filter((m) => !existsSync(m.checkpoint))
+          .map((m) => `${m.checkpoint}: checkpoint of ${m.model} / ${m.variant} not found (needed for the overlays; --overlays 0 leaves them out)`)
+      : [];
   if (missing.length) throw new ConfigError(missing, 'report');
   const datasetLocation = o.dataset ?? config?.dataset ?? evaluation.dataset;
   const dataset = overlays > 0 ? await openDataset(datasetLocation) : null;
@@ -87,7 +92,14 @@ export async function report(config: PipelineConfig | null, o: ReportOptions): P
     stage: 'report',
     dir,
     config: { title, overlays, dataset: datasetLocation },
-    inputs: { evaluation: fileStamp(path.resolve(o.evaluation)), lowData: o.lowData ? fileStamp(path.resolve(o.lowData)) : null, trainLogs: shown.map(trainLogOf).filter((f) => existsSync(f)).map(fileStamp) },
+    inputs: {
+      evaluation: fileStamp(path.resolve(o.evaluation)),
+      lowData: o.lowData ? fileStamp(path.resolve(o.lowData)) : null,
+      trainLogs: shown
+        .map(trainLogOf)
+        .filter((f) => existsSync(f))
+        .map(fileStamp),
+    },
     seed: config?.seed ?? 0,
     force: o.force,
     reuse: () => undefined,
@@ -118,12 +130,27 @@ export async function report(config: PipelineConfig | null, o: ReportOptions): P
           caption: `Dice per organ of ${model} over the ${evaluation.split} subjects, per arm${seedCount(evaluation) > 1 ? ' (each subject averaged over the seeds)' : ''}.`,
           data: boxPlotFromResults(fullDataSeeds(evaluation.results), model, { names: labels, title: `${model}: Dice per organ` }),
         })),
-        lowData: lowData ? { id: 'lowdata', caption: `Mean Dice over the test subjects against the number of training subjects, per arm${seedCount(lowData) > 1 ? ' (mean over the seeds)' : ''}.`, data: lowDataFromResults(lowData.results, { names: labels }) } : undefined,
+        lowData: lowData
+          ? {
+              id: 'lowdata',
+              caption: `Mean Dice over the test subjects against the number of training subjects, per arm${seedCount(lowData) > 1 ? ' (mean over the seeds)' : ''}.`,
+              data: lowDataFromResults(lowData.results, { names: labels }),
+            }
+          : undefined,
         overlays: figures,
         trainingCurves: trainingFigures(shown, (v) => labels[v] ?? v),
         toleranceMm: (evaluation as { toleranceMm?: number }).toleranceMm,
         notes: notes(evaluation, lowData),
-        manifest: { evaluation: path.resolve(o.evaluation), lowData: o.lowData ? path.resolve(o.lowData) : null, dataset: evaluation.dataset, split: evaluation.split, subjects: evaluation.subjects.length, size: evaluation.size, models: evaluation.models, evaluate: evaluateManifest(o.evaluation) },
+        manifest: {
+          evaluation: path.resolve(o.evaluation),
+          lowData: o.lowData ? path.resolve(o.lowData) : null,
+          dataset: evaluation.dataset,
+          split: evaluation.split,
+          subjects: evaluation.subjects.length,
+          size: evaluation.size,
+          models: evaluation.models,
+          evaluate: evaluateManifest(o.evaluation),
+        },
       };
       const written = await writeReport(dir, data, { htmlFile: REPORT_HTML });
       return { outputs: { html: REPORT_HTML }, metrics: { files: written.files.length, overlays: figures.length }, result: undefined };
@@ -138,10 +165,16 @@ function seedCount(evaluation: EvaluationFile): number {
 }
 
 function notes(evaluation: EvaluationFile, lowData: EvaluationFile | null): string[] {
-  const out = [`${evaluation.subjects.length} ${evaluation.split} subjects; predictions at ${evaluation.size} x ${evaluation.size}, scored at each slice's own resolution.`];
+  const out = [
+    `${evaluation.subjects.length} ${evaluation.split} subjects; predictions at ${evaluation.size} x ${evaluation.size}, scored at each slice's own resolution.`,
+  ];
   const seeds = seedCount(evaluation);
-  if (seeds > 1) out.push(`Every student arm was trained with ${seeds} seeds (the splits fixed); tables show mean ± sd across seeds, comparisons are per seed and on the seed-averaged subject scores.`);
+  if (seeds > 1)
+    out.push(
+      `Every student arm was trained with ${seeds} seeds (the splits fixed); tables show mean ± sd across seeds, comparisons are per seed and on the seed-averaged subject scores.`,
+    );
   if (evaluation.results.some((r) => r.trainingSubjects !== undefined)) out.push('The table and box plots show each model with its largest training set.');
-  if (lowData && !lowData.results.some((r) => r.trainingSubjects !== undefined)) out.push('The low-data evaluation has no training-subject counts, so no curve is drawn.');
+  if (lowData && !lowData.results.some((r) => r.trainingSubjects !== undefined))
+    out.push('The low-data evaluation has no training-subject counts, so no curve is drawn.');
   return out;
 }

@@ -38,7 +38,11 @@ export function studentData(config: PipelineConfig, dataset: Dataset, trainSubje
   });
   if (split.val.length === 0) return { split, loader };
   // per subject, pooled under the test's policy, so the best checkpoint is picked by what evaluate reports
-  const val = prepareSlices(slicePipeline(dataset), sliceRefs(dataset, split.val).filter((r) => r.label), input);
+  const val = prepareSlices(
+    slicePipeline(dataset),
+    sliceRefs(dataset, split.val).filter((r) => r.label),
+    input,
+  );
   if (val.length === 0) return { split, loader };
   const policy = config.evaluation.policy;
   return { split, loader, validate: async (m) => ({ valDice: meanSubjectDice(await sliceDice(m, val, input, signal, policy)) }) };

@@ -36,7 +36,10 @@ export function teacherModelFile(config: PipelineConfig, teacher: TeacherConfig)
   return teacher.model ?? path.join(runLayout(config.runDir).teacher(teacher.name), BEST_CHECKPOINT);
 }
 
-export async function trainTeacher(config: PipelineConfig, options: TeacherOptions = {}): Promise<TrainingOutcome | { dir: null; bestCheckpoint: string; reused: true }> {
+export async function trainTeacher(
+  config: PipelineConfig,
+  options: TeacherOptions = {},
+): Promise<TrainingOutcome | { dir: null; bestCheckpoint: string; reused: true }> {
   const teacher = teacherConfig(config, options.teacher);
   if (teacher.model) {
     (options.log ?? ((l: string) => process.stderr.write(l + '\n')))(`train-teacher ${teacher.name}: using the given model ${teacher.model}`);
@@ -53,7 +56,10 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
       stage: 'train-teacher',
       label: `train-teacher ${teacher.name}`,
       dir,
-      key: { config: { teacher, huWindow: config.hu.window, seed: config.seed, patience: config.patience }, inputs: { dataset: dataset.file, train: split.train, val: split.val, init: teacher.init && fileStamp(teacher.init.path) } },
+      key: {
+        config: { teacher, huWindow: config.hu.window, seed: config.seed, patience: config.patience },
+        inputs: { dataset: dataset.file, train: split.train, val: split.val, init: teacher.init && fileStamp(teacher.init.path) },
+      },
       seed: config.seed,
       epochs: teacher.epochs,
       patience: config.patience,
@@ -62,7 +68,16 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
       clipGradNorm: teacher.clipGradNorm,
       prepare: async () => {
         applyRuntime(config);
-        const module = await initialModel({ init: teacher.init, arch: teacher.arch, preset: teacher.preset, dir, seed: config.seed, device: config.device, signal: options.signal, log: (l) => (options.log ?? defaultLog)(`train-teacher ${teacher.name}: ${l}`) });
+        const module = await initialModel({
+          init: teacher.init,
+          arch: teacher.arch,
+          preset: teacher.preset,
+          dir,
+          seed: config.seed,
+          device: config.device,
+          signal: options.signal,
+          log: (l) => (options.log ?? defaultLog)(`train-teacher ${teacher.name}: ${l}`),
+        });
         const [pos, neg] = teacher.posNeg as [number, number];
         const loader = DataLoader.fromDataset(dataset, {
           kind: 'volumes',
@@ -81,7 +96,11 @@ export async function trainTeacher(config: PipelineConfig, options: TeacherOptio
           ? async (m: typeof module) => {
               const means: number[] = [];
               for (const ref of valRefs) {
-                const dice = await volumeDice(m, prepareVolume(pipeline, ref, teacher.spacing, config.hu.window), { roi: teacher.roi, overlap: teacher.overlap, signal: options.signal });
+                const dice = await volumeDice(m, prepareVolume(pipeline, ref, teacher.spacing, config.hu.window), {
+                  roi: teacher.roi,
+                  overlap: teacher.overlap,
+                  signal: options.signal,
+                });
                 means.push(subjectMean(dice) ?? 0);
               }
               return { valDice: means.reduce((a, b) => a + b, 0) / means.length };
