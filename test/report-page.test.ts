@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { summarizeArm } from '../lib/eval/arm-summary.js';
-import { decodePng } from '../lib/report/png.js';
+import { decodePng } from '../lib/util/png.js';
 import type { ReportJson } from '../lib/report/html.js';
 import { makeReport, MODELS, VARIANTS, type ReportFixture } from './support/report-fixture.js';
 import { projectRoot } from './support/python.js';

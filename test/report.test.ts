@@ -18,8 +18,8 @@ import {
   lowDataFromResults,
   niceTicks,
   overlayRgba,
-  Raster,
   renderReport,
+  sceneToPng,
   windowToGray,
   writeReport,
   CLASS_COLORS,
@@ -138,18 +138,41 @@ describe('report: charts and PNG', () => {
     assert.throws(() => encodePng(px, w + 1, h), { name: 'RangeError', message: /^pixels/ });
   });
 
-  it('the rasteriser draws lines, discs and bitmap text where asked', () => {
-    const r = new Raster(40, 20, '#ffffff');
-    r.line(2, 10, 38, 10, '#ff0000', 2);
-    assert.deepEqual([...r.data.subarray((10 * 40 + 20) * 4, (10 * 40 + 20) * 4 + 4)], [255, 0, 0, 255]);
-    assert.deepEqual([...r.data.subarray((2 * 40 + 20) * 4, (2 * 40 + 20) * 4 + 4)], [255, 255, 255, 255]);
-    const t = new Raster(20, 20, '#ffffff');
-    t.text(2, 10, 'I', { size: 20, color: '#000000' }); // 2 px per font unit: the stem is column 2 -> x 6..8
-    const at = (x: number, y: number): number => t.data[(y * 20 + x) * 4];
-    assert.equal(at(7, 10), 0, 'stem of the I');
-    assert.equal(at(3, 10), 255, 'beside the stem');
-    assert.equal(at(5, 4), 0, 'top bar of the I (row 0 -> y 3..5, columns 1..3 -> x 4..10)');
-    assert.equal(at(3, 4), 255, 'left of the top bar');
+  it('scenes render to PNG through resvg: lines, images pixel for pixel, text with the bundled font', () => {
+    const tile = new Uint8Array(2 * 2 * 4);
+    tile.set([0, 0, 255, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255]); // blue green / green blue
+    const scene = {
+      width: 60,
+      height: 30,
+      background: '#ffffff',
+      title: 'probe',
+      shapes: [
+        { kind: 'line' as const, x1: 2, y1: 5, x2: 58, y2: 5, stroke: '#ff0000', strokeWidth: 2 },
+        { kind: 'image' as const, x: 2, y: 10, width: 2, height: 2, png: encodePng(tile, 2, 2, 4) },
+        { kind: 'text' as const, x: 10, y: 20, text: 'Dice', size: 12, color: '#000000' },
+      ],
+    };
+    const png = decodePng(sceneToPng(scene, { scale: 1 }));
+    assert.equal(png.width, 60);
+    assert.equal(png.height, 30);
+    const at = (x: number, y: number): number[] => [...png.pixels.subarray((y * 60 + x) * 4, (y * 60 + x) * 4 + 3)];
+    assert.deepEqual(at(30, 5), [255, 0, 0], 'on the line');
+    assert.deepEqual(at(30, 1), [255, 255, 255], 'off the line');
+    assert.deepEqual(
+      [at(2, 10), at(3, 10), at(2, 11), at(3, 11)],
+      [
+        [0, 0, 255],
+        [0, 255, 0],
+        [0, 255, 0],
+        [0, 0, 255],
+      ],
+      'image pixels unsmoothed',
+    );
+    let ink = 0;
+    for (let y = 12; y < 28; y++) for (let x = 10; x < 45; x++) if (at(x, y)[0] < 128) ink++;
+    assert.ok(ink > 20, `the text is drawn (${ink} dark pixels)`);
+    const twice = decodePng(sceneToPng(scene));
+    assert.deepEqual([twice.width, twice.height], [120, 60], 'scale 2 by default');
   });
 
   it('box plot SVG has one box per series and group, and the PNG has the same layout size', () => {

@@ -1,5 +1,5 @@
-// Chart layout shared by the SVG writer and the rasteriser: a chart is first laid out as a
-// list of simple shapes in pixel coordinates (a Scene), then drawn by either backend.
+// Chart layout: a figure is first laid out as a list of simple shapes in pixel coordinates (a
+// Scene), then written as SVG (svg.ts), which png.ts renders to PNG.
 
 export type Anchor = 'start' | 'middle' | 'end';
 
@@ -10,7 +10,9 @@ export type Shape =
   | { kind: 'circle'; cx: number; cy: number; r: number; fill?: string; stroke?: string; strokeWidth?: number }
   | { kind: 'polygon'; points: [number, number][]; fill: string; stroke?: string; strokeWidth?: number }
   /** Text centred vertically on y; rotate -90 reads bottom to top around (x, y). */
-  | { kind: 'text'; x: number; y: number; text: string; size: number; anchor?: Anchor; color?: string; bold?: boolean; rotate?: 0 | -90 };
+  | { kind: 'text'; x: number; y: number; text: string; size: number; anchor?: Anchor; color?: string; bold?: boolean; rotate?: 0 | -90 }
+  /** A PNG drawn pixel for pixel (no smoothing), e.g. a slice with its label overlay. */
+  | { kind: 'image'; x: number; y: number; width: number; height: number; png: Uint8Array };
 
 export interface Scene {
   width: number;
@@ -104,7 +106,7 @@ export function formatTick(value: number, ticks: readonly number[]): string {
   return value.toFixed(decimals);
 }
 
-/** Approximate text width in pixels (shared by both backends; the bitmap font advances 0.6 em). */
+/** Approximate text width in pixels for layout (DejaVu Sans averages about 0.6 em per character). */
 export function textWidth(text: string, size: number): number {
   return [...text].length * size * 0.6;
 }

@@ -10,7 +10,7 @@ import { summarizeResult, type EvaluationResult } from '../eval/results.js';
 import { boxPlotScene, lineChartScene, type BoxPlotData, type LineChartData, type Scene } from './charts.js';
 import { sceneToSvg, escapeXml } from './svg.js';
 import { sceneToPng } from './png.js';
-import { renderOverlayFigure, type OverlayFigureData } from './overlay.js';
+import { overlayFigureScene, type OverlayFigureData } from './overlay.js';
 import { buildTable, type ComparisonTable, type TableOptions, type TableTest } from './table.js';
 import type { Comparison } from '../eval/comparisons.js';
 import { formatP } from './comparison-format.js';
@@ -217,15 +217,6 @@ function figureHtml(f: RenderedFigure): string {
   return `<figure id="${f.id}">${body}${f.caption ? `<figcaption>${escapeXml(f.caption)}</figcaption>` : ''}</figure>`;
 }
 
-function overlaySvg(png: Uint8Array, width: number, height: number, title: string): string {
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}">`,
-    `<title>${escapeXml(title)}</title>`,
-    `<image x="0" y="0" width="${width}" height="${height}" href="data:image/png;base64,${Buffer.from(png).toString('base64')}"/>`,
-    '</svg>',
-  ].join('\n');
-}
-
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
   let done = false;
@@ -278,15 +269,14 @@ export function buildReport(data: ReportData): BuiltReport {
   for (const f of (data.trainingCurves ?? []).map(asFigure)) chart('training', f, () => lineChartScene(f.data, { width: 560, height: 340 }));
   (data.overlays ?? []).map(asFigure).forEach((f, i) => {
     const title = f.data.title ?? `Overlay ${i + 1}`;
-    const raster = lazy(() => renderOverlayFigure(f.data));
-    const png = lazy(() => raster().toPng());
+    const scene = lazy(() => overlayFigureScene(f.data));
     figures.push({
       id: id(f.id ?? `overlay-${title}`),
       kind: 'overlay',
       title,
       caption: f.caption,
-      png,
-      svg: lazy(() => overlaySvg(png(), raster().width, raster().height, title)),
+      png: lazy(() => sceneToPng(scene(), { scale: 1 })),
+      svg: lazy(() => sceneToSvg(scene())),
     });
   });
 

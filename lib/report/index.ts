@@ -39,20 +39,9 @@ export {
   type MarkerShape,
 } from './charts.js';
 export { sceneToSvg, boxPlotSvg, lineChartSvg, escapeXml } from './svg.js';
-export {
-  encodePng,
-  decodePng,
-  crc32,
-  Raster,
-  rasterizeScene,
-  sceneToPng,
-  boxPlotPng,
-  lineChartPng,
-  parseColor,
-  type DecodedPng,
-  type RasterOptions,
-  type TextStyle,
-} from './png.js';
+export { svgToPng, sceneToPng, boxPlotPng, lineChartPng, parseColor, type PngOptions } from './png.js';
+/** The PNG codec (lib/util/png.ts), exported here only. */
+export { encodePng, decodePng, crc32, type DecodedPng } from '../util/png.js';
 export {
   CLASS_COLORS,
   CLASS_NAMES,
@@ -60,7 +49,8 @@ export {
   windowToGray,
   orient,
   overlayRgba,
-  renderOverlayFigure,
+  overlayFigureScene,
+  overlayFigureSvg,
   overlayFigurePng,
   overlayPng,
   type OverlayStyle,

@@ -6,8 +6,10 @@
 // radiological view.
 
 import { CLASSES } from '../data/labels.js';
-import { encodePng, parseColor, Raster, type RGB } from './png.js';
-import { textWidth } from './charts.js';
+import { encodePng } from '../util/png.js';
+import { textWidth, type Anchor, type Scene, type Shape } from './charts.js';
+import { parseColor, sceneToPng, type RGB } from './png.js';
+import { sceneToSvg } from './svg.js';
 
 /** Colours per class id (lib/data/class-colors.ts: the same in preview PNGs and label descriptions). */
 import { CLASS_COLORS } from '../data/class-colors.js';
@@ -163,8 +165,8 @@ export interface OverlayFigureData extends OverlayStyle, Orientation {
   classNames?: readonly string[];
 }
 
-/** Panels side by side with captions and a colour legend, as one RGBA raster. */
-export function renderOverlayFigure(data: OverlayFigureData): Raster {
+/** Panels side by side with captions and a colour legend, laid out as a scene (svg.ts / png.ts draw it). */
+export function overlayFigureScene(data: OverlayFigureData): Scene {
   if (!Array.isArray(data.panels) || data.panels.length === 0) throw new RangeError('panels: expected at least one panel');
   checkSize('image', data.image, data.width, data.height);
   const image = orient(data.image, data.width, data.height, data);
@@ -188,16 +190,15 @@ export function renderOverlayFigure(data: OverlayFigureData): Raster {
   const legendH = legendItems.length ? 30 : 0;
   const width = gap + panels.length * (tileW + gap);
   const height = gap + titleH + captionH + tileH + legendH + gap;
-  const r = new Raster(width, height, '#ffffff');
-  if (data.title) r.text(width / 2, gap + 10, data.title, { size: size + 2, anchor: 'middle', color: '#222222', bold: true });
+  const shapes: Shape[] = [];
+  const text = (x: number, y: number, t: string, anchor: Anchor, bold = false, textSize = size): void => {
+    shapes.push({ kind: 'text', x, y, text: t, size: textSize, anchor, color: '#222222', bold });
+  };
+  if (data.title) text(width / 2, gap + 10, data.title, 'middle', true, size + 2);
   tiles.forEach((t, i) => {
     const x0 = gap + i * (tileW + gap);
-    const y0 = gap + titleH + captionH;
-    r.text(x0 + tileW / 2, gap + titleH + captionH / 2 - 2, panels[i].title, { size, anchor: 'middle', color: '#222222' });
-    for (let y = 0; y < tileH; y++) {
-      const row = t.rgba.subarray(y * tileW * 4, (y + 1) * tileW * 4);
-      r.data.set(row, ((y0 + y) * width + x0) * 4);
-    }
+    text(x0 + tileW / 2, gap + titleH + captionH / 2 - 2, panels[i].title, 'middle');
+    shapes.push({ kind: 'image', x: x0, y: gap + titleH + captionH, width: tileW, height: tileH, png: encodePng(t.rgba, tileW, tileH, 4) });
   });
   if (legendItems.length) {
     const itemW = (it: { label: string }): number => 22 + textWidth(it.label, size) + 18;
@@ -205,17 +206,22 @@ export function renderOverlayFigure(data: OverlayFigureData): Raster {
     let x = Math.max(gap, width / 2 - total / 2);
     const cy = height - gap - legendH / 2;
     for (const it of legendItems) {
-      r.fillRect(x, cy - 7, x + 14, cy + 7, colors[it.k] as string);
-      r.text(x + 22, cy, it.label, { size, anchor: 'start', color: '#222222' });
+      shapes.push({ kind: 'rect', x, y: cy - 7, width: 14, height: 14, fill: colors[it.k] as string });
+      text(x + 22, cy, it.label, 'start');
       x += itemW(it);
     }
   }
-  return r;
+  return { width, height, background: '#ffffff', title: data.title ?? 'Overlay', shapes };
 }
 
-/** renderOverlayFigure as a PNG file. */
+/** The overlay figure as SVG (the tiles embedded as PNG). */
+export function overlayFigureSvg(data: OverlayFigureData): string {
+  return sceneToSvg(overlayFigureScene(data));
+}
+
+/** The overlay figure as a PNG file, one pixel per scene unit (the tiles are already upscaled). */
 export function overlayFigurePng(data: OverlayFigureData): Uint8Array {
-  return renderOverlayFigure(data).toPng();
+  return sceneToPng(overlayFigureScene(data), { scale: 1 });
 }
 
 /** One slice with one label map as a PNG file (no captions). */

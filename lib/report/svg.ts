@@ -1,4 +1,4 @@
-// SVG output of chart scenes: box plots per organ and the low-data line chart.
+// SVG output of scenes: box plots per organ, the low-data line chart, overlay figures.
 
 import { boxPlotScene, lineChartScene, type BoxPlotData, type ChartOptions, type LineChartData, type Scene, type Shape } from './charts.js';
 
@@ -32,6 +32,8 @@ function shapeToSvg(s: Shape): string {
       const rotate = s.rotate ? ` transform="rotate(${s.rotate} ${num(s.x)} ${num(s.y)})"` : '';
       return `<text x="${num(s.x)}" y="${num(s.y)}" font-size="${num(s.size)}" text-anchor="${anchor}" dominant-baseline="central" fill="${escapeXml(s.color ?? '#000000')}"${s.bold ? ' font-weight="bold"' : ''}${rotate}>${escapeXml(s.text)}</text>`;
     }
+    case 'image':
+      return `<image x="${num(s.x)}" y="${num(s.y)}" width="${num(s.width)}" height="${num(s.height)}" image-rendering="pixelated" style="image-rendering:pixelated" href="data:image/png;base64,${Buffer.from(s.png).toString('base64')}"/>`;
   }
 }
 
