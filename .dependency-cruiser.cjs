@@ -28,6 +28,13 @@ module.exports = {
   forbidden: [
     ...upward,
     {
+      name: 'pure-unit-tests',
+      comment: 'the tests of the pure layers (npm run test:unit) run without the native addon',
+      severity: 'error',
+      from: { path: '^test/unit/(util|data|eval|report)/' },
+      to: { path: pathOf(LAYERS.slice(LAYERS.findIndex((l) => l.includes('native'))).flat()) },
+    },
+    {
       name: 'no-circular',
       comment: 'import cycles between modules',
       severity: 'error',

@@ -27,18 +27,18 @@ const withGyp = process.argv.includes('--gyp');
 const withTests = !process.argv.includes('--no-tests');
 // CPU test files that cover the addon broadly: tensors, modules, training, the fused ops, I/O, errors
 const TEST_FILES = [
-  'build',
-  'tensor-math',
-  'tensor-shape',
-  'tensor-data',
-  'autograd',
-  'module',
-  'optim',
-  'losses',
-  'train-step',
-  'prototype-ops',
-  'checkpoint',
-  'errors',
+  'integration/build',
+  'unit/tensor/math',
+  'unit/tensor/shape',
+  'unit/tensor/data',
+  'unit/tensor/autograd',
+  'unit/module/script-module',
+  'unit/optim/optimizer',
+  'unit/losses/losses',
+  'unit/train/train-step',
+  'unit/ops/prototypes',
+  'unit/train/checkpoint',
+  'unit/errors',
 ].map((f) => `test/${f}.test.ts`);
 
 const venv = path.join(cacheDir, 'venv');

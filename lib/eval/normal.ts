@@ -8,7 +8,7 @@
 //        erfc(x) = exp(-x^2) / sqrt(pi) * 1 / (x + (1/2) / (x + 1 / (x + (3/2) / (x + 2 / (x + ...)))))
 //    evaluated with the modified Lentz algorithm, which converges quickly for x >= 2.
 // Measured against Python's math.erfc on a grid over [-8, 27]: relative error below 1e-13
-// (the test in test/eval-wilcoxon.test.ts checks a few points).
+// (the test in test/unit/eval/wilcoxon.test.ts checks a few points).
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126; // 2 / sqrt(pi)
 const ONE_OVER_SQRT_PI = 0.5641895835477563; // 1 / sqrt(pi)

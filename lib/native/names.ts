@@ -1,6 +1,6 @@
 // The names the addon dispatches on, as unions so that a misspelt name is a type error: the
 // generic ops (native/binding/math.cc), the dtypes (native/binding/convert.cc), the optimizers
-// (native/binding/optim.cc). test/native-names.test.ts checks them against the addon.
+// (native/binding/optim.cc). test/unit/native/names.test.ts checks them against the addon.
 export const UNARY_OPS = [
   'neg', 'abs', 'exp', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sigmoid', 'tanh', 'relu',
   'sin', 'cos', 'floor', 'ceil', 'round', 'trunc', 'sign', 'logicalNot', 'isnan', 'isfinite',

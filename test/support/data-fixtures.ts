@@ -2,10 +2,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { NiftiImage } from '../../lib/data/nifti.js';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { REPO_ROOT as REPO } from './paths.js';
+
+export { REPO };
 /** ../shared/data/real-ct relative to the repository root (SLICE_DISTILL_REAL_CT overrides it). */
 export const REAL_CT = process.env.SLICE_DISTILL_REAL_CT
   ? path.resolve(process.env.SLICE_DISTILL_REAL_CT)

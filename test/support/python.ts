@@ -3,11 +3,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { REPO_ROOT as projectRoot } from './paths.js';
+
+export { projectRoot };
 
 /** PYTHON, else the Python recorded by LibTorch discovery (.libtorch.json), else null. */
 export function projectPython(): string | null {
