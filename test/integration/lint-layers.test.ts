@@ -27,7 +27,7 @@ describe('layer rules (dependency-cruiser)', function () {
     writeFileSync(path.join(dir, 'lib/data/labels.ts'), 'export const labelThing = 2;\n');
     writeFileSync(
       path.join(dir, 'lib/pipeline/run.ts'),
-      "import { tensorThing } from '../../tensor/tensor.js';\nimport { labelThing } from '../../data/labels.js';\nexport const run = tensorThing + labelThing;\n",
+      "import { tensorThing } from '../tensor/tensor.js';\nimport { labelThing } from '../data/labels.js';\nexport const run = tensorThing + labelThing;\n",
     );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +38,7 @@ describe('layer rules (dependency-cruiser)', function () {
   });
 
   it('an upward import (lib/data -> lib/tensor) fails, naming the rule and both files', () => {
-    writeFileSync(path.join(dir, 'lib/data/probe.ts'), "import { tensorThing } from '../../tensor/tensor.js';\nexport const probe = tensorThing;\n");
+    writeFileSync(path.join(dir, 'lib/data/probe.ts'), "import { tensorThing } from '../tensor/tensor.js';\nexport const probe = tensorThing;\n");
     try {
       const r = cruise(dir);
       assert.notEqual(r.status, 0, r.out);
