@@ -1,6 +1,6 @@
 // The pipeline's configuration: one JSON file for all stages (each stage reads its section),
 // defaults from docs/design.md's recipes, validated in full before any work starts.
-import { STUDENT_ARCHS, type StudentArch } from '../models/archs.js';
+import { PRESETS, STUDENT_ARCHS, TEACHER_ARCHS, type StudentArch } from '../models/archs.js';
 import { WEIGHTS_FORMATS, type WeightsFormat } from '../models/export.js';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -8,6 +8,8 @@ import path from 'node:path';
 import { DEFAULT_HU_WINDOW, type SliceInput, type StudentAugment } from '../data/transforms.js';
 import type { Device } from '../tensor/dtype.js';
 import { ConfigError, validateConfig, type Schema } from './config-schema.js';
+import { defaultsOf, schemaOf, type Declaration } from './config-fields.js';
+import { DIST_DEFAULTS } from '../ops/dist-options.js';
 import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
 import { STUDENT_INPUT, TEACHER_INPUT, type Preset } from '../models/archs.js';
 import { presetSizeProblems } from './preset-sizes.js';
@@ -181,40 +183,6 @@ export interface PipelineConfig {
   trainingSeed?: number;
 }
 
-export const DEFAULTS: Omit<PipelineConfig, 'dataset' | 'runDir'> = {
-  seed: 0,
-  device: 'cpu',
-  threads: 0,
-  workers: 2,
-  split: { train: 0.6, val: 0.2, test: 0.2 },
-  teacher: {
-    name: 'unest',
-    valFraction: 0.2,
-    arch: 'unest',
-    preset: 'base',
-    epochs: 100,
-    batchSize: 2,
-    samplesPerVolume: 2,
-    lr: 1e-4,
-    weightDecay: 1e-5,
-    warmupEpochs: 5,
-    roi: [96, 96, 96],
-    spacing: [2, 1.5, 1.5],
-    posNeg: [1, 1],
-    overlap: 0.5,
-    clipGradNorm: 0,
-  },
-  prototype: { mode: 'slice-mean', crop: { kind: 'kidneys', margin: 10 }, teacherInput: 'volume' },
-  student: { arch: 'deeplabv3', preset: 'base', epochs: 100, batchSize: 24, optimizer: 'sgd', momentum: 0.9, weightDecay: 1e-4, size: 224, augment: 'anatomy' },
-  distill: { epochs: 100, beta: 0.5, tau: 1, interWeight: 1, intraWeight: 1, channels: 'present' },
-  patience: 0,
-  maxNonFinite: 5,
-  amp: false,
-  evaluation: { policy: 'present' },
-  hu: { window: [...DEFAULT_HU_WINDOW] },
-  experiment: { students: [...STUDENT_ARCHS], teachers: [], lowData: { subjects: [100, 150, 200, 250], student: 'deeplabv3' }, control: true },
-};
-
 /** The student's base learning rate: student.lr, else the architecture's recipe. */
 export function studentLr(config: Pick<PipelineConfig, 'student'>, arch: Arch2d = config.student.arch): number {
   return config.student.lr ?? STUDENT_LR[arch];
@@ -243,117 +211,139 @@ export function experimentSeeds(config: Pick<PipelineConfig, 'seed' | 'experimen
 
 export const ARCHS_2D: readonly Arch2d[] = STUDENT_ARCHS;
 
-const num = (o: { min?: number; max?: number; integer?: boolean } = {}) => ({ type: 'number' as const, optional: true, ...o });
-const str = (oneOf?: readonly string[]) => ({ type: 'string' as const, optional: true, oneOf });
+type NumberCheck = { min?: number; max?: number; integer?: boolean };
+/** A number with a default / an optional number without one. */
+const num = (value: number, o: NumberCheck = {}) => ({ type: 'number' as const, ...o, default: value });
+const optNum = (o: NumberCheck = {}) => ({ type: 'number' as const, ...o });
+const str = (oneOf?: readonly string[]) => ({ type: 'string' as const, oneOf });
+const initWeights = { type: 'object' as const, fields: { path: { type: 'string' as const, optional: false }, format: str(Object.keys(WEIGHTS_FORMATS)) } };
 
-export const SCHEMA: Schema = {
-  $schema: { type: 'any', optional: true },
-  dataset: { type: 'string', optional: true },
-  runDir: { type: 'string', optional: true },
-  seed: num({ integer: true }),
-  device: str(),
+/** What a configuration file holds: the file-only keys ($schema, dataset, runDir) and the declaration's. */
+type FileConfig = Omit<PipelineConfig, 'dataset' | 'runDir' | 'trainingSeed'>;
+
+/**
+ * Every key of the configuration with its check and default (docs/design.md's recipes at the
+ * papers' sizes); docs/config.md documents each, which a test checks.
+ */
+export const CONFIG: Declaration<FileConfig> = {
+  seed: num(0, { integer: true }),
+  device: { type: 'string', default: 'cpu' },
   // upper bounds: beyond them thread creation fails (libgomp aborts) or memory runs out
-  threads: num({ integer: true, min: 0, max: 256 }),
-  workers: num({ integer: true, min: 0, max: 64 }),
-  maxNonFinite: num({ integer: true, min: 1 }),
-  split: { type: 'object', optional: true, fields: { train: num({ min: 0 }), val: num({ min: 0 }), test: num({ min: 0 }) } },
-  trainSubjects: num({ integer: true, min: 1 }),
+  threads: num(0, { integer: true, min: 0, max: 256 }),
+  workers: num(2, { integer: true, min: 0, max: 64 }),
+  maxNonFinite: num(5, { integer: true, min: 1 }),
+  split: { type: 'object', fields: { train: num(0.6, { min: 0 }), val: num(0.2, { min: 0 }), test: num(0.2, { min: 0 }) } },
+  trainSubjects: optNum({ integer: true, min: 1 }),
   teacher: {
     type: 'object',
-    optional: true,
     fields: {
-      name: str(),
+      name: { type: 'string', default: 'unest' },
       model: str(),
-      init: { type: 'object', optional: true, fields: { path: { type: 'string' }, format: str(Object.keys(WEIGHTS_FORMATS)) } },
-      phases: { type: 'strings', optional: true },
-      valFraction: num({ min: 0, max: 0.9 }),
-      arch: str(['unest']),
-      preset: str(['tiny', 'base']),
-      epochs: num({ integer: true, min: 0 }),
-      batchSize: num({ integer: true, min: 1 }),
-      samplesPerVolume: num({ integer: true, min: 1 }),
-      lr: num({ min: 0 }),
-      weightDecay: num({ min: 0 }),
-      warmupEpochs: num({ min: 0 }),
-      roi: { type: 'numbers', length: 3, optional: true },
-      spacing: { type: 'numbers', length: 3, optional: true },
-      posNeg: { type: 'numbers', length: 2, optional: true },
-      overlap: num({ min: 0 }),
-      clipGradNorm: num({ min: 0 }),
+      init: initWeights,
+      phases: { type: 'strings' },
+      valFraction: num(0.2, { min: 0, max: 0.9 }),
+      arch: { type: 'string', oneOf: TEACHER_ARCHS, default: 'unest' },
+      preset: { type: 'string', oneOf: PRESETS, default: 'base' },
+      epochs: num(100, { integer: true, min: 0 }),
+      batchSize: num(2, { integer: true, min: 1 }),
+      samplesPerVolume: num(2, { integer: true, min: 1 }),
+      lr: num(1e-4, { min: 0 }),
+      weightDecay: num(1e-5, { min: 0 }),
+      warmupEpochs: num(5, { min: 0 }),
+      // the default follows teacher.preset (resolveConfig)
+      roi: { type: 'numbers', length: 3, default: [TEACHER_INPUT.base, TEACHER_INPUT.base, TEACHER_INPUT.base] },
+      spacing: { type: 'numbers', length: 3, default: [2, 1.5, 1.5] },
+      posNeg: { type: 'numbers', length: 2, default: [1, 1] },
+      overlap: num(0.5, { min: 0 }),
+      clipGradNorm: num(0, { min: 0 }),
     },
   },
   prototype: {
     type: 'object',
-    optional: true,
     fields: {
-      mode: str(['slice-mean', 'voxel-weighted']),
-      teacherInput: str(['volume', 'crop']),
+      mode: { type: 'string', oneOf: ['slice-mean', 'voxel-weighted'], default: 'slice-mean' },
+      teacherInput: { type: 'string', oneOf: ['volume', 'crop'], default: 'volume' },
       crop: {
         type: 'object',
-        optional: true,
         fields: {
-          kind: str(['kidneys', 'z-range', 'regressor', 'none']),
-          margin: num({ min: 0 }),
-          from: num({ integer: true }),
-          to: num({ integer: true }),
+          kind: { type: 'string', oneOf: ['kidneys', 'z-range', 'regressor', 'none'], default: 'kidneys' },
+          margin: num(10, { min: 0 }),
+          from: optNum({ integer: true }),
+          to: optNum({ integer: true }),
           model: str(),
-          lower: num(),
-          upper: num(),
+          lower: optNum(),
+          upper: optNum(),
         },
       },
     },
   },
   student: {
     type: 'object',
-    optional: true,
     fields: {
       model: str(),
-      init: { type: 'object', optional: true, fields: { path: { type: 'string' }, format: str(Object.keys(WEIGHTS_FORMATS)) } },
-      arch: str(ARCHS_2D),
-      preset: str(['tiny', 'base']),
-      epochs: num({ integer: true, min: 0 }),
-      batchSize: num({ integer: true, min: 1 }),
-      optimizer: str(['sgd', 'adamw']),
-      lr: num({ min: 0 }),
-      momentum: num({ min: 0 }),
-      weightDecay: num({ min: 0 }),
-      size: num({ integer: true, min: 8 }),
-      fieldOfViewMm: num({ min: 1, max: 2000 }),
-      augment: { type: 'any', optional: true },
+      init: initWeights,
+      arch: { type: 'string', oneOf: STUDENT_ARCHS, default: 'deeplabv3' },
+      preset: { type: 'string', oneOf: PRESETS, default: 'base' },
+      epochs: num(100, { integer: true, min: 0 }),
+      batchSize: num(24, { integer: true, min: 1 }),
+      optimizer: { type: 'string', oneOf: ['sgd', 'adamw'], default: 'sgd' },
+      lr: optNum({ min: 0 }),
+      momentum: num(0.9, { min: 0 }),
+      weightDecay: num(1e-4, { min: 0 }),
+      // the default follows student.preset (resolveConfig)
+      size: num(STUDENT_INPUT.base, { integer: true, min: 8 }),
+      fieldOfViewMm: optNum({ min: 1, max: 2000 }),
+      augment: { type: 'any', default: 'anatomy' },
     },
   },
   distill: {
     type: 'object',
-    optional: true,
     fields: {
-      epochs: num({ integer: true, min: 0 }),
-      beta: num({ min: 0 }),
-      tau: num({ min: 0 }),
-      interWeight: num({ min: 0 }),
-      intraWeight: num({ min: 0 }),
-      channels: str(['present', 'all']),
-      lr: num({ min: 0 }),
+      epochs: num(100, { integer: true, min: 0 }),
+      beta: num(DIST_DEFAULTS.weight, { min: 0 }),
+      tau: num(DIST_DEFAULTS.tau, { min: 0 }),
+      interWeight: num(DIST_DEFAULTS.interWeight, { min: 0 }),
+      intraWeight: num(DIST_DEFAULTS.intraWeight, { min: 0 }),
+      channels: { type: 'string', oneOf: ['present', 'all'], default: DIST_DEFAULTS.channels },
+      lr: optNum({ min: 0 }),
     },
   },
-  patience: num({ integer: true, min: 0 }),
-  amp: { type: 'boolean', optional: true },
-  evaluation: { type: 'object', optional: true, fields: { policy: str(['present', 'union']) } },
-  hu: { type: 'object', optional: true, fields: { window: { type: 'numbers', length: 2, optional: true } } },
+  patience: num(0, { integer: true, min: 0 }),
+  amp: { type: 'boolean', default: false },
+  evaluation: { type: 'object', fields: { policy: { type: 'string', oneOf: ['present', 'union'], default: 'present' } } },
+  hu: { type: 'object', fields: { window: { type: 'numbers', length: 2, default: [...DEFAULT_HU_WINDOW] } } },
   experiment: {
     type: 'object',
-    optional: true,
     fields: {
-      students: { type: 'strings', optional: true, oneOf: ARCHS_2D },
-      teachers: { type: 'objects', optional: true, fields: { name: { type: 'string' }, phases: { type: 'strings', optional: true }, model: str() } },
+      students: { type: 'strings', oneOf: STUDENT_ARCHS, default: [...STUDENT_ARCHS] },
+      teachers: {
+        type: 'objects',
+        fields: { name: { type: 'string' }, phases: { type: 'strings', optional: true }, model: { type: 'string', optional: true } },
+        default: [],
+      },
       lowData: {
         type: 'object',
-        optional: true,
-        fields: { subjects: { type: 'numbers', optional: true }, student: str(ARCHS_2D), teacher: str() },
+        fields: {
+          subjects: { type: 'numbers', default: [100, 150, 200, 250] },
+          student: { type: 'string', oneOf: STUDENT_ARCHS, default: 'deeplabv3' },
+          teacher: str(),
+        },
       },
-      control: { type: 'boolean', optional: true },
-      seeds: { type: 'numbers', optional: true },
+      control: { type: 'boolean', default: true },
+      seeds: { type: 'numbers' },
     },
   },
+};
+
+/** The defaults of every key (a fresh copy per call site is not needed: resolveConfig merges into new objects). */
+export const DEFAULTS = defaultsOf(CONFIG) as unknown as FileConfig;
+
+/** What a configuration file may hold. */
+export const SCHEMA: Schema = {
+  $schema: { type: 'any', optional: true },
+  dataset: { type: 'string', optional: true },
+  runDir: { type: 'string', optional: true },
+  ...schemaOf(CONFIG),
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
