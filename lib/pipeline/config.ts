@@ -183,6 +183,17 @@ export interface PipelineConfig {
   trainingSeed?: number;
 }
 
+// The parts of the configuration that helpers below the stages read: each stage resolves its
+// section once and hands these (or plain values) down, not the whole file.
+/** Threads and seeds. */
+export type RuntimeConfig = Pick<PipelineConfig, 'threads' | 'seed' | 'trainingSeed'>;
+/** What splits the single-slice subjects. */
+export type SliceSplitConfig = Pick<PipelineConfig, 'split' | 'seed' | 'trainSubjects'>;
+/** What splits the teacher's volume subjects. */
+export type VolumeSplitConfig = Pick<PipelineConfig, 'seed'> & { teacher: Pick<TeacherConfig, 'phases' | 'valFraction'> };
+/** What the student's data, loader and validation read. */
+export type StudentDataConfig = SliceSplitConfig & Pick<PipelineConfig, 'student' | 'hu' | 'workers' | 'device' | 'evaluation' | 'trainingSeed'>;
+
 /** The student's base learning rate: student.lr, else the architecture's recipe. */
 export function studentLr(config: Pick<PipelineConfig, 'student'>, arch: Arch2d = config.student.arch): number {
   return config.student.lr ?? STUDENT_LR[arch];

@@ -4,7 +4,7 @@ import { loadDataset, assertValidDataset, subjectsOf, type Dataset, type Validat
 import { nestedSubsets, splitSubjects, type Split } from '../data/splits.js';
 import { manualSeed, setNumThreads } from '../runtime.js';
 import type { ProgressMode } from '../train/progress.js';
-import type { PipelineConfig } from './config.js';
+import type { RuntimeConfig, SliceSplitConfig, VolumeSplitConfig } from './config.js';
 
 /** Options every stage takes besides its config. */
 export interface StageOptions {
@@ -44,7 +44,7 @@ export function openDataset(location: string): Promise<Dataset> {
 }
 
 /** Applies the config's thread count and seed (the training seed where the experiments set one). */
-export function applyRuntime(config: PipelineConfig): void {
+export function applyRuntime(config: RuntimeConfig): void {
   if (config.threads > 0) setNumThreads(config.threads);
   manualSeed(config.trainingSeed ?? config.seed);
 }
@@ -55,7 +55,7 @@ export interface SliceSplit extends Split {
 }
 
 /** The single-slice subjects split by the config (seeded), with the low-data subset applied. */
-export function sliceSplit(config: PipelineConfig, dataset: Dataset, trainSubjects = config.trainSubjects): SliceSplit {
+export function sliceSplit(config: SliceSplitConfig, dataset: Dataset, trainSubjects = config.trainSubjects): SliceSplit {
   const split = splitSubjects(subjectsOf(dataset, 'slices'), config.split, config.seed);
   if (split.train.length === 0) throw new RangeError(`${dataset.file}: no single slices for training (split ${JSON.stringify(config.split)})`);
   if (trainSubjects !== undefined && !(Number.isInteger(trainSubjects) && trainSubjects >= 1)) {
@@ -72,7 +72,7 @@ export function sliceSplit(config: PipelineConfig, dataset: Dataset, trainSubjec
 }
 
 /** The volume subjects of the teacher (those with labels, of the configured phases) split into train / val. */
-export function volumeSplit(config: PipelineConfig, dataset: Dataset, phases = config.teacher.phases): { train: string[]; val: string[] } {
+export function volumeSplit(config: VolumeSplitConfig, dataset: Dataset, phases = config.teacher.phases): { train: string[]; val: string[] } {
   const volumes = dataset.volumes.filter((v) => v.label && (!phases?.length || (v.phase !== undefined && phases.includes(v.phase))));
   const subjects = [...new Set(volumes.map((v) => v.subject))];
   if (subjects.length === 0)

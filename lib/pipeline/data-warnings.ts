@@ -4,7 +4,7 @@
 // to test on.
 import type { Dataset, ValidationReport } from '../data/dataset.js';
 import { CLASSES, NUM_CLASSES } from '../data/labels.js';
-import type { PipelineConfig } from './config.js';
+import type { SliceSplitConfig, VolumeSplitConfig } from './config.js';
 import { sliceSplit, volumeSplit } from './context.js';
 
 /**
@@ -25,7 +25,7 @@ function classesNeverSeen<E>(rows: ValidationReport['volumes'], entries: readonl
   return { counted, never: seen.flatMap((s, k) => (k > 0 && !s ? [k] : [])) };
 }
 
-export function teacherDataWarnings(config: PipelineConfig, dataset: Dataset, report: ValidationReport, phases = config.teacher.phases): string[] {
+export function teacherDataWarnings(config: VolumeSplitConfig, dataset: Dataset, report: ValidationReport, phases = config.teacher.phases): string[] {
   let split: { train: string[]; val: string[] };
   try {
     split = volumeSplit(config, dataset, phases);
@@ -55,7 +55,7 @@ export function teacherDataWarnings(config: PipelineConfig, dataset: Dataset, re
  * split of one subject (the best checkpoint picked on one case) or none (the last epoch is
  * kept), and a test split too small for a confidence interval or a paired test.
  */
-export function studentDataWarnings(config: PipelineConfig, dataset: Dataset, report: ValidationReport, trainSubjects = config.trainSubjects): string[] {
+export function studentDataWarnings(config: SliceSplitConfig, dataset: Dataset, report: ValidationReport, trainSubjects = config.trainSubjects): string[] {
   let split: { used: string[]; val: string[]; test: string[] };
   try {
     split = sliceSplit(config, dataset, trainSubjects);

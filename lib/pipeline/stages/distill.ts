@@ -7,7 +7,7 @@ import { loadPrototype } from '../../ops/prototype-accumulator.js';
 import type { LossSpec } from '../../train/train-step.js';
 import { SEG_LOSS } from '../../losses/options.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { studentInput, studentLr, trainingSeed, type Arch2d, type PipelineConfig } from '../config.js';
+import { studentInput, studentLr, trainingSeed, type Arch2d, type DistillConfig, type PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
 import { applyRuntime, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
 import { BEST_CHECKPOINT, runLayout, studentName } from '../layout.js';
@@ -43,8 +43,7 @@ export interface DistillOptions extends StageOptions {
  * The segmentation loss plus beta * L_DIST. `teacherCounts` are the prototype file's per-class
  * counts: a class the teacher never saw (count 0) is absent in every student sample.
  */
-export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor, teacherCounts?: readonly number[]): LossSpec {
-  const d = config.distill;
+export function distillLoss(d: DistillConfig, teacherPrototype: Tensor, teacherCounts?: readonly number[]): LossSpec {
   const dist: NonNullable<LossSpec['dist']> = {
     weight: d.beta,
     teacherPrototype,
@@ -58,8 +57,7 @@ export function distillLoss(config: PipelineConfig, teacherPrototype: Tensor, te
 }
 
 /** The prototype and the pretrained student must have seen the HU window the students train under now. */
-async function checkSameWindow(config: PipelineConfig, from: string, prototypeFile: string | null): Promise<void> {
-  const want = config.hu.window;
+async function checkSameWindow(want: readonly [number, number], from: string, prototypeFile: string | null): Promise<void> {
   const problems: string[] = [];
   if (prototypeFile) {
     const file = await loadPrototype(prototypeFile);
@@ -93,7 +91,7 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
       : `${prototypeFile}: no teacher prototype (run 'slice-distill prototype' first, or give --prototype)`,
   ].filter((m): m is string => m !== null);
   if (missing.length) throw new ConfigError(missing, 'distill');
-  await checkSameWindow(config, from, prototypeFile);
+  await checkSameWindow(config.hu.window, from, prototypeFile);
   const dataset = await openDataset(config.dataset);
   const split = sliceSplit(config, dataset, n);
   const lr = config.distill.lr ?? studentLr(config, arch);
@@ -127,14 +125,14 @@ export async function distill(config: PipelineConfig, options: DistillOptions = 
         let loss: LossSpec = SEG_LOSS;
         if (prototypeFile) {
           const proto = await loadPrototype(prototypeFile);
-          loss = distillLoss(config, proto.prototype.to({ dtype: 'float32', device: config.device }), proto.counts);
+          loss = distillLoss(config.distill, proto.prototype.to({ dtype: 'float32', device: config.device }), proto.counts);
           if (proto.missing.length) log(`distill ${student}: the teacher never saw classes ${proto.missing.join(', ')}; they are left out of L_DIST`);
           proto.prototype.dispose();
         }
         const data = studentData({ ...config, student: { ...config.student, arch } }, dataset, n, options.signal);
         return {
           module,
-          optimizer: studentOptimizer(config, module, lr),
+          optimizer: studentOptimizer(config.student, module, lr),
           loader: data.loader,
           schedule: polySchedule(lr, config.distill.epochs),
           loss,

@@ -92,7 +92,7 @@ type ScoredEvaluationFile = EvaluationFile & { policy: ScoringPolicy; toleranceM
 async function scoreModel(
   m: ModelToEvaluate,
   slices: readonly PreparedSlice[],
-  config: PipelineConfig,
+  config: Pick<PipelineConfig, 'device' | 'student' | 'hu' | 'evaluation'>,
   toleranceMm: number,
   signal?: AbortSignal,
 ): Promise<EvaluationResult> {

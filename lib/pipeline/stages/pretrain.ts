@@ -57,7 +57,7 @@ export async function pretrain(config: PipelineConfig, options: PretrainOptions 
         const data = studentData({ ...config, student }, dataset, n, options.signal);
         return {
           module,
-          optimizer: studentOptimizer(config, module, student.lr),
+          optimizer: studentOptimizer(config.student, module, student.lr),
           loader: data.loader,
           schedule: polySchedule(student.lr, student.epochs),
           validate: data.validate,

@@ -8,7 +8,7 @@ import { rankBatch } from '../../distributed/rank-batch.js';
 import type { ScriptModule } from '../../module/script-module.js';
 import { AdamW, SGD, type Optimizer } from '../../optim/optimizer.js';
 import { poly } from '../../optim/schedules.js';
-import { augmentRecipe, studentInput, trainingSeed, type PipelineConfig } from '../config.js';
+import { augmentRecipe, studentInput, trainingSeed, type StudentConfig, type StudentDataConfig } from '../config.js';
 import { sliceSplit, type SliceSplit } from '../context.js';
 import { meanSubjectDice, prepareSlices, sliceDice, slicePipeline, sliceRefs } from '../../infer/slices.js';
 
@@ -18,7 +18,7 @@ export interface StudentData {
   validate?: (module: ScriptModule) => Promise<Record<string, number>>;
 }
 
-export function studentData(config: PipelineConfig, dataset: Dataset, trainSubjects: number | undefined, signal?: AbortSignal): StudentData {
+export function studentData(config: StudentDataConfig, dataset: Dataset, trainSubjects: number | undefined, signal?: AbortSignal): StudentData {
   const s = config.student;
   const input = studentInput(config);
   const split = sliceSplit(config, dataset, trainSubjects);
@@ -48,8 +48,8 @@ export function studentData(config: PipelineConfig, dataset: Dataset, trainSubje
   return { split, loader, validate: async (m) => ({ valDice: meanSubjectDice(await sliceDice(m, val, input, signal, policy)) }) };
 }
 
-export function studentOptimizer(config: PipelineConfig, module: ScriptModule, lr: number): Optimizer {
-  const { optimizer, momentum, weightDecay } = config.student;
+export function studentOptimizer(student: Pick<StudentConfig, 'optimizer' | 'momentum' | 'weightDecay'>, module: ScriptModule, lr: number): Optimizer {
+  const { optimizer, momentum, weightDecay } = student;
   return optimizer === 'adamw' ? new AdamW(module.parameters(), { lr, weightDecay }) : new SGD(module.parameters(), { lr, momentum, weightDecay });
 }
 
