@@ -10,7 +10,7 @@ import type { Device } from '../tensor/dtype.js';
 import { ConfigError, validateConfig, type Schema } from './config-schema.js';
 import { defaultsOf, schemaOf, type Declaration } from './config-fields.js';
 import { DIST_DEFAULTS } from '../ops/dist-options.js';
-import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
+import { BASELINE, CONTROL_VARIANT } from './results-file.js';
 import { STUDENT_INPUT, TEACHER_INPUT, type Preset } from '../models/archs.js';
 import { presetSizeProblems } from './preset-sizes.js';
 

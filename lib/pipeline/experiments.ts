@@ -14,7 +14,7 @@ import { openDataset, sliceSplit, type StageOptions } from './context.js';
 import { runLayout, STUDENT_NAMES } from './layout.js';
 export { STUDENT_NAMES } from './layout.js';
 import { distill } from './stages/distill.js';
-import { BASELINE, CONTROL_VARIANT } from './evaluation.js';
+import { BASELINE, CONTROL_VARIANT } from './results-file.js';
 import { evaluate, type ModelToEvaluate } from './stages/evaluate.js';
 import { pretrain } from './stages/pretrain.js';
 import { extractPrototype } from './stages/prototype.js';

@@ -29,5 +29,5 @@ export { evaluate, type ModelToEvaluate } from './stages/evaluate.js';
 export { predict } from './stages/predict.js';
 export { report } from './stages/report.js';
 export { runTable1, runLowData, runAblations, experimentTeachers, STUDENT_NAMES, type ExperimentOutcome, type Ablation } from './experiments.js';
-export { readEvaluation, type EvaluationFile } from './evaluation.js';
+export { readEvaluation, type EvaluationFile } from './results-file.js';
 export { evaluateFolders, matchKey, type ExternalEvaluateOptions, type ExternalEvaluation } from './external-evaluate.js';

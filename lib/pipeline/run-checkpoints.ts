@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ARCHS_2D, type Arch2d, type PipelineConfig } from './config.js';
 import { openDataset, sliceSplit } from './context.js';
-import { BASELINE, type ModelToEvaluate } from './evaluation.js';
+import { BASELINE, type ModelToEvaluate } from './results-file.js';
 import { STUDENT_NAMES } from './layout.js';
 import { BEST_CHECKPOINT, runLayout } from './layout.js';
 

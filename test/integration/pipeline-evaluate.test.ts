@@ -17,7 +17,7 @@ import { ScriptModule } from '../../lib/module/script-module.js';
 import { resolveConfig, type PipelineConfig } from '../../lib/pipeline/config.js';
 import { ConfigError } from '../../lib/pipeline/config-schema.js';
 import { openDataset, sliceSplit } from '../../lib/pipeline/context.js';
-import type { EvaluationFile } from '../../lib/pipeline/evaluation.js';
+import type { EvaluationFile } from '../../lib/pipeline/results-file.js';
 import { runLayout } from '../../lib/pipeline/layout.js';
 import { loadModel } from '../../lib/pipeline/models.js';
 import { runCheckpoints } from '../../lib/pipeline/run-checkpoints.js';

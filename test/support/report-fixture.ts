@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ORGANS } from '../../lib/eval/dice.js';
 import type { EvaluationResult } from '../../lib/eval/results.js';
-import { compareVariants, EVALUATION_FORMAT, type EvaluationFile, type ModelToEvaluate } from '../../lib/pipeline/evaluation.js';
+import { compareVariants, EVALUATION_FORMAT, type EvaluationFile, type ModelToEvaluate } from '../../lib/pipeline/results-file.js';
 import { report } from '../../lib/pipeline/stages/report.js';
 
 export const MODELS = ['DeepLabv3', 'Swin-Unet', 'MISSFormer'];

@@ -2,7 +2,7 @@
 // comparisons of the arms (distilled vs control and vs pretrained, control vs pretrained).
 import type { CommandSpec } from '../args.js';
 import { UsageError } from '../args.js';
-import type { ModelToEvaluate } from '../../pipeline/evaluation.js';
+import type { ModelToEvaluate } from '../../pipeline/results-file.js';
 import { CONFIG_OPTIONS, configFromArgs, withStageOptions } from './stage-common.js';
 
 const SPEC = /^([^:=]+):([^=@]+?)(?:@(\d+))?=(.+)$/;

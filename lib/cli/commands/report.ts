@@ -40,7 +40,7 @@ export const reportCommand: CommandSpec = {
     if (!((o.overlays as number) >= 0)) throw new UsageError(`--overlays expects a count >= 0, got ${o.overlays}`, 'report');
     const config = o.config === undefined ? null : await configFromArgs(args, 'report');
     const { runLayout } = await import('../../pipeline/layout.js');
-    const { RESULTS_FILE } = await import('../../pipeline/evaluation.js');
+    const { RESULTS_FILE } = await import('../../pipeline/results-file.js');
     const layout = config && runLayout(config.runDir);
     const evaluation = o.evaluation !== undefined ? String(o.evaluation) : path.join(layout!.evaluate(), RESULTS_FILE);
     const lowDefault = layout && path.join(layout.evaluate('evaluate-lowdata'), RESULTS_FILE);

@@ -12,7 +12,7 @@ import { ConfigError } from '../config-schema.js';
 import { applyRuntime, defaultLog, openDataset, sliceSplit, type StageOptions } from '../context.js';
 import { BEST_CHECKPOINT, runLayout, studentName } from '../layout.js';
 import { loadModel } from '../models.js';
-import { CONTROL_VARIANT } from '../evaluation.js';
+import { CONTROL_VARIANT } from '../results-file.js';
 import { fileStamp } from '../manifest.js';
 import { recordedPrototypeWindow, recordedSliceInput, sameWindow } from '../recorded-input.js';
 import { runTraining, type TrainingOutcome } from '../training.js';

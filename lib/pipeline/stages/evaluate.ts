@@ -29,7 +29,7 @@ import {
   type Comparison,
   type EvaluationFile,
   type ModelToEvaluate,
-} from '../evaluation.js';
+} from '../results-file.js';
 import { runLayout } from '../layout.js';
 import { fileStamp, runStage } from '../manifest.js';
 import { loadModel } from '../models.js';
@@ -39,7 +39,7 @@ import { DEFAULT_TOLERANCE_MM } from '../../eval/surface.js';
 import { boundaryCsv } from '../boundary-csv.js';
 import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, subjectDice, type PreparedSlice } from '../../infer/slices.js';
 
-export type { ModelToEvaluate, Comparison } from '../evaluation.js';
+export type { ModelToEvaluate, Comparison } from '../results-file.js';
 
 export interface EvaluateOptions extends StageOptions {
   /** The folder inside the run (default 'evaluate'). */

@@ -6,7 +6,7 @@ import { diceScores, NUM_CLASSES, subjectMean } from '../../eval/dice.js';
 import type { OverlayFigureData } from '../../report/overlay.js';
 import type { Figure } from '../../report/html.js';
 import type { Device } from '../../tensor/dtype.js';
-import type { ModelToEvaluate } from '../evaluation.js';
+import type { ModelToEvaluate } from '../results-file.js';
 import { loadModel } from '../models.js';
 import { prepareSlices, segmentSlices, slicePipeline, sliceRefs, type PreparedSlice } from '../../infer/slices.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { LineChartData } from '../../report/charts.js';
 import type { Figure } from '../../report/html.js';
 import { readTrainLog, trainingCurveData } from '../../report/training-curves.js';
-import type { ModelToEvaluate } from '../evaluation.js';
+import type { ModelToEvaluate } from '../results-file.js';
 
 export const TRAIN_LOG = 'train-log.jsonl';
 

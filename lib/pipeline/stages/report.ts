@@ -11,7 +11,7 @@ import type { PipelineConfig } from '../config.js';
 import { ConfigError } from '../config-schema.js';
 import { applyRuntime, defaultLog, openDataset, type StageOptions } from '../context.js';
 import { armLabels } from '../../report/labels.js';
-import { readEvaluation, type EvaluationFile } from '../evaluation.js';
+import { readEvaluation, type EvaluationFile } from '../results-file.js';
 import { runLayout } from '../layout.js';
 import { fileStamp, MANIFEST, runStage } from '../manifest.js';
 import { overlayFigures } from './report-overlays.js';
