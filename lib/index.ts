@@ -56,6 +56,7 @@ export {
   type ModelArch,
   type ModelPreset,
 } from './models/export.js';
+export * as models from './models/index.js';
 export * as data from './data/index.js';
 export {
   nifti,
