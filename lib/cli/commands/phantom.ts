@@ -25,7 +25,7 @@ export const phantomCommand: CommandSpec = {
   },
   examples: ['slice-distill phantom --out data/phantom', 'slice-distill phantom --out /tmp/p --volumes 2 --slices 10 --seed 7'],
   async run(args, io) {
-    const { generatePhantom } = await import('../../data/phantom.js');
+    const { generatePhantom, PHASES } = await import('../../data/phantom.js');
     const { UsageError } = await import('../args.js');
     const o = args.options;
     const shape = String(o['volume-size']).split(',').map(Number);
@@ -33,9 +33,8 @@ export const phantomCommand: CommandSpec = {
       throw new UsageError(`--volume-size expects three positive integers like 64,64,48, got '${o['volume-size']}'`, 'phantom');
     }
     const phase = String(o['slice-phase']);
-    if (!['non-contrast', 'portal-venous', 'mixed'].includes(phase)) {
-      throw new UsageError(`--slice-phase expects non-contrast, portal-venous or mixed, got '${phase}'`, 'phantom');
-    }
+    const choices: readonly string[] = [...PHASES, 'mixed'];
+    if (!choices.includes(phase)) throw new UsageError(`--slice-phase expects ${choices.join(', ')}, got '${phase}'`, 'phantom');
     for (const k of ['volumes', 'slices', 'slice-size'] as const) {
       if ((o[k] as number) < 0 || (k === 'slice-size' && (o[k] as number) < 8)) throw new UsageError(`--${k} is too small: ${o[k]}`, 'phantom');
     }
@@ -49,7 +48,7 @@ export const phantomCommand: CommandSpec = {
       volumeShape: shape as [number, number, number],
       volumeZSpacing: o['z-spacing'] as number,
       sliceSize: o['slice-size'] as number,
-      slicePhase: phase as 'non-contrast' | 'portal-venous' | 'mixed',
+      slicePhase: phase as (typeof PHASES)[number] | 'mixed',
     });
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     io.stdout(
