@@ -4,7 +4,7 @@
 // their models seed S, and then the run's own folders seed config.seed.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ARCHS_2D, type Arch2d, type PipelineConfig } from './config.js';
+import { ARCHS_2D, type Arch2d, type PipelineConfig, type SliceSplitConfig } from './config.js';
 import { openDataset, sliceSplit } from './context.js';
 import { BASELINE, type ModelToEvaluate } from './results-file.js';
 import { STUDENT_NAMES } from './layout.js';
@@ -26,7 +26,7 @@ function subfolders(dir: string): string[] {
  * Where a student was also trained on fewer subjects (-n<N> folders), its full-data models
  * get the size of the training split as trainingSubjects, so the low-data curve has all points.
  */
-export async function runCheckpoints(config: PipelineConfig): Promise<ModelToEvaluate[]> {
+export async function runCheckpoints(config: SliceSplitConfig & Pick<PipelineConfig, 'runDir' | 'dataset'>): Promise<ModelToEvaluate[]> {
   const layout = runLayout(config.runDir);
   const found: (ModelToEvaluate & { arch: Arch2d; n?: number; s?: number })[] = [];
   for (const folder of subfolders(path.join(config.runDir, 'students'))) {

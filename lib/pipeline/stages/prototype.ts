@@ -49,7 +49,7 @@ export interface PrototypeOptions extends TeacherOptions {
 
 export async function extractPrototype(config: PipelineConfig, options: PrototypeOptions = {}): Promise<PrototypeOutcome> {
   const teacher = teacherConfig(config, options.teacher);
-  const modelFile = teacherModelFile(config, teacher);
+  const modelFile = teacherModelFile(config.runDir, teacher);
   if (!existsSync(modelFile)) {
     throw new ConfigError([`${modelFile}: no teacher (run 'slice-distill train-teacher' first, or set teacher.model to a TorchScript teacher)`], 'prototype');
   }

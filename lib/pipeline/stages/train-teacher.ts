@@ -26,14 +26,14 @@ export interface TeacherOptions extends StageOptions {
 }
 
 /** config.teacher with a variant's name, phases and model. */
-export function teacherConfig(config: PipelineConfig, variant?: TeacherVariant): TeacherConfig {
+export function teacherConfig(config: Pick<PipelineConfig, 'teacher'>, variant?: TeacherVariant): TeacherConfig {
   if (!variant) return config.teacher;
   return { ...config.teacher, name: variant.name, phases: variant.phases ?? config.teacher.phases, model: variant.model };
 }
 
 /** The teacher's weights: the model the config brings, else the best checkpoint of train-teacher. */
-export function teacherModelFile(config: PipelineConfig, teacher: TeacherConfig): string {
-  return teacher.model ?? path.join(runLayout(config.runDir).teacher(teacher.name), BEST_CHECKPOINT);
+export function teacherModelFile(runDir: string, teacher: Pick<TeacherConfig, 'model' | 'name'>): string {
+  return teacher.model ?? path.join(runLayout(runDir).teacher(teacher.name), BEST_CHECKPOINT);
 }
 
 export async function trainTeacher(
