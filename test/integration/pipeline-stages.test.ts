@@ -18,6 +18,7 @@ import type { ProgressEvent } from '../../lib/train/progress.js';
 import { cli } from '../support/cli.js';
 import { maxAbsDiff, projectPython, pythonFixtures } from '../support/python.js';
 import { writeResnetLayoutWeights } from '../support/resnet-layout.js';
+import { writeMonaiUnestWeights } from '../support/monai-unest-layout.js';
 import { loadModel } from '../../lib/pipeline/models.js';
 
 const quiet = { progress: 'none' as const, log: () => {} };
@@ -201,6 +202,28 @@ describe('pipeline: training stages on the phantom', function () {
     );
     assert.throws(bad({ init: { path: path.join(root, 'nope.pth') } }), /student.init.path: .*nope.pth does not exist/);
     assert.throws(bad({ init: { path: weights, format: 'imagenet' } }), /student.init.format/);
+  });
+
+  it('teacher.init: train-teacher fine-tunes a MONAI-named UNesT through monai-unest; a wrong format is refused first', async function () {
+    const weights = path.join(root, 'monai-unest.pt');
+    const made = writeMonaiUnestWeights(weights);
+    const lines: string[] = [];
+    const c = config({ teacher: { init: { path: weights, format: 'monai-unest' } } } as PartialConfig, 'teacher-init');
+    const r = await trainTeacher(c, { ...quiet, log: (l) => lines.push(l) });
+    assert.ok(r.dir, 'trained, not skipped');
+    assert.ok(
+      lines.some((l) => new RegExp(`monai-unest\\): ${made.keys} tensors mapped, 0 missing`).test(l)),
+      lines.join('\n'),
+    );
+    const initial = readdirSync(r.dir).find((f) => /^initial-[0-9a-f]{12}\.pt$/.test(f))!;
+    const patch = (await loadModel(path.join(r.dir, initial))).namedParameters().get(made.target)!;
+    assert.ok(maxAbsDiff(patch.toArray() as Float32Array, made.patch) < 1e-6, "the initial teacher holds the file's patch embedding");
+    const tuned = (await loadCheckpoint(r.bestCheckpoint, { rng: false })).module.namedParameters().get(made.target)!;
+    assert.ok(maxAbsDiff(tuned.toArray() as Float32Array, made.patch) > 0, 'and training moved it');
+    assert.throws(
+      () => config({ teacher: { init: { path: weights, format: 'timm-swin' } } } as PartialConfig, 'bad'),
+      /teacher.init.format: timm-swin maps to swin_unet, not unest/,
+    );
   });
 
   it('CLI: each training subcommand has --help; a wrong key or a missing file fails before any work', async function () {
