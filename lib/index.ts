@@ -1,4 +1,6 @@
-// slice-distill: the public API.
+// slice-distill: the public API. One namespace per layer (optim, losses, ops, models, data,
+// loader, training, infer, evaluation, report, pipeline, distributed), and the flat names of
+// the first release for the core: tensors, modules, training, data loading, inference.
 export { TorchError, TensorDisposedError, ModuleLoadError, CheckpointError, FileSystemError, LockedError } from './errors.js';
 export { Tensor, type Index, type Slice, type Scalar, type ToOptions, type BackwardOptions } from './tensor/tensor.js';
 export { DTYPES, type DType, type Device, type TensorData, type TypedArrayInput } from './tensor/dtype.js';
@@ -103,6 +105,7 @@ export {
   type EpochLogs,
   type TrainerCallbacks,
 } from './train/trainer.js';
+export * as training from './train/index.js';
 export * as loader from './loader/index.js';
 export { DataLoader, type LoaderOptions, type Batch } from './loader/index.js';
 export * as infer from './infer/index.js';
