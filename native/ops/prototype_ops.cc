@@ -117,8 +117,9 @@ struct ClassPrototypesFn : torch::autograd::Function<ClassPrototypesFn> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels, int64_t K,
                                int64_t ignore, bool check) {
     auto s = ComputePrototypeSums(logits, labels, K, ignore);
-    DistOptions o;
+    DistOptions o;  // only what the label check reads
     o.checkLabels = check;
+    if (ignore != std::numeric_limits<int64_t>::min()) o.ignoreIndex = ignore;
     ThrowIfBad(s, K, o);
     at::Tensor protos = Means(s).to(logits.scalar_type());
     ctx->save_for_backward({s.compactLabels, s.counts});

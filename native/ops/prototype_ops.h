@@ -13,10 +13,12 @@
 
 namespace sd::ops {
 
+// Set by the caller: the defaults (the paper's) live in lib/ops/dist-options.ts, and the
+// bindings read every field. tau 0 is refused by the loss, so a field left unset shows at once.
 struct DistOptions {
-  double tau = 1.0;
-  double interWeight = 1.0;
-  double intraWeight = 1.0;
+  double tau = 0;
+  double interWeight = 0;
+  double intraWeight = 0;
   std::optional<int64_t> ignoreIndex;
   // Check that labels lie in [0, K): free on the CPU (done in the pass), one host sync on CUDA.
   bool checkLabels = true;
