@@ -36,7 +36,6 @@ bool OnCuda(const std::vector<c10::IValue>& args) {
   return false;
 }
 
-
 // loadModuleAsync(path, device?, extraFileNames?) -> Promise<ModuleHandle>
 Napi::Value LoadModuleAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -71,8 +70,10 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
         // grad mode is thread-local: set it here, on the worker thread
         std::optional<c10::InferenceMode> inference;
         std::optional<c10::AutoGradMode> grad;
-        if (mode == "inference") inference.emplace();
-        else grad.emplace(mode == "grad");
+        if (mode == "inference")
+          inference.emplace();
+        else
+          grad.emplace(mode == "grad");
         *result = module->get_method(method)(*args);
         args->clear();
       },

@@ -57,7 +57,9 @@ Napi::Value PickleLoad(const Napi::CallbackInfo& info) {
     std::string m = e.what_without_backtrace();
     throw KindError("CheckpointError", "not a readable checkpoint (" + m.substr(0, m.find('\n')) + ")");
   }
-  auto fail = [] { throw KindError("CheckpointError", "not a slice-distill checkpoint (a PyTorch pickle of another layout)"); };
+  auto fail = [] {
+    throw KindError("CheckpointError", "not a slice-distill checkpoint (a PyTorch pickle of another layout)");
+  };
   if (!value.isTuple()) fail();
   const auto& items = value.toTupleRef().elements();
   if (items.size() != 3 || !items[0].isString() || !items[1].isString() || !items[2].isGenericDict()) fail();
@@ -72,8 +74,8 @@ Napi::Value PickleLoad(const Napi::CallbackInfo& info) {
   }
   std::vector<at::Tensor> all;
   for (const auto& item : items[2].toGenericDict()) all.push_back(item.value().toTensor());
-  CheckRecordSizes(caffe2::serialize::PyTorchStreamReader(std::make_shared<StringReadAdapter>(raw)), all, "CheckpointError",
-                   "the checkpoint's tensors");
+  CheckRecordSizes(caffe2::serialize::PyTorchStreamReader(std::make_shared<StringReadAdapter>(raw)), all,
+                   "CheckpointError", "the checkpoint's tensors");
   out.Set("tensors", tensors);
   return out;
 }
@@ -97,8 +99,8 @@ Napi::Value ModuleFromBuffer(const Napi::CallbackInfo& info) {
   try {
     module = std::make_shared<torch::jit::Module>(torch::jit::load(is, device, extra));
     CheckModuleStorage(*module, "CheckpointError", "the checkpoint's module");
-    CheckRecordSizes(caffe2::serialize::PyTorchStreamReader(std::make_shared<StringReadAdapter>(raw)), ModuleTensors(*module),
-                     "CheckpointError", "the checkpoint's module");
+    CheckRecordSizes(caffe2::serialize::PyTorchStreamReader(std::make_shared<StringReadAdapter>(raw)),
+                     ModuleTensors(*module), "CheckpointError", "the checkpoint's module");
   } catch (const c10::Error& e) {
     std::string m = e.what_without_backtrace();
     throw KindError("CheckpointError", "the checkpoint's module is unreadable (" + m.substr(0, m.find('\n')) + ")");
@@ -120,7 +122,8 @@ Napi::Value RngState(const Napi::CallbackInfo& info) {
   Napi::Array cuda = Napi::Array::New(env);
   if (ctx.hasCUDA()) {
     for (c10::DeviceIndex i = 0; i < static_cast<c10::DeviceIndex>(at::detail::getCUDAHooks().deviceCount()); i++) {
-      cuda.Set(static_cast<uint32_t>(i), TensorHandle::Wrap(env, ctx.defaultGenerator(c10::Device(c10::kCUDA, i)).get_state()));
+      cuda.Set(static_cast<uint32_t>(i),
+               TensorHandle::Wrap(env, ctx.defaultGenerator(c10::Device(c10::kCUDA, i)).get_state()));
     }
   }
   out.Set("cuda", cuda);

@@ -223,8 +223,8 @@ void CheckBroadcast(Napi::Env env, const at::Tensor& self, const at::Tensor& oth
     int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
     int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
     if (da != db && da != 1 && db != 1) {
-      ThrowRangeError(env, op + ": " + arg + " has shape " + ShapeString(b) + ", which does not broadcast with " +
-                               ShapeString(a));
+      ThrowRangeError(
+          env, op + ": " + arg + " has shape " + ShapeString(b) + ", which does not broadcast with " + ShapeString(a));
     }
   }
 }

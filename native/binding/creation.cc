@@ -22,17 +22,25 @@ int64_t CheckedNumel(Napi::Env env, const std::vector<int64_t>& shape, const std
 // The element type a typed array holds, as a LibTorch dtype.
 at::ScalarType TypedArrayDtype(Napi::TypedArray array) {
   switch (array.TypedArrayType()) {
-    case napi_float32_array: return at::kFloat;
-    case napi_float64_array: return at::kDouble;
-    case napi_int32_array: return at::kInt;
-    case napi_int16_array: return at::kShort;
-    case napi_int8_array: return at::kChar;
+    case napi_float32_array:
+      return at::kFloat;
+    case napi_float64_array:
+      return at::kDouble;
+    case napi_int32_array:
+      return at::kInt;
+    case napi_int16_array:
+      return at::kShort;
+    case napi_int8_array:
+      return at::kChar;
     case napi_uint8_array:
-    case napi_uint8_clamped_array: return at::kByte;
-    case napi_bigint64_array: return at::kLong;
+    case napi_uint8_clamped_array:
+      return at::kByte;
+    case napi_bigint64_array:
+      return at::kLong;
     default:
-      ThrowTypeError(array.Env(), "data: unsupported typed array (use Float32Array, Float64Array, Int32Array, "
-                                  "Int16Array, Int8Array, Uint8Array or BigInt64Array)");
+      ThrowTypeError(array.Env(),
+                     "data: unsupported typed array (use Float32Array, Float64Array, Int32Array, "
+                     "Int16Array, Int8Array, Uint8Array or BigInt64Array)");
   }
 }
 
@@ -52,8 +60,9 @@ Napi::Value FromTypedArray(const Napi::CallbackInfo& info) {
   bool asBool = info[2].IsObject() && ToBool(info[2].As<Napi::Object>().Get("bool"), "bool", false);
   CreationOptions opts = ToCreationOptions(info[2], asBool ? at::kBool : source);
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(source));
-  if (n > 0) std::memcpy(t.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
-                         array.ByteLength());
+  if (n > 0)
+    std::memcpy(t.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
+                array.ByteLength());
   if (asBool) t = t.ne(0);
   t = t.to(opts.device, opts.dtype);
   return TensorHandle::Wrap(env, ApplyRequiresGrad(env, t, opts.requiresGrad));
@@ -68,12 +77,18 @@ Napi::Value Factory(const Napi::CallbackInfo& info) {
   CreationOptions o = ToCreationOptions(info[2]);
   auto options = at::TensorOptions().dtype(o.dtype).device(o.device);
   at::Tensor t;
-  if (kind == "zeros") t = at::zeros(shape, options);
-  else if (kind == "ones") t = at::ones(shape, options);
-  else if (kind == "empty") t = at::empty(shape, options);
-  else if (kind == "rand") t = at::rand(shape, options);
-  else if (kind == "randn") t = at::randn(shape, options);
-  else ThrowRangeError(env, "kind: unknown factory '" + kind + "'");
+  if (kind == "zeros")
+    t = at::zeros(shape, options);
+  else if (kind == "ones")
+    t = at::ones(shape, options);
+  else if (kind == "empty")
+    t = at::empty(shape, options);
+  else if (kind == "rand")
+    t = at::rand(shape, options);
+  else if (kind == "randn")
+    t = at::randn(shape, options);
+  else
+    ThrowRangeError(env, "kind: unknown factory '" + kind + "'");
   return TensorHandle::Wrap(env, ApplyRequiresGrad(env, t, o.requiresGrad));
 }
 
@@ -115,13 +130,20 @@ Napi::Value ToArray(const Napi::CallbackInfo& info) {
   if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16) t = t.to(at::kFloat);
   t = t.to(at::kCPU).contiguous();
   switch (t.scalar_type()) {
-    case at::kFloat: return CopyOut<float, Napi::Float32Array>(env, t);
-    case at::kDouble: return CopyOut<double, Napi::Float64Array>(env, t);
-    case at::kInt: return CopyOut<int32_t, Napi::Int32Array>(env, t);
-    case at::kShort: return CopyOut<int16_t, Napi::Int16Array>(env, t);
-    case at::kChar: return CopyOut<int8_t, Napi::Int8Array>(env, t);
-    case at::kByte: return CopyOut<uint8_t, Napi::Uint8Array>(env, t);
-    case at::kBool: return CopyOut<uint8_t, Napi::Uint8Array>(env, t);
+    case at::kFloat:
+      return CopyOut<float, Napi::Float32Array>(env, t);
+    case at::kDouble:
+      return CopyOut<double, Napi::Float64Array>(env, t);
+    case at::kInt:
+      return CopyOut<int32_t, Napi::Int32Array>(env, t);
+    case at::kShort:
+      return CopyOut<int16_t, Napi::Int16Array>(env, t);
+    case at::kChar:
+      return CopyOut<int8_t, Napi::Int8Array>(env, t);
+    case at::kByte:
+      return CopyOut<uint8_t, Napi::Uint8Array>(env, t);
+    case at::kBool:
+      return CopyOut<uint8_t, Napi::Uint8Array>(env, t);
     case at::kLong: {
       Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, t.numel() * sizeof(int64_t));
       if (t.numel() > 0) std::memcpy(buffer.Data(), t.data_ptr(), t.numel() * sizeof(int64_t));
@@ -129,7 +151,8 @@ Napi::Value ToArray(const Napi::CallbackInfo& info) {
       napi_create_typedarray(env, napi_bigint64_array, t.numel(), buffer, 0, &out);
       return Napi::Value(env, out);
     }
-    default: ThrowTypeError(env, std::string("tensor: cannot copy out dtype ") + DtypeName(t.scalar_type()));
+    default:
+      ThrowTypeError(env, std::string("tensor: cannot copy out dtype ") + DtypeName(t.scalar_type()));
   }
 }
 

@@ -31,7 +31,8 @@ std::shared_ptr<dist::Group> Required(Napi::Env env, const char* what) {
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) ThrowTypeError(env, "options: expected an object");
-  if (dist::Current()) ThrowTypeError(env, "distributed.init: a process group exists already (call distributed.destroy first)");
+  if (dist::Current())
+    ThrowTypeError(env, "distributed.init: a process group exists already (call distributed.destroy first)");
   Napi::Object o = info[0].As<Napi::Object>();
   dist::GroupOptions opts;
   opts.backend = ToString(o.Get("backend"), "backend");
@@ -78,7 +79,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 
 Napi::Value Barrier(const Napi::CallbackInfo& info) {
   auto group = Required(info.Env(), "distributed.barrier");
-  return Queue(new PromiseWorker(info.Env(), [=] { group->Barrier("the barrier"); }, Undefined, nullptr, true));
+  return Queue(new PromiseWorker(
+      info.Env(), [=] { group->Barrier("the barrier"); }, Undefined, nullptr, true));
 }
 
 // distributedAllReduce(numbers) -> Promise<number[]>: the element-wise sums over the ranks

@@ -108,8 +108,6 @@ Napi::Error TranslateCapturedError(Napi::Env env, const CapturedError& error) {
   return MakeTorchError(env, error.message, error.kind);
 }
 
-Napi::Error TranslateCurrentException(Napi::Env env) {
-  return TranslateCapturedError(env, CaptureCurrentException());
-}
+Napi::Error TranslateCurrentException(Napi::Env env) { return TranslateCapturedError(env, CaptureCurrentException()); }
 
 }  // namespace sd

@@ -60,10 +60,10 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
 
 // For ObjectWrap classes: node-addon-api only catches Napi::Error around instance methods,
 // so each is registered as InstanceMethod<&T::template Guarded<&T::Method>>.
-#define SD_GUARDED_METHODS(T)                                                 \
-  template <Napi::Value (T::*M)(const Napi::CallbackInfo&)>                   \
-  Napi::Value Guarded(const Napi::CallbackInfo& info) {                       \
-    return ::sd::GuardCall(info.Env(), [&] { return (this->*M)(info); });      \
+#define SD_GUARDED_METHODS(T)                                             \
+  template <Napi::Value (T::*M)(const Napi::CallbackInfo&)>               \
+  Napi::Value Guarded(const Napi::CallbackInfo& info) {                   \
+    return ::sd::GuardCall(info.Env(), [&] { return (this->*M)(info); }); \
   }
 
 }  // namespace sd

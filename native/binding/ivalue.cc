@@ -14,7 +14,10 @@ c10::IValue ToIValue(Napi::Value value, const c10::TypePtr& expected, const std:
   Napi::Env env = value.Env();
   const std::string want = expected->annotation_str();
   auto mismatch = [&]() -> c10::IValue {
-    ThrowTypeError(env, arg + ": expected " + want + ", got " + (value.IsNull() ? "null" : value.Type() == napi_object ? "an object" : value.ToString().Utf8Value()));
+    ThrowTypeError(env, arg + ": expected " + want + ", got " +
+                            (value.IsNull()                ? "null"
+                             : value.Type() == napi_object ? "an object"
+                                                           : value.ToString().Utf8Value()));
   };
   switch (expected->kind()) {
     case c10::TypeKind::TensorType:
@@ -42,7 +45,8 @@ c10::IValue ToIValue(Napi::Value value, const c10::TypePtr& expected, const std:
       auto elem = expected->expectRef<c10::ListType>().getElementType();
       Napi::Array a = value.As<Napi::Array>();
       c10::impl::GenericList list(elem);
-      for (uint32_t i = 0; i < a.Length(); i++) list.push_back(ToIValue(a.Get(i), elem, arg + "[" + std::to_string(i) + "]"));
+      for (uint32_t i = 0; i < a.Length(); i++)
+        list.push_back(ToIValue(a.Get(i), elem, arg + "[" + std::to_string(i) + "]"));
       return list;
     }
     case c10::TypeKind::TupleType: {
@@ -50,15 +54,18 @@ c10::IValue ToIValue(Napi::Value value, const c10::TypePtr& expected, const std:
       auto elems = expected->expectRef<c10::TupleType>().elements();
       Napi::Array a = value.As<Napi::Array>();
       if (a.Length() != elems.size()) {
-        ThrowRangeError(env, arg + ": expected a tuple of " + std::to_string(elems.size()) + ", got " + std::to_string(a.Length()));
+        ThrowRangeError(
+            env, arg + ": expected a tuple of " + std::to_string(elems.size()) + ", got " + std::to_string(a.Length()));
       }
       std::vector<c10::IValue> items;
-      for (uint32_t i = 0; i < a.Length(); i++) items.push_back(ToIValue(a.Get(i), elems[i], arg + "[" + std::to_string(i) + "]"));
+      for (uint32_t i = 0; i < a.Length(); i++)
+        items.push_back(ToIValue(a.Get(i), elems[i], arg + "[" + std::to_string(i) + "]"));
       return c10::ivalue::Tuple::create(std::move(items));
     }
     case c10::TypeKind::DictType: {
       const auto& dict = expected->expectRef<c10::DictType>();
-      if (dict.getKeyType()->kind() != c10::TypeKind::StringType) ThrowTypeError(env, arg + ": only Dict[str, ...] is supported");
+      if (dict.getKeyType()->kind() != c10::TypeKind::StringType)
+        ThrowTypeError(env, arg + ": only Dict[str, ...] is supported");
       if (!value.IsObject() || value.IsArray() || TensorHandle::IsHandle(value)) return mismatch();
       Napi::Object o = value.As<Napi::Object>();
       c10::impl::GenericDict out(dict.getKeyType(), dict.getValueType());
@@ -94,7 +101,8 @@ c10::IValue GuessIValue(Napi::Value value, const std::string& arg) {
     for (uint32_t i = 0; i < a.Length() && allTensors; i++) allTensors = TensorHandle::IsHandle(a.Get(i));
     c10::TypePtr elem = allTensors ? c10::TypePtr(c10::TensorType::get()) : c10::TypePtr(c10::AnyType::get());
     c10::impl::GenericList list(elem);
-    for (uint32_t i = 0; i < a.Length(); i++) list.push_back(GuessIValue(a.Get(i), arg + "[" + std::to_string(i) + "]"));
+    for (uint32_t i = 0; i < a.Length(); i++)
+      list.push_back(GuessIValue(a.Get(i), arg + "[" + std::to_string(i) + "]"));
     return list;
   }
   if (value.IsObject() && !value.IsFunction()) {

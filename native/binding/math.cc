@@ -121,8 +121,8 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   if (a.dim() == 0 || b.dim() == 0) ThrowRangeError(env, "matmul: both operands need at least one dimension");
   int64_t inner = b.dim() == 1 ? b.size(0) : b.size(-2);
   if (a.size(-1) != inner) {
-    ThrowRangeError(env, "matmul: other has shape " + ShapeString(b.sizes()) + ", whose rows (" + std::to_string(inner) +
-                             ") do not match the columns of " + ShapeString(a.sizes()) + " (" +
+    ThrowRangeError(env, "matmul: other has shape " + ShapeString(b.sizes()) + ", whose rows (" +
+                             std::to_string(inner) + ") do not match the columns of " + ShapeString(a.sizes()) + " (" +
                              std::to_string(a.size(-1)) + ")");
   }
   if (a.scalar_type() != b.scalar_type()) {
@@ -168,8 +168,9 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     } else if (all) {
       out = op == "prod" ? at::prod(self) : op == "all" ? at::all(self) : at::any(self);
     } else {
-      out = op == "prod" ? at::prod(self, dims[0], keepdim) : op == "all" ? at::all(self, dims[0], keepdim)
-                                                                              : at::any(self, dims[0], keepdim);
+      out = op == "prod"  ? at::prod(self, dims[0], keepdim)
+            : op == "all" ? at::all(self, dims[0], keepdim)
+                          : at::any(self, dims[0], keepdim);
     }
   } else {
     ThrowRangeError(env, "op: unknown reduction '" + op + "'");
@@ -250,12 +251,18 @@ Napi::Value InPlace(const Napi::CallbackInfo& info) {
     ThrowRangeError(env, op + ": other has shape " + ShapeString(other.sizes()) + ", larger than self's " +
                              ShapeString(self.sizes()));
   }
-  if (op == "add_") self.add_(other, IsNullish(info[3]) ? c10::Scalar(int64_t{1}) : ToScalar(info[3], "alpha"));
-  else if (op == "sub_") self.sub_(other, IsNullish(info[3]) ? c10::Scalar(int64_t{1}) : ToScalar(info[3], "alpha"));
-  else if (op == "mul_") self.mul_(other);
-  else if (op == "div_") self.div_(other);
-  else if (op == "copy_") self.copy_(other);
-  else ThrowRangeError(env, "op: unknown in-place op '" + op + "'");
+  if (op == "add_")
+    self.add_(other, IsNullish(info[3]) ? c10::Scalar(int64_t{1}) : ToScalar(info[3], "alpha"));
+  else if (op == "sub_")
+    self.sub_(other, IsNullish(info[3]) ? c10::Scalar(int64_t{1}) : ToScalar(info[3], "alpha"));
+  else if (op == "mul_")
+    self.mul_(other);
+  else if (op == "div_")
+    self.div_(other);
+  else if (op == "copy_")
+    self.copy_(other);
+  else
+    ThrowRangeError(env, "op: unknown in-place op '" + op + "'");
   return env.Undefined();
 }
 

@@ -41,27 +41,29 @@ std::unordered_map<std::string, std::string> ExtraFileNames(Napi::Value names) {
 }
 
 void ModuleHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function cls = DefineClass(env, "ModuleHandle",
-                                   {
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Call>>("call"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Train>>("train"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::IsTraining>>("isTraining"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::NamedParameters>>("namedParameters"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::NamedBuffers>>("namedBuffers"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::LoadStateDict>>("loadStateDict"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::To>>("to"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Save>>("save"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Freeze>>("freeze"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::MethodNames>>("methodNames"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::FrozenModeModules>>("frozenModeModules"),
-                                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::ExtraFiles>>("extraFiles"),
-                                   });
+  Napi::Function cls =
+      DefineClass(env, "ModuleHandle",
+                  {
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Call>>("call"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Train>>("train"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::IsTraining>>("isTraining"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::NamedParameters>>("namedParameters"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::NamedBuffers>>("namedBuffers"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::LoadStateDict>>("loadStateDict"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::To>>("to"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Save>>("save"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Freeze>>("freeze"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::MethodNames>>("methodNames"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::FrozenModeModules>>("frozenModeModules"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::ExtraFiles>>("extraFiles"),
+                  });
   constructor = new Napi::FunctionReference(Napi::Persistent(cls));
   exports.Set("ModuleHandle", cls);
   Export<LoadModule>(env, exports, "loadModule");
 }
 
-std::shared_ptr<torch::jit::Module> ModuleHandle::Load(const std::string& path, const std::optional<c10::Device>& device,
+std::shared_ptr<torch::jit::Module> ModuleHandle::Load(const std::string& path,
+                                                       const std::optional<c10::Device>& device,
                                                        std::unordered_map<std::string, std::string>& extra) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -73,8 +75,8 @@ std::shared_ptr<torch::jit::Module> ModuleHandle::Load(const std::string& path, 
     CheckRecordSizes(caffe2::serialize::PyTorchStreamReader(path), ModuleTensors(*module), "LoadError", path);
     return module;
   } catch (const c10::Error& e) {
-    throw KindError("LoadError", path + " is not a readable TorchScript module (" +
-                                     FirstLine(e.what_without_backtrace()) + ")");
+    throw KindError("LoadError",
+                    path + " is not a readable TorchScript module (" + FirstLine(e.what_without_backtrace()) + ")");
   } catch (const KindError&) {
     throw;
   } catch (const std::exception& e) {
@@ -104,7 +106,8 @@ ModuleHandle::ModuleHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mo
 void ModuleHandle::CheckIdle(Napi::Env env) const {
   if (!module_) throw MakeTorchError(env, "module: not loaded", "Error");
   if (busy_) {
-    throw MakeTorchError(env, "module: busy with an async call (forwardAsync / trainStep); await it first", "BusyError");
+    throw MakeTorchError(env, "module: busy with an async call (forwardAsync / trainStep); await it first",
+                         "BusyError");
   }
 }
 
@@ -124,12 +127,15 @@ std::vector<c10::IValue> ModuleHandle::ConvertArgs(Napi::Env env, const std::str
     for (size_t i = 1; i < params.size(); i++) {
       expected += (i > 1 ? ", " : "") + params[i].name() + ": " + params[i].type()->annotation_str();
     }
-    ThrowRangeError(env, method + ": expects " + (least == most ? std::to_string(most) : std::to_string(least) + " to " + std::to_string(most)) +
-                             " inputs (" + expected + "), got " + std::to_string(given));
+    ThrowRangeError(env,
+                    method + ": expects " +
+                        (least == most ? std::to_string(most) : std::to_string(least) + " to " + std::to_string(most)) +
+                        " inputs (" + expected + "), got " + std::to_string(given));
   }
   std::vector<c10::IValue> out;
   for (size_t i = 0; i < given; i++) {
-    out.push_back(ToIValue(a.Get(static_cast<uint32_t>(i)), params[i + 1].type(), method + " input " + std::to_string(i) + " (" + params[i + 1].name() + ")"));
+    out.push_back(ToIValue(a.Get(static_cast<uint32_t>(i)), params[i + 1].type(),
+                           method + " input " + std::to_string(i) + " (" + params[i + 1].name() + ")"));
   }
   return out;
 }
@@ -231,10 +237,14 @@ Napi::Value ModuleHandle::To(const Napi::CallbackInfo& info) {
   CheckIdle(info.Env());
   auto device = ToOptionalDevice(info[0], "device");
   auto dtype = ToOptionalDtype(info[1], "dtype");
-  if (dtype && !at::isFloatingType(*dtype)) ThrowTypeError(info.Env(), "dtype: a module converts to floating-point dtypes only");
-  if (device && dtype) module_->to(*device, *dtype);
-  else if (device) module_->to(*device);
-  else if (dtype) module_->to(*dtype);
+  if (dtype && !at::isFloatingType(*dtype))
+    ThrowTypeError(info.Env(), "dtype: a module converts to floating-point dtypes only");
+  if (device && dtype)
+    module_->to(*device, *dtype);
+  else if (device)
+    module_->to(*device);
+  else if (dtype)
+    module_->to(*dtype);
   return info.Env().Undefined();
 }
 
@@ -273,7 +283,8 @@ Napi::Value ModuleHandle::FrozenModeModules(const Napi::CallbackInfo& info) {
     const bool norm = name.find("BatchNorm") != std::string::npos || name.find("InstanceNorm") != std::string::npos;
     const bool dropout = name.find("Dropout") != std::string::npos;
     // a norm layer without running statistics uses batch statistics in both modes: not modal
-    const bool modal = dropout || (norm && item.value.hasattr("running_mean") && item.value.attr("running_mean").isTensor());
+    const bool modal =
+        dropout || (norm && item.value.hasattr("running_mean") && item.value.attr("running_mean").isTensor());
     auto forward = item.value.find_method("forward");
     if (!modal || !forward) continue;
     std::string graph = forward->graph()->toString();

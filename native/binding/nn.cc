@@ -32,8 +32,8 @@ Napi::Value Interpolate(const Napi::CallbackInfo& info) {
   Napi::Object o = info[1].As<Napi::Object>();
   int64_t spatial = input.dim() - 2;
   if (spatial != 2 && spatial != 3) {
-    ThrowRangeError(env, "input: interpolate needs [N, C, H, W] or [N, C, D, H, W], got shape " +
-                             ShapeString(input.sizes()));
+    ThrowRangeError(
+        env, "input: interpolate needs [N, C, H, W] or [N, C, D, H, W], got shape " + ShapeString(input.sizes()));
   }
   std::string mode = IsNullish(o.Get("mode")) ? "nearest" : ToString(o.Get("mode"), "mode");
   if (mode == "linear") mode = spatial == 2 ? "bilinear" : "trilinear";
@@ -52,10 +52,12 @@ Napi::Value Interpolate(const Napi::CallbackInfo& info) {
     size = ToDims(o.Get("size"), "size");
     if (size.size() == 1) size.assign(spatial, size[0]);
   } else {
-    std::vector<double> f = o.Get("scaleFactor").IsNumber() ? std::vector<double>{ToDouble(o.Get("scaleFactor"), "scaleFactor")}
-                                                             : ToDoubleList(o.Get("scaleFactor"), "scaleFactor");
+    std::vector<double> f = o.Get("scaleFactor").IsNumber()
+                                ? std::vector<double>{ToDouble(o.Get("scaleFactor"), "scaleFactor")}
+                                : ToDoubleList(o.Get("scaleFactor"), "scaleFactor");
     if (f.size() == 1) f.assign(spatial, f[0]);
-    if (static_cast<int64_t>(f.size()) != spatial) ThrowRangeError(env, "scaleFactor: needs one factor per spatial dim");
+    if (static_cast<int64_t>(f.size()) != spatial)
+      ThrowRangeError(env, "scaleFactor: needs one factor per spatial dim");
     for (int64_t i = 0; i < spatial; i++) {
       if (!(f[i] > 0)) ThrowRangeError(env, "scaleFactor: factors must be positive");
       size.push_back(static_cast<int64_t>(std::floor(input.size(i + 2) * f[i])));

@@ -71,8 +71,8 @@ at::Tensor StateTensor(Napi::Object entry, const char* key, const at::Tensor& pa
   if (IsNullish(v)) return at::Tensor();
   const at::Tensor& t = TensorHandle::Arg(v, (where + "." + key).c_str());
   if (!t.sizes().equals(param.sizes())) {
-    throw std::out_of_range(where + "." + key + ": shape " + ShapeString(t.sizes()) + " does not match the parameter's " +
-                            ShapeString(param.sizes()));
+    throw std::out_of_range(where + "." + key + ": shape " + ShapeString(t.sizes()) +
+                            " does not match the parameter's " + ShapeString(param.sizes()));
   }
   return t.detach().to(param.device(), param.scalar_type()).clone();
 }
@@ -80,15 +80,16 @@ at::Tensor StateTensor(Napi::Object entry, const char* key, const at::Tensor& pa
 }  // namespace
 
 void OptimizerHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function cls = DefineClass(env, "OptimizerHandle",
-                                   {
-                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::Step>>("step"),
-                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::ZeroGrad>>("zeroGrad"),
-                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::GetLr>>("getLr"),
-                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::SetLr>>("setLr"),
-                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::StateDict>>("stateDict"),
-                                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::LoadStateDict>>("loadStateDict"),
-                                   });
+  Napi::Function cls =
+      DefineClass(env, "OptimizerHandle",
+                  {
+                      InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::Step>>("step"),
+                      InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::ZeroGrad>>("zeroGrad"),
+                      InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::GetLr>>("getLr"),
+                      InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::SetLr>>("setLr"),
+                      InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::StateDict>>("stateDict"),
+                      InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::LoadStateDict>>("loadStateDict"),
+                  });
   constructor = new Napi::FunctionReference(Napi::Persistent(cls));
   exports.Set("OptimizerHandle", cls);
 }
@@ -213,7 +214,8 @@ Napi::Value OptimizerHandle::LoadStateDict(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) ThrowTypeError(env, "stateDict: expected an object");
   Napi::Object dict = info[0].As<Napi::Object>();
   std::string kind = ToString(dict.Get("kind"), "stateDict.kind");
-  if (kind != kind_) ThrowTypeError(env, "stateDict.kind: the state is of a '" + kind + "' optimizer, this one is '" + kind_ + "'");
+  if (kind != kind_)
+    ThrowTypeError(env, "stateDict.kind: the state is of a '" + kind + "' optimizer, this one is '" + kind_ + "'");
   Napi::Value statesValue = dict.Get("state");
   if (!statesValue.IsArray()) ThrowTypeError(env, "stateDict.state: expected an array");
   Napi::Array states = statesValue.As<Napi::Array>();
@@ -265,8 +267,10 @@ Napi::Value OptimizerHandle::LoadStateDict(const Napi::CallbackInfo& info) {
     const at::Tensor& scale = TensorHandle::Arg(s.Get("scale"), "stateDict.scaler.scale");
     auto& scaler = Scaler(params_.front().device());
     scaler.scale = scale.detach().to(params_.front().device(), at::kFloat).clone();
-    scaler.growth_tracker =
-        TensorHandle::Arg(s.Get("growthTracker"), "stateDict.scaler.growthTracker").detach().to(scaler.scale.device(), at::kInt).clone();
+    scaler.growth_tracker = TensorHandle::Arg(s.Get("growthTracker"), "stateDict.scaler.growthTracker")
+                                .detach()
+                                .to(scaler.scale.device(), at::kInt)
+                                .clone();
   }
   return env.Undefined();
 }

@@ -37,8 +37,10 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      if (cpu_) RunOnComputeThread(work_);
-      else work_();
+      if (cpu_)
+        RunOnComputeThread(work_);
+      else
+        work_();
     } catch (...) {
       error_ = CaptureCurrentException();
     }

@@ -15,11 +15,13 @@ ops::DistOptions ToDistOptions(Napi::Value value, const std::string& where) {
   Napi::Env env = value.Env();
   ops::DistOptions o;
   std::string c = ToString(obj.Get("channels"), where + ".channels");
-  if (c != "present" && c != "all") ThrowRangeError(env, where + ".channels: expected 'present' or 'all', got '" + c + "'");
+  if (c != "present" && c != "all")
+    ThrowRangeError(env, where + ".channels: expected 'present' or 'all', got '" + c + "'");
   o.allChannels = c == "all";
   Napi::Value mask = obj.Get("teacherMask");
   if (!mask.IsNull()) {
-    if (!mask.IsArray()) ThrowTypeError(env, where + ".teacherMask: expected an array of booleans, one per class, or null");
+    if (!mask.IsArray())
+      ThrowTypeError(env, where + ".teacherMask: expected an array of booleans, one per class, or null");
     Napi::Array a = mask.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) {
       o.teacherMask.push_back(ToBool(a.Get(i), where + ".teacherMask[" + std::to_string(i) + "]") ? 1 : 0);
@@ -56,7 +58,7 @@ Napi::Value ClassPrototypes(const Napi::CallbackInfo& info) {
   int64_t classes = ToInt(info[2], "numClasses");
   auto o = ToOpOptions(info[3]);
   auto [p, n] = ToBool(info[4], "reference") ? ops::reference::ClassPrototypes(logits, labels, classes, o)
-                                                    : ops::ClassPrototypes(logits, labels, classes, o);
+                                             : ops::ClassPrototypes(logits, labels, classes, o);
   return Pair(info.Env(), p, n);
 }
 

@@ -1,9 +1,9 @@
 // Process-wide settings and facts: seeds, threads, CUDA, versions, tensor memory.
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <sys/resource.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
-#include <sys/resource.h>
 
 #include <climits>
 #ifdef __GLIBC__
@@ -13,11 +13,11 @@
 #include <string>
 
 #include "binding/compute_thread.h"
-#include "binding/errors.h"
 #include "binding/convert.h"
+#include "binding/errors.h"
 #include "binding/exports.h"
-#include "distributed/group.h"
 #include "binding/tensor_handle.h"
+#include "distributed/group.h"
 
 namespace sd {
 namespace {
@@ -37,11 +37,14 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t n = ToInt(info[0], "threads");
   if (n < 1) ThrowRangeError(env, "threads: must be >= 1");
-  if (n > kMaxThreads) ThrowRangeError(env, "threads: must be <= " + std::to_string(kMaxThreads) + ", got " + std::to_string(n));
+  if (n > kMaxThreads)
+    ThrowRangeError(env, "threads: must be <= " + std::to_string(kMaxThreads) + ", got " + std::to_string(n));
   // The per-user process limit (ulimit -u) counts threads: OpenMP would die creating them.
   struct rlimit limit {};
-  if (getrlimit(RLIMIT_NPROC, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(n) >= limit.rlim_cur) {
-    ThrowRangeError(env, "threads: " + std::to_string(n) + " threads would reach the process limit (ulimit -u " + std::to_string(limit.rlim_cur) + ")");
+  if (getrlimit(RLIMIT_NPROC, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      static_cast<rlim_t>(n) >= limit.rlim_cur) {
+    ThrowRangeError(env, "threads: " + std::to_string(n) + " threads would reach the process limit (ulimit -u " +
+                             std::to_string(limit.rlim_cur) + ")");
   }
   const int old = at::get_num_threads();
   try {
@@ -110,9 +113,11 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 // they come from the heap, whose freed top is returned to the system past the trim threshold.
 Napi::Value ConfigureAllocator(const Napi::CallbackInfo& info) {
   const int64_t mmap = ToInt(info[0], "mmapThresholdBytes"), trim = ToInt(info[1], "trimThresholdBytes");
-  if (mmap < 0 || trim < 0 || mmap > INT32_MAX || trim > INT32_MAX) ThrowRangeError(info.Env(), "allocator thresholds: expected 0 to 2^31 - 1 bytes");
+  if (mmap < 0 || trim < 0 || mmap > INT32_MAX || trim > INT32_MAX)
+    ThrowRangeError(info.Env(), "allocator thresholds: expected 0 to 2^31 - 1 bytes");
 #ifdef __GLIBC__
-  const bool ok = mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap)) == 1 && mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim)) == 1;
+  const bool ok =
+      mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap)) == 1 && mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim)) == 1;
   return Napi::Boolean::New(info.Env(), ok);
 #else
   return Napi::Boolean::New(info.Env(), false);

@@ -20,9 +20,12 @@ Napi::Value Reshape(const Napi::CallbackInfo& info) {
   std::vector<int64_t> shape = ToIntList(info[1], "shape");
   int64_t known = 1, inferred = 0;
   for (int64_t s : shape) {
-    if (s == -1) inferred++;
-    else if (s < 0) ThrowRangeError(env, "shape: sizes must be >= 0 or a single -1, got " + ShapeString(shape));
-    else known *= s;
+    if (s == -1)
+      inferred++;
+    else if (s < 0)
+      ThrowRangeError(env, "shape: sizes must be >= 0 or a single -1, got " + ShapeString(shape));
+    else
+      known *= s;
   }
   bool fits = inferred > 1 ? false : inferred == 1 ? (known != 0 && self.numel() % known == 0) : known == self.numel();
   if (!fits) {
@@ -178,7 +181,8 @@ std::vector<TensorIndex> ToIndexSpec(Napi::Value value) {
   if (!value.IsArray()) ThrowTypeError(value.Env(), "indices: expected an array");
   Napi::Array a = value.As<Napi::Array>();
   std::vector<TensorIndex> out;
-  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(ToTensorIndex(a.Get(i), "indices[" + std::to_string(i) + "]"));
+  for (uint32_t i = 0; i < a.Length(); i++)
+    out.push_back(ToTensorIndex(a.Get(i), "indices[" + std::to_string(i) + "]"));
   return out;
 }
 

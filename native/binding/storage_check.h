@@ -5,9 +5,9 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/api/module.h>
 
+#include <caffe2/serialize/inline_container.h>
 #include <algorithm>
 #include <cstring>
-#include <caffe2/serialize/inline_container.h>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -38,7 +38,8 @@ inline void CheckStorage(const at::Tensor& t, const std::string& kind, const std
 
 // Every parameter, buffer and tensor attribute of a module and its submodules.
 inline void CheckModuleStorage(const torch::jit::Module& module, const std::string& kind, const std::string& where) {
-  for (const auto& p : module.named_parameters(true)) CheckStorage(p.value, kind, where + ": parameter '" + p.name + "'");
+  for (const auto& p : module.named_parameters(true))
+    CheckStorage(p.value, kind, where + ": parameter '" + p.name + "'");
   for (const auto& b : module.named_buffers(true)) CheckStorage(b.value, kind, where + ": buffer '" + b.name + "'");
   for (const auto& a : module.named_attributes(true)) {
     if (a.value.isTensor()) CheckStorage(a.value.toTensor(), kind, where + ": attribute '" + a.name + "'");
@@ -83,8 +84,9 @@ inline void CheckRecordSizes(caffe2::serialize::PyTorchStreamReader&& reader, co
   for (size_t i = 0; i < storages.size(); i++) {
     const uint64_t have = i < records.size() ? records[i] : 0;
     if (storages[i] > have) {
-      throw KindError(kind, where + ": a tensor record of the file holds " + std::to_string(have) + " bytes where its tensor needs " +
-                                std::to_string(storages[i]) + " (a truncated or corrupt file)");
+      throw KindError(kind, where + ": a tensor record of the file holds " + std::to_string(have) +
+                                " bytes where its tensor needs " + std::to_string(storages[i]) +
+                                " (a truncated or corrupt file)");
     }
   }
 }

@@ -26,7 +26,8 @@ void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
   if (!ce.IsNull()) {
     Napi::Object o = ToObject(ce, "loss.crossEntropy");
     spec.ceWeight = ToDouble(o.Get("weight"), "loss.crossEntropy.weight");
-    if (!o.Get("classWeights").IsNull()) spec.classWeights = TensorHandle::Arg(o.Get("classWeights"), "loss.crossEntropy.classWeights");
+    if (!o.Get("classWeights").IsNull())
+      spec.classWeights = TensorHandle::Arg(o.Get("classWeights"), "loss.crossEntropy.classWeights");
   }
   if (!dice.IsNull()) {
     spec.dice = ToDiceOptions(dice, "loss.dice");
@@ -41,7 +42,8 @@ void ReadLoss(Napi::Env env, Napi::Value value, TrainStepSpec& spec) {
   spec.dice.ignore_index = spec.ignoreIndex;
   spec.dist.ignoreIndex = spec.ignoreIndex;
   spec.dist.checkLabels = false;  // the segmentation labels were checked already
-  if (spec.ceWeight == 0 && spec.diceWeight == 0 && spec.distWeight == 0) ThrowRangeError(env, "loss: every term has weight 0");
+  if (spec.ceWeight == 0 && spec.diceWeight == 0 && spec.distWeight == 0)
+    ThrowRangeError(env, "loss: every term has weight 0");
 }
 
 // An optimizer over another module's parameters would step tensors the forward never used:

@@ -72,8 +72,9 @@ class C10dGroup final : public Group {
     try {
       f();
     } catch (const std::exception& e) {
-      throw DistributedError("distributed: " + std::string(what) + " failed on rank " + std::to_string(options_.rank) + " of " +
-                             std::to_string(options_.worldSize) + " (another rank died, stopped or did not answer within " +
+      throw DistributedError("distributed: " + std::string(what) + " failed on rank " + std::to_string(options_.rank) +
+                             " of " + std::to_string(options_.worldSize) +
+                             " (another rank died, stopped or did not answer within " +
                              std::to_string(options_.timeout.count()) + " ms): " + Reason(e));
     }
   }
@@ -119,7 +120,8 @@ bool Compiled(const std::string& backend) {
 
 std::shared_ptr<Group> Create(const GroupOptions& o) {
 #ifdef SD_WITH_DISTRIBUTED
-  if (!Compiled(o.backend)) throw std::invalid_argument("distributed.init: backend '" + o.backend + "' is not in this build");
+  if (!Compiled(o.backend))
+    throw std::invalid_argument("distributed.init: backend '" + o.backend + "' is not in this build");
   c10::intrusive_ptr<c10d::Store> store;
   try {
     c10d::TCPStoreOptions so;
@@ -131,8 +133,9 @@ std::shared_ptr<Group> Create(const GroupOptions& o) {
     store = c10::make_intrusive<c10d::TCPStore>(o.masterAddr, so);
   } catch (const std::exception& e) {
     throw DistributedError("distributed.init: rank " + std::to_string(o.rank) + " of " + std::to_string(o.worldSize) +
-                           " could not meet the others at " + o.masterAddr + ":" + std::to_string(o.masterPort) + " within " +
-                           std::to_string(o.timeout.count()) + " ms (were all ranks started, and is the port free?): " + Reason(e));
+                           " could not meet the others at " + o.masterAddr + ":" + std::to_string(o.masterPort) +
+                           " within " + std::to_string(o.timeout.count()) +
+                           " ms (were all ranks started, and is the port free?): " + Reason(e));
   }
   try {
     return std::make_shared<C10dGroup>(o, store, MakeBackend(o, store));
@@ -145,7 +148,8 @@ std::shared_ptr<Group> Create(const GroupOptions& o) {
 #else
   (void)o;
   throw DistributedError(
-      "distributed.init: this build of slice-distill has no distributed support (the gloo headers were not found at build "
+      "distributed.init: this build of slice-distill has no distributed support (the gloo headers were not found at "
+      "build "
       "time: install libgloo-dev, e.g. apt-get install libgloo-dev, and rebuild)");
 #endif
 }

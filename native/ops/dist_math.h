@@ -37,7 +37,9 @@ struct Params {
 SD_HD inline int64_t MinPresentInter(const Params&) { return 1; }
 SD_HD inline int64_t MinPresentIntra(const Params& p) { return p.allChannels ? 2 : 3; }
 // Whether channel j enters L_intra for a sample with counts n.
-SD_HD inline bool IntraChannel(const int64_t* n, const Params& p, int64_t j) { return p.allChannels || (j < p.K && n[j] > 0); }
+SD_HD inline bool IntraChannel(const int64_t* n, const Params& p, int64_t j) {
+  return p.allChannels || (j < p.K && n[j] > 0);
+}
 
 // Scratch doubles one sample needs.
 SD_HD inline int64_t ScratchSize(const Params& p) { return 2 * p.K * p.CH + 3 * p.K; }
@@ -83,8 +85,8 @@ SD_HD inline void SoftmaxRow(const double* x, int64_t n, double tau, double* out
 }
 
 // Gathers column j of S and Tn over the present classes into a and b; returns their count.
-SD_HD inline int64_t GatherPresentColumn(const double* S, const double* Tn, const int64_t* n, const Params& p, int64_t j,
-                                         double* a, double* b) {
+SD_HD inline int64_t GatherPresentColumn(const double* S, const double* Tn, const int64_t* n, const Params& p,
+                                         int64_t j, double* a, double* b) {
   int64_t m = 0;
   for (int64_t k = 0; k < p.K; k++) {
     if (n[k] <= 0) continue;
@@ -185,7 +187,7 @@ SD_HD inline void SampleBackward(const double* P, const int64_t* n, const double
 // per-term coefficients of the backward.
 struct BatchCombination {
   double loss;
-  double inter;      // mean over the samples having the term (0 where none has)
+  double inter;  // mean over the samples having the term (0 where none has)
   double intra;
   double coefInter;  // per unit of incoming gradient
   double coefIntra;

@@ -17,10 +17,11 @@ int64_t SumsSharedBytes(Dtype dtype, int64_t K, int64_t CH);
 int64_t ScatterSharedBytes(Dtype dtype, int64_t K, int64_t CH);
 
 // Each returns the launch's cudaError_t as an int (0 = success).
-int LaunchPrototypeSums(Dtype dtype, const void* logits, const int64_t* labels, int64_t B, int64_t CH, int64_t N, int64_t K,
-                        int64_t ignore, double* sums, int64_t* counts, uint8_t* compact, cudaStream_t stream);
-int LaunchScatterByLabel(Dtype dtype, const void* table, const uint8_t* compact, int64_t B, int64_t CH, int64_t N, int64_t K,
-                         void* out, cudaStream_t stream);
+int LaunchPrototypeSums(Dtype dtype, const void* logits, const int64_t* labels, int64_t B, int64_t CH, int64_t N,
+                        int64_t K, int64_t ignore, double* sums, int64_t* counts, uint8_t* compact,
+                        cudaStream_t stream);
+int LaunchScatterByLabel(Dtype dtype, const void* table, const uint8_t* compact, int64_t B, int64_t CH, int64_t N,
+                         int64_t K, void* out, cudaStream_t stream);
 int LaunchDistForward(const double* P, const int64_t* counts, const double* Tn, const dist::Params& p, int64_t B,
                       double* scratch, double* terms, double* out, cudaStream_t stream);
 int LaunchDistBackward(const double* P, const int64_t* counts, const double* Tn, const dist::Params& p, int64_t B,

@@ -38,9 +38,9 @@ struct Accumulator<double> {
 };
 
 template <typename scalar_t, typename acc_t>
-__global__ void SumsKernel(const scalar_t* __restrict__ x, const int64_t* __restrict__ y, int64_t CH, int64_t N, int64_t K,
-                           int64_t ignore, double* __restrict__ sums, unsigned long long* __restrict__ counts,
-                           uint8_t* __restrict__ compact) {
+__global__ void SumsKernel(const scalar_t* __restrict__ x, const int64_t* __restrict__ y, int64_t CH, int64_t N,
+                           int64_t K, int64_t ignore, double* __restrict__ sums,
+                           unsigned long long* __restrict__ counts, uint8_t* __restrict__ compact) {
   extern __shared__ unsigned char shared_raw[];
   acc_t* acc = reinterpret_cast<acc_t*>(shared_raw);
   unsigned int* n = reinterpret_cast<unsigned int*>(acc + K * CH);
@@ -69,8 +69,8 @@ __global__ void SumsKernel(const scalar_t* __restrict__ x, const int64_t* __rest
 }
 
 template <typename scalar_t>
-__global__ void ScatterKernel(const scalar_t* __restrict__ table, const uint8_t* __restrict__ y, int64_t CH, int64_t N, int64_t K,
-                              scalar_t* __restrict__ out) {
+__global__ void ScatterKernel(const scalar_t* __restrict__ table, const uint8_t* __restrict__ y, int64_t CH, int64_t N,
+                              int64_t K, scalar_t* __restrict__ out) {
   extern __shared__ unsigned char shared_raw[];
   scalar_t* t = reinterpret_cast<scalar_t*>(shared_raw);
   const int64_t b = blockIdx.y;
@@ -126,17 +126,23 @@ __global__ void DistBackwardKernel(const double* P, const int64_t* counts, const
   }
 }
 
-dim3 PixelGrid(int64_t B, int64_t N) { return dim3(static_cast<unsigned>((N + kPixelsPerBlock - 1) / kPixelsPerBlock), static_cast<unsigned>(B)); }
+dim3 PixelGrid(int64_t B, int64_t N) {
+  return dim3(static_cast<unsigned>((N + kPixelsPerBlock - 1) / kPixelsPerBlock), static_cast<unsigned>(B));
+}
 
 }  // namespace
 
 template <typename F>
 int ForDtype(Dtype dtype, F&& f) {
   switch (dtype) {
-    case Dtype::kFloat: return f(static_cast<float*>(nullptr));
-    case Dtype::kDouble: return f(static_cast<double*>(nullptr));
-    case Dtype::kHalf: return f(static_cast<__half*>(nullptr));
-    case Dtype::kBFloat16: return f(static_cast<__nv_bfloat16*>(nullptr));
+    case Dtype::kFloat:
+      return f(static_cast<float*>(nullptr));
+    case Dtype::kDouble:
+      return f(static_cast<double*>(nullptr));
+    case Dtype::kHalf:
+      return f(static_cast<__half*>(nullptr));
+    case Dtype::kBFloat16:
+      return f(static_cast<__nv_bfloat16*>(nullptr));
   }
   return static_cast<int>(cudaErrorInvalidValue);
 }
@@ -149,21 +155,22 @@ int64_t ScatterSharedBytes(Dtype dtype, int64_t K, int64_t CH) {
   return K * CH * (dtype == Dtype::kDouble ? 8 : dtype == Dtype::kFloat ? 4 : 2);
 }
 
-int LaunchPrototypeSums(Dtype dtype, const void* logits, const int64_t* labels, int64_t B, int64_t CH, int64_t N, int64_t K,
-                        int64_t ignore, double* sums, int64_t* counts, uint8_t* compact, cudaStream_t stream) {
+int LaunchPrototypeSums(Dtype dtype, const void* logits, const int64_t* labels, int64_t B, int64_t CH, int64_t N,
+                        int64_t K, int64_t ignore, double* sums, int64_t* counts, uint8_t* compact,
+                        cudaStream_t stream) {
   if (N == 0 || B == 0) return 0;
   return ForDtype(dtype, [&](auto* tag) {
     using scalar_t = std::remove_pointer_t<decltype(tag)>;
     using acc_t = typename Accumulator<scalar_t>::type;
     SumsKernel<scalar_t, acc_t><<<PixelGrid(B, N), kThreads, SumsSharedBytes(dtype, K, CH), stream>>>(
-        static_cast<const scalar_t*>(logits), labels, CH, N, K, ignore, sums, reinterpret_cast<unsigned long long*>(counts),
-        compact);
+        static_cast<const scalar_t*>(logits), labels, CH, N, K, ignore, sums,
+        reinterpret_cast<unsigned long long*>(counts), compact);
     return static_cast<int>(cudaGetLastError());
   });
 }
 
-int LaunchScatterByLabel(Dtype dtype, const void* table, const uint8_t* compact, int64_t B, int64_t CH, int64_t N, int64_t K,
-                         void* out, cudaStream_t stream) {
+int LaunchScatterByLabel(Dtype dtype, const void* table, const uint8_t* compact, int64_t B, int64_t CH, int64_t N,
+                         int64_t K, void* out, cudaStream_t stream) {
   if (N == 0 || B == 0) return 0;
   return ForDtype(dtype, [&](auto* tag) {
     using scalar_t = std::remove_pointer_t<decltype(tag)>;

@@ -11,9 +11,9 @@
 namespace sd::ops {
 
 struct PrototypeSums {
-  at::Tensor sums;    // float64 [B, K, CH]: per class, the sum of the logits over its pixels
-  at::Tensor counts;  // int64 [B, K]: pixels per class
-  at::Tensor compactLabels;  // uint8 [B, N]: the class, or 255 for a skipped pixel (for the backward)
+  at::Tensor sums;                  // float64 [B, K, CH]: per class, the sum of the logits over its pixels
+  at::Tensor counts;                // int64 [B, K]: pixels per class
+  at::Tensor compactLabels;         // uint8 [B, N]: the class, or 255 for a skipped pixel (for the backward)
   std::optional<int64_t> badLabel;  // CPU only: a label outside [0, K) that is not ignore_index
 };
 

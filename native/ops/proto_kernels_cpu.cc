@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <optional>
-#include <type_traits>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -27,15 +27,17 @@ constexpr uint8_t kSkip = 255;    // the compact label of a pixel that counts fo
 // one class add to different rows, so no add waits on the store of the one before.
 constexpr int kReps = 8;
 
-[[noreturn]] void NoCuda() { throw std::invalid_argument("logits: on CUDA, but this build of slice-distill has no CUDA kernels"); }
+[[noreturn]] void NoCuda() {
+  throw std::invalid_argument("logits: on CUDA, but this build of slice-distill has no CUDA kernels");
+}
 
 // One chunk's pixels [start, stop) of sample b, summed into acc [K, CH] and n [K]. Labels come
 // in runs (organs are contiguous), so a run of one class is summed in registers and added to
 // its row once: no store-to-load chain on the row from pixel to pixel. CHT > 0 fixes the
 // channel count at compile time (the registers); 0 takes CH at run time.
 template <int CHT, typename T>
-void SumChunk(const T* xb, const int64_t* yb, int64_t CH_, int64_t N, int64_t K, int64_t ignore, int64_t start, int64_t stop,
-              double* acc, int64_t* n, uint8_t* cb, char& has_bad, int64_t& bad) {
+void SumChunk(const T* xb, const int64_t* yb, int64_t CH_, int64_t N, int64_t K, int64_t ignore, int64_t start,
+              int64_t stop, double* acc, int64_t* n, uint8_t* cb, char& has_bad, int64_t& bad) {
   const int64_t CH = CHT > 0 ? CHT : CH_;
   constexpr int kMax = CHT > 0 ? CHT : 1;
   double run[kMax];
@@ -98,8 +100,9 @@ int64_t FirstBad(const int64_t* yb, int64_t K, int64_t ignore, int64_t start, in
 // CH) and added as float64 to the pixel's class row: no branch on the label (random labels
 // change class every other pixel, which made the run-length branch mispredict half the time).
 template <int G>
-__attribute__((target("avx2"))) void SumPixelsAvx2(const float* xb, const int64_t* yb, int64_t CH, int64_t N, int64_t start,
-                                                   int64_t stop, LabelRow& rows, double* acc, int64_t* n, uint8_t* cb) {
+__attribute__((target("avx2"))) void SumPixelsAvx2(const float* xb, const int64_t* yb, int64_t CH, int64_t N,
+                                                   int64_t start, int64_t stop, LabelRow& rows, double* acc, int64_t* n,
+                                                   uint8_t* cb) {
   constexpr int64_t CW = 8 * G;
   const int64_t K1 = rows.K + 1;
   int64_t i = start;
@@ -108,7 +111,8 @@ __attribute__((target("avx2"))) void SumPixelsAvx2(const float* xb, const int64_
     for (int p = 0; p < 8; p++) k[p] = rows(yb[i + p], cb + i + p);
     for (int g = 0; g < G; g++) {
       __m256 v[8];
-      for (int c = 0; c < 8; c++) v[c] = g * 8 + c < CH ? _mm256_loadu_ps(xb + (g * 8 + c) * N + i) : _mm256_setzero_ps();
+      for (int c = 0; c < 8; c++)
+        v[c] = g * 8 + c < CH ? _mm256_loadu_ps(xb + (g * 8 + c) * N + i) : _mm256_setzero_ps();
       __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
       __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
       __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
@@ -124,7 +128,8 @@ __attribute__((target("avx2"))) void SumPixelsAvx2(const float* xb, const int64_
       for (int p = 0; p < 8; p++) {  // i % 8 == 0, so pixel i + p goes to copy p
         double* row = acc + (p * K1 + k[p]) * CW + g * 8;
         _mm256_storeu_pd(row, _mm256_add_pd(_mm256_loadu_pd(row), _mm256_cvtps_pd(_mm256_castps256_ps128(px[p]))));
-        _mm256_storeu_pd(row + 4, _mm256_add_pd(_mm256_loadu_pd(row + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(px[p], 1))));
+        _mm256_storeu_pd(row + 4,
+                         _mm256_add_pd(_mm256_loadu_pd(row + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(px[p], 1))));
       }
     }
     for (int p = 0; p < 8; p++) n[p * K1 + k[p]]++;
@@ -171,8 +176,10 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
           std::vector<double> copies(kReps * K1 * CW, 0.0);
           std::vector<int64_t> copies_n(kReps * K1, 0);
           LabelRow rows{K, ignore};
-          if (CW == 8) SumPixelsAvx2<1>(xb, yb, CH, N, start, stop, rows, copies.data(), copies_n.data(), cb);
-          else SumPixelsAvx2<2>(xb, yb, CH, N, start, stop, rows, copies.data(), copies_n.data(), cb);
+          if (CW == 8)
+            SumPixelsAvx2<1>(xb, yb, CH, N, start, stop, rows, copies.data(), copies_n.data(), cb);
+          else
+            SumPixelsAvx2<2>(xb, yb, CH, N, start, stop, rows, copies.data(), copies_n.data(), cb);
           if (rows.anyBad) has_bad[t] = 1, bad[t] = FirstBad(yb, K, ignore, start, stop);
           for (int64_t k = 0; k < K; k++) {  // the copies, in a fixed order
             for (int r = 0; r < kReps; r++) {
@@ -189,17 +196,39 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
       };
       // the channel counts of segmentation heads (classes incl. background); others at run time
       switch (CH) {
-        case 2: chunk(std::integral_constant<int, 2>{}); break;
-        case 3: chunk(std::integral_constant<int, 3>{}); break;
-        case 4: chunk(std::integral_constant<int, 4>{}); break;
-        case 5: chunk(std::integral_constant<int, 5>{}); break;
-        case 6: chunk(std::integral_constant<int, 6>{}); break;
-        case 7: chunk(std::integral_constant<int, 7>{}); break;
-        case 8: chunk(std::integral_constant<int, 8>{}); break;
-        case 9: chunk(std::integral_constant<int, 9>{}); break;
-        case 14: chunk(std::integral_constant<int, 14>{}); break;
-        case 16: chunk(std::integral_constant<int, 16>{}); break;
-        default: chunk(std::integral_constant<int, 0>{}); break;
+        case 2:
+          chunk(std::integral_constant<int, 2>{});
+          break;
+        case 3:
+          chunk(std::integral_constant<int, 3>{});
+          break;
+        case 4:
+          chunk(std::integral_constant<int, 4>{});
+          break;
+        case 5:
+          chunk(std::integral_constant<int, 5>{});
+          break;
+        case 6:
+          chunk(std::integral_constant<int, 6>{});
+          break;
+        case 7:
+          chunk(std::integral_constant<int, 7>{});
+          break;
+        case 8:
+          chunk(std::integral_constant<int, 8>{});
+          break;
+        case 9:
+          chunk(std::integral_constant<int, 9>{});
+          break;
+        case 14:
+          chunk(std::integral_constant<int, 14>{});
+          break;
+        case 16:
+          chunk(std::integral_constant<int, 16>{});
+          break;
+        default:
+          chunk(std::integral_constant<int, 0>{});
+          break;
       }
     }
   });
@@ -222,7 +251,8 @@ __attribute__((target("avx2"))) void ScatterColumnAvx2(const float* column, cons
   for (; i + 8 <= stop; i += 8) {
     __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(yb + i)));
     __m256 v = _mm256_permutevar8x32_ps(lo, idx);
-    if (K > 8) v = _mm256_blendv_ps(v, _mm256_permutevar8x32_ps(hi, idx), _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
+    if (K > 8)
+      v = _mm256_blendv_ps(v, _mm256_permutevar8x32_ps(hi, idx), _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
     v = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpgt_epi32(kv, idx)));
     _mm256_storeu_ps(oc + i, v);
   }
@@ -262,7 +292,8 @@ void ScatterCpu(const T* table, const uint8_t* y, int64_t B, int64_t CH, int64_t
 
 }  // namespace
 
-PrototypeSums ComputePrototypeSums(const at::Tensor& logits, const at::Tensor& labels, int64_t K, int64_t ignore_index) {
+PrototypeSums ComputePrototypeSums(const at::Tensor& logits, const at::Tensor& labels, int64_t K,
+                                   int64_t ignore_index) {
   const int64_t B = logits.size(0), CH = logits.size(1), N = logits.size(2);
   auto opts = logits.options();
   PrototypeSums r{at::zeros({B, K, CH}, opts.dtype(at::kDouble)), at::zeros({B, K}, opts.dtype(at::kLong)),
@@ -316,8 +347,9 @@ at::Tensor DistForward(const at::Tensor& P, const at::Tensor& counts, const at::
   double inter = 0, intra = 0;
   int64_t n_inter = 0, n_intra = 0;
   for (int64_t b = 0; b < B; b++) {
-    auto t = dist::SampleForward(P.const_data_ptr<double>() + b * p.K * p.CH, counts.const_data_ptr<int64_t>() + b * p.K,
-                                 Tn.const_data_ptr<double>(), p, scratch.data());
+    auto t =
+        dist::SampleForward(P.const_data_ptr<double>() + b * p.K * p.CH, counts.const_data_ptr<int64_t>() + b * p.K,
+                            Tn.const_data_ptr<double>(), p, scratch.data());
     if (t.present >= dist::MinPresentInter(p)) inter += t.inter, n_inter++;
     if (t.present >= dist::MinPresentIntra(p)) intra += t.intra, n_intra++;
   }

@@ -32,17 +32,20 @@ std::pair<at::Tensor, at::Tensor> Flatten(const at::Tensor& logits, const at::Te
   if (logits.dim() < 3 || logits.dim() > 5) {
     throw std::out_of_range("logits: expected [B, C, H, W] or [B, C, D, H, W], got " + Shape(logits.sizes()));
   }
-  if (!at::isFloatingType(logits.scalar_type())) throw std::invalid_argument("logits: expected a floating-point tensor");
-  if (!at::isIntegralType(labels.scalar_type(), false)) throw std::invalid_argument("labels: expected an integer tensor");
+  if (!at::isFloatingType(logits.scalar_type()))
+    throw std::invalid_argument("logits: expected a floating-point tensor");
+  if (!at::isIntegralType(labels.scalar_type(), false))
+    throw std::invalid_argument("labels: expected an integer tensor");
   std::vector<int64_t> expected{logits.size(0)};
   for (int64_t d = 2; d < logits.dim(); d++) expected.push_back(logits.size(d));
   if (labels.sizes() != at::IntArrayRef(expected)) {
-    throw std::out_of_range("labels: shape " + Shape(labels.sizes()) + " does not match logits " + Shape(logits.sizes()) +
-                            " (expected " + Shape(expected) + ")");
+    throw std::out_of_range("labels: shape " + Shape(labels.sizes()) + " does not match logits " +
+                            Shape(logits.sizes()) + " (expected " + Shape(expected) + ")");
   }
   if (labels.device() != logits.device()) throw std::invalid_argument("labels: must be on the logits' device");
   if (num_classes < 1 || num_classes > kMaxClasses) {
-    throw std::out_of_range("numClasses: expected 1 to " + std::to_string(kMaxClasses) + ", got " + std::to_string(num_classes));
+    throw std::out_of_range("numClasses: expected 1 to " + std::to_string(kMaxClasses) + ", got " +
+                            std::to_string(num_classes));
   }
   if (!logits.is_cuda() && logits.scalar_type() != at::kFloat && logits.scalar_type() != at::kDouble) {
     throw std::invalid_argument("logits: float32 or float64 on the CPU");
@@ -54,14 +57,16 @@ std::pair<at::Tensor, at::Tensor> Flatten(const at::Tensor& logits, const at::Te
 
 void ThrowIfBad(const PrototypeSums& s, int64_t K, const DistOptions& o) {
   if (o.checkLabels && s.badLabel) {
-    throw std::out_of_range("labels: value " + std::to_string(*s.badLabel) + " is outside [0, " + std::to_string(K) + ")" +
+    throw std::out_of_range("labels: value " + std::to_string(*s.badLabel) + " is outside [0, " + std::to_string(K) +
+                            ")" +
                             (o.ignoreIndex ? " and is not the ignore index " + std::to_string(*o.ignoreIndex) : ""));
   }
 }
 
 dist::Params ParamsFor(const DistOptions& o, int64_t K, int64_t CH) {
   if (!(o.tau > 0)) throw std::out_of_range("tau: expected a temperature > 0");
-  if (o.interWeight < 0 || o.intraWeight < 0) throw std::out_of_range("interWeight / intraWeight: expected values >= 0");
+  if (o.interWeight < 0 || o.intraWeight < 0)
+    throw std::out_of_range("interWeight / intraWeight: expected values >= 0");
   if (!o.allChannels && CH != K) {
     throw std::out_of_range("channels 'present': L_intra takes the channel of each present class, so the logits need " +
                             std::to_string(K) + " channels (one per class), got " + std::to_string(CH) +
@@ -88,7 +93,8 @@ at::Tensor TeacherSoftmax(const at::Tensor& teacher, int64_t K, int64_t CH, doub
     throw std::out_of_range("teacherPrototype: expected [" + std::to_string(K) + ", " + std::to_string(CH) + "], got " +
                             Shape(teacher.sizes()));
   }
-  if (!at::isFloatingType(teacher.scalar_type())) throw std::invalid_argument("teacherPrototype: expected a floating-point tensor");
+  if (!at::isFloatingType(teacher.scalar_type()))
+    throw std::invalid_argument("teacherPrototype: expected a floating-point tensor");
   return at::softmax(teacher.detach().to(device, at::kDouble) / tau, 1).contiguous();
 }
 
@@ -100,8 +106,13 @@ void SaveParams(AutogradContext* ctx, const dist::Params& p) {
 }
 
 dist::Params LoadParams(AutogradContext* ctx, int64_t K, int64_t CH) {
-  return {K,    CH, ctx->saved_data["tau"].toDouble(), ctx->saved_data["inter"].toDouble(), ctx->saved_data["intra"].toDouble(),
-          kEps, ctx->saved_data["all"].toBool()};
+  return {K,
+          CH,
+          ctx->saved_data["tau"].toDouble(),
+          ctx->saved_data["inter"].toDouble(),
+          ctx->saved_data["intra"].toDouble(),
+          kEps,
+          ctx->saved_data["all"].toBool()};
 }
 
 at::Tensor Means(const PrototypeSums& s) { return s.sums / s.counts.clamp_min(1).unsqueeze(-1).to(at::kDouble); }
@@ -140,8 +151,8 @@ struct ClassPrototypesFn : torch::autograd::Function<ClassPrototypesFn> {
 
 struct DistLossFn : torch::autograd::Function<DistLossFn> {
   // counts: already with the unseen classes zeroed (SeenCounts)
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& Tn,
-                            const dist::Params& p) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& prototypes, const at::Tensor& counts,
+                            const at::Tensor& Tn, const dist::Params& p) {
     at::Tensor P = prototypes.detach().to(at::kDouble).contiguous();
     at::Tensor n = counts.to(prototypes.device(), at::kLong).contiguous();
     ctx->save_for_backward({P, n, Tn});
@@ -152,15 +163,16 @@ struct DistLossFn : torch::autograd::Function<DistLossFn> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const at::Tensor& P = saved[0];
-    at::Tensor gP = DistBackward(P, saved[1], saved[2], LoadParams(ctx, P.size(1), P.size(2)), grads[0].to(at::kDouble));
+    at::Tensor gP =
+        DistBackward(P, saved[1], saved[2], LoadParams(ctx, P.size(1), P.size(2)), grads[0].to(at::kDouble));
     return {gP.to(grads[0].scalar_type()), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
 // Outputs {loss, parts}: parts (float64 [2], the unweighted terms) is not differentiable.
 struct ProtoDistLossFn : torch::autograd::Function<ProtoDistLossFn> {
-  static variable_list forward(AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& Tn,
-                               const dist::Params& p, const DistOptions& o) {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& labels,
+                               const at::Tensor& Tn, const dist::Params& p, const DistOptions& o) {
     auto s = ComputePrototypeSums(logits, labels, p.K, IgnoreOrNone(o));
     ThrowIfBad(s, p.K, o);
     at::Tensor P = Means(s);
@@ -185,23 +197,26 @@ struct ProtoDistLossFn : torch::autograd::Function<ProtoDistLossFn> {
 
 }  // namespace
 
-std::tuple<at::Tensor, at::Tensor> ClassPrototypes(const at::Tensor& logits, const at::Tensor& labels, int64_t num_classes,
-                                                   const DistOptions& o) {
+std::tuple<at::Tensor, at::Tensor> ClassPrototypes(const at::Tensor& logits, const at::Tensor& labels,
+                                                   int64_t num_classes, const DistOptions& o) {
   auto [x, y] = Flatten(logits, labels, num_classes, o);
   auto out = ClassPrototypesFn::apply(x, y, num_classes, IgnoreOrNone(o), o.checkLabels);
   return {out[0], out[1]};
 }
 
-at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& teacher, const DistOptions& o) {
+at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& teacher,
+                    const DistOptions& o) {
   if (prototypes.dim() != 3 || !at::isFloatingType(prototypes.scalar_type())) {
     throw std::out_of_range("prototypes: expected a floating-point [B, K, C] tensor, got " + Shape(prototypes.sizes()));
   }
   const int64_t B = prototypes.size(0), K = prototypes.size(1), CH = prototypes.size(2);
   if (counts.dim() != 2 || counts.size(0) != B || counts.size(1) != K) {
-    throw std::out_of_range("counts: expected [" + std::to_string(B) + ", " + std::to_string(K) + "], got " + Shape(counts.sizes()));
+    throw std::out_of_range("counts: expected [" + std::to_string(B) + ", " + std::to_string(K) + "], got " +
+                            Shape(counts.sizes()));
   }
   dist::Params p = ParamsFor(o, K, CH);
-  return DistLossFn::apply(prototypes, SeenCounts(counts, o), TeacherSoftmax(teacher, K, CH, o.tau, prototypes.device()), p);
+  return DistLossFn::apply(prototypes, SeenCounts(counts, o),
+                           TeacherSoftmax(teacher, K, CH, o.tau, prototypes.device()), p);
 }
 
 DistLossResult ProtoDistLossWithParts(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher,
@@ -215,18 +230,20 @@ DistLossResult ProtoDistLossWithParts(const at::Tensor& logits, const at::Tensor
   return {out[0], out[1]};
 }
 
-at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher, const DistOptions& o) {
+at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher,
+                         const DistOptions& o) {
   return ProtoDistLossWithParts(logits, labels, teacher, o).loss;
 }
 
-PrototypeSums SamplePrototypeSums(const at::Tensor& logits, const at::Tensor& labels, int64_t num_classes, const DistOptions& o) {
+PrototypeSums SamplePrototypeSums(const at::Tensor& logits, const at::Tensor& labels, int64_t num_classes,
+                                  const DistOptions& o) {
   at::NoGradGuard no_grad;
   at::Tensor x = logits, y = labels;
   if (logits.dim() == 5) {  // [B, CH, D, H, W] -> [B * D, CH, H, W]: each axial slice is a sample
     std::vector<int64_t> expected{logits.size(0), logits.size(2), logits.size(3), logits.size(4)};
     if (labels.sizes() != at::IntArrayRef(expected)) {
-      throw std::out_of_range("labels: shape " + Shape(labels.sizes()) + " does not match logits " + Shape(logits.sizes()) +
-                              " (expected " + Shape(expected) + ")");
+      throw std::out_of_range("labels: shape " + Shape(labels.sizes()) + " does not match logits " +
+                              Shape(logits.sizes()) + " (expected " + Shape(expected) + ")");
     }
     x = logits.permute({0, 2, 1, 3, 4}).reshape({-1, logits.size(1), logits.size(3), logits.size(4)});
     y = labels.reshape({-1, labels.size(2), labels.size(3)});

@@ -39,15 +39,17 @@ struct DistLossResult {
 
 // {prototypes [B, K, CH] in the logits' dtype (0 rows for absent classes), counts [B, K] int64};
 // differentiable with respect to the logits.
-std::tuple<at::Tensor, at::Tensor> ClassPrototypes(const at::Tensor& logits, const at::Tensor& labels, int64_t num_classes,
-                                                   const DistOptions& options);
+std::tuple<at::Tensor, at::Tensor> ClassPrototypes(const at::Tensor& logits, const at::Tensor& labels,
+                                                   int64_t num_classes, const DistOptions& options);
 
 // The DIST loss of per-sample prototypes against a teacher prototype [K, CH]; differentiable
 // with respect to the prototypes (the teacher is a constant).
-at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& teacher, const DistOptions& options);
+at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& teacher,
+                    const DistOptions& options);
 
 // ClassPrototypes and DistLoss fused in one op; K = teacher.size(0).
-at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher, const DistOptions& options);
+at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher,
+                         const DistOptions& options);
 // The same, with the two terms apart (the training step logs them).
 DistLossResult ProtoDistLossWithParts(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher,
                                       const DistOptions& options);

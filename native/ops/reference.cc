@@ -32,12 +32,14 @@ std::tuple<at::Tensor, at::Tensor> ClassPrototypes(const at::Tensor& logits, con
   return {sums / counts.clamp_min(1).unsqueeze(-1), counts.to(at::kLong)};
 }
 
-at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& teacher, const DistOptions& o) {
+at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& teacher,
+                    const DistOptions& o) {
   const double tau = o.tau;
   const auto dtype = prototypes.scalar_type();
   const int64_t K = prototypes.size(1), CH = prototypes.size(2);
-  if (!o.allChannels && K != CH) throw std::out_of_range("channels 'present': the prototypes need as many channels as classes");
-  at::Tensor S = at::softmax(prototypes / tau, -1);                              // [B, K, CH]
+  if (!o.allChannels && K != CH)
+    throw std::out_of_range("channels 'present': the prototypes need as many channels as classes");
+  at::Tensor S = at::softmax(prototypes / tau, -1);                               // [B, K, CH]
   at::Tensor Tn = at::softmax(teacher.to(prototypes.device(), dtype) / tau, -1);  // [K, CH]
   at::Tensor present = counts.gt(0).to(dtype);                                    // [B, K]
   if (!o.teacherMask.empty()) {
@@ -69,7 +71,8 @@ at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, cons
   return tau * tau * (o.interWeight * inter_mean + o.intraWeight * intra_mean);
 }
 
-at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher, const DistOptions& o) {
+at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher,
+                         const DistOptions& o) {
   auto [protos, counts] = reference::ClassPrototypes(logits, labels, teacher.size(0), o);
   return reference::DistLoss(protos, counts, teacher, o);
 }

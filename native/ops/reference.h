@@ -9,9 +9,11 @@
 
 namespace sd::ops::reference {
 
-std::tuple<at::Tensor, at::Tensor> ClassPrototypes(const at::Tensor& logits, const at::Tensor& labels, int64_t num_classes,
-                                                   const DistOptions& options);
-at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& teacher, const DistOptions& options);
-at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher, const DistOptions& options);
+std::tuple<at::Tensor, at::Tensor> ClassPrototypes(const at::Tensor& logits, const at::Tensor& labels,
+                                                   int64_t num_classes, const DistOptions& options);
+at::Tensor DistLoss(const at::Tensor& prototypes, const at::Tensor& counts, const at::Tensor& teacher,
+                    const DistOptions& options);
+at::Tensor ProtoDistLoss(const at::Tensor& logits, const at::Tensor& labels, const at::Tensor& teacher,
+                         const DistOptions& options);
 
 }  // namespace sd::ops::reference

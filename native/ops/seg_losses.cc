@@ -17,16 +17,18 @@ std::string Shape(at::IntArrayRef s) {
 }  // namespace
 
 void CheckSegmentationLabels(const at::Tensor& logits, const at::Tensor& labels, std::optional<int64_t> ignore_index) {
-  if (logits.dim() < 3) throw std::out_of_range("logits: expected [B, C, H, W] or [B, C, D, H, W], got " + Shape(logits.sizes()));
-  if (!at::isFloatingType(logits.scalar_type())) throw std::invalid_argument("logits: expected a floating-point tensor");
+  if (logits.dim() < 3)
+    throw std::out_of_range("logits: expected [B, C, H, W] or [B, C, D, H, W], got " + Shape(logits.sizes()));
+  if (!at::isFloatingType(logits.scalar_type()))
+    throw std::invalid_argument("logits: expected a floating-point tensor");
   if (!at::isIntegralType(labels.scalar_type(), /*includeBool=*/false)) {
     throw std::invalid_argument("labels: expected an integer tensor");
   }
   std::vector<int64_t> expected{logits.size(0)};
   for (int64_t d = 2; d < logits.dim(); d++) expected.push_back(logits.size(d));
   if (labels.sizes() != at::IntArrayRef(expected)) {
-    throw std::out_of_range("labels: shape " + Shape(labels.sizes()) + " does not match logits " + Shape(logits.sizes()) +
-                            " (expected " + Shape(expected) + ")");
+    throw std::out_of_range("labels: shape " + Shape(labels.sizes()) + " does not match logits " +
+                            Shape(logits.sizes()) + " (expected " + Shape(expected) + ")");
   }
   CheckLabelValues(labels, logits.size(1), ignore_index);
 }
@@ -37,13 +39,14 @@ void CheckLabelValues(const at::Tensor& labels, int64_t classes, std::optional<i
   at::Tensor bad = valid.logical_and(labels.lt(0).logical_or(labels.ge(classes)));
   if (bad.any().item<bool>()) {
     int64_t value = labels.masked_select(bad).flatten()[0].item<int64_t>();
-    throw std::out_of_range("labels: value " + std::to_string(value) + " is outside [0, " + std::to_string(classes) + ")" +
+    throw std::out_of_range("labels: value " + std::to_string(value) + " is outside [0, " + std::to_string(classes) +
+                            ")" +
                             (ignore_index ? " and is not the ignore index " + std::to_string(*ignore_index) : ""));
   }
 }
 
-at::Tensor CrossEntropy(const at::Tensor& logits, const at::Tensor& labels, const std::optional<at::Tensor>& class_weights,
-                        std::optional<int64_t> ignore_index) {
+at::Tensor CrossEntropy(const at::Tensor& logits, const at::Tensor& labels,
+                        const std::optional<at::Tensor>& class_weights, std::optional<int64_t> ignore_index) {
   if (class_weights && (class_weights->dim() != 1 || class_weights->size(0) != logits.size(1))) {
     throw std::out_of_range("classWeights: expected " + std::to_string(logits.size(1)) + " weights, got shape " +
                             Shape(class_weights->sizes()));

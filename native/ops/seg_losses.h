@@ -15,8 +15,8 @@ void CheckSegmentationLabels(const at::Tensor& logits, const at::Tensor& labels,
 
 // Mean cross-entropy over non-ignored pixels, optionally class-weighted (as torch's
 // F.cross_entropy with reduction='mean').
-at::Tensor CrossEntropy(const at::Tensor& logits, const at::Tensor& labels, const std::optional<at::Tensor>& class_weights,
-                        std::optional<int64_t> ignore_index);
+at::Tensor CrossEntropy(const at::Tensor& logits, const at::Tensor& labels,
+                        const std::optional<at::Tensor>& class_weights, std::optional<int64_t> ignore_index);
 
 // Set by the caller: the defaults (and their reasons) live in lib/losses/options.ts.
 struct DiceOptions {

@@ -63,7 +63,8 @@ void AverageGradients(dist::Group& group, const std::vector<at::Tensor>& params,
   }
 }
 
-void BroadcastFromRankZero(dist::Group& group, const std::vector<at::Tensor>& tensors, const char* what, int64_t bucketBytes) {
+void BroadcastFromRankZero(dist::Group& group, const std::vector<at::Tensor>& tensors, const char* what,
+                           int64_t bucketBytes) {
   if (tensors.empty()) return;
   c10::NoGradGuard no_grad;
   auto buckets = Buckets(tensors, bucketBytes);

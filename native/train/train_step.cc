@@ -72,7 +72,9 @@ struct Terms {
 Terms AgreeOnTerms(dist::Group* group, Terms t, const at::Device& device, double& ms) {
   if (!group) return t;
   Stopwatch watch(ms);
-  at::Tensor v = at::tensor(std::vector<double>{t.nonFinite, t.loss, t.ce, t.dice, t.dist, t.inter, t.intra}, at::kDouble).to(device);
+  at::Tensor v =
+      at::tensor(std::vector<double>{t.nonFinite, t.loss, t.ce, t.dice, t.dist, t.inter, t.intra}, at::kDouble)
+          .to(device);
   std::vector<at::Tensor> one{v};
   group->AllReduceSum(one, "the loss all-reduce");
   v = one[0].cpu() / static_cast<double>(group->size());
@@ -104,11 +106,13 @@ at::Tensor LogitsOf(const c10::IValue& output) {
   if (output.isTensorList() && output.toTensorList().size() > 0) return output.toTensorList().get(0);
   if (output.isGenericDict()) {
     for (const auto& item : output.toGenericDict()) {
-      if (item.key().isString() && item.key().toStringRef() == "out" && item.value().isTensor()) return item.value().toTensor();
+      if (item.key().isString() && item.key().toStringRef() == "out" && item.value().isTensor())
+        return item.value().toTensor();
     }
   }
-  throw std::invalid_argument("forward: returned " + output.tagKind() +
-                              "; a training step needs logits: a tensor, a tuple / list starting with one, or a dict with 'out'");
+  throw std::invalid_argument(
+      "forward: returned " + output.tagKind() +
+      "; a training step needs logits: a tensor, a tuple / list starting with one, or a dict with 'out'");
 }
 
 StepResult RunStep(StepSpec& spec) {
@@ -136,7 +140,8 @@ StepResult RunStep(StepSpec& spec) {
     total = total + spec.ceWeight * ce;
   }
   if (spec.diceWeight != 0) {
-    dice = group ? ops::SoftDiceFromSums(GlobalDiceSums(*group, ops::SoftDiceSums(logits, spec.target, spec.dice), syncMs), spec.dice)
+    dice = group ? ops::SoftDiceFromSums(
+                       GlobalDiceSums(*group, ops::SoftDiceSums(logits, spec.target, spec.dice), syncMs), spec.dice)
                  : ops::SoftDice(logits, spec.target, spec.dice);
     total = total + spec.diceWeight * dice;
   }

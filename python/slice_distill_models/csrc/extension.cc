@@ -45,7 +45,8 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
       [](const at::Tensor& protos, const at::Tensor& counts, const at::Tensor& teacher, double tau, double inter_weight,
          double intra_weight, const std::string& channels, const std::vector<bool>& teacher_mask, bool reference) {
         auto o = Options(tau, inter_weight, intra_weight, std::nullopt, true, channels, teacher_mask);
-        return reference ? sd::ops::reference::DistLoss(protos, counts, teacher, o) : sd::ops::DistLoss(protos, counts, teacher, o);
+        return reference ? sd::ops::reference::DistLoss(protos, counts, teacher, o)
+                         : sd::ops::DistLoss(protos, counts, teacher, o);
       },
       py::arg("prototypes"), py::arg("counts"), py::arg("teacher"), py::arg("tau") = 1.0, py::arg("inter_weight") = 1.0,
       py::arg("intra_weight") = 1.0, py::arg("channels") = "present", py::arg("teacher_mask") = std::vector<bool>{},
