@@ -32,17 +32,6 @@ export { logitsOf, type ModuleInput, type ModuleOutput } from './module/ivalue.j
 export * as optim from './optim/index.js';
 export * as losses from './losses/index.js';
 export { clipGradNorm } from './optim/clip-grad.js';
-export { trainStep, trainStepSync, type TrainStepOptions, type TrainStepResult, type LossSpec } from './train/train-step.js';
-export {
-  saveCheckpoint,
-  loadCheckpoint,
-  readCheckpointInfo,
-  CHECKPOINT_FORMAT,
-  type CheckpointContent,
-  type LoadCheckpointOptions,
-  type LoadedCheckpoint,
-  type Metrics,
-} from './train/checkpoint.js';
 export * as ops from './ops/index.js';
 export {
   exportModel,
@@ -95,23 +84,12 @@ export * as evaluation from './eval/index.js';
 export * as stats from './eval/stats.js';
 export { diceScores, DiceAccumulator, ORGANS, type EvaluationResult } from './eval/index.js';
 export * as report from './report/index.js';
-export {
-  train,
-  type TrainerOptions,
-  type TrainResult,
-  type TrainBatch,
-  type TrainData,
-  type BatchLogs,
-  type EpochLogs,
-  type TrainerCallbacks,
-} from './train/trainer.js';
 export * as training from './train/index.js';
+export * from './train/index.js';
 export * as loader from './loader/index.js';
 export { DataLoader, type LoaderOptions, type Batch } from './loader/index.js';
 export * as infer from './infer/index.js';
 export { slidingWindowInference, SliceScoreCrop, type SlidingWindowOptions } from './infer/index.js';
-export { fromLoader, fromFunction } from './train/data-source.js';
-export { type ProgressEvent, type ProgressMode } from './train/progress.js';
 export * as pipeline from './pipeline/index.js';
 export * as distributed from './distributed/index.js';
 export { segment, modelInputSize, type SegmentOptions, type Segmentation } from './infer/index.js';

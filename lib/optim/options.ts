@@ -1,6 +1,5 @@
 // The optimizers' defaults, torch.optim's, in one place: the addon reads every field.
-import type { AdamOptionsRaw, OptimizerOptionsRaw, SgdOptionsRaw } from '../native/addon.js';
-import type { OptimizerKind } from '../native/names.js';
+import type { AdamOptionsRaw, SgdOptionsRaw } from '../native/addon.js';
 
 export interface SGDOptions {
   lr: number;
@@ -44,9 +43,4 @@ export function resolveAdam(kind: 'adam' | 'adamw', o: AdamOptions): AdamOptions
     weightDecay: o.weightDecay ?? d.weightDecay,
     amsgrad: o.amsgrad ?? d.amsgrad,
   };
-}
-
-/** Options for any kind, e.g. from a config file's optimizer entry. */
-export function resolveOptimizer(kind: OptimizerKind, o: SGDOptions | AdamOptions): OptimizerOptionsRaw {
-  return kind === 'sgd' ? resolveSgd(o as SGDOptions) : resolveAdam(kind, o);
 }

@@ -346,7 +346,7 @@ export const CONFIG: Declaration<FileConfig> = {
   },
 };
 
-/** The defaults of every key (a fresh copy per call site is not needed: resolveConfig merges into new objects). */
+/** The defaults of every key. */
 export const DEFAULTS = defaultsOf(CONFIG) as unknown as FileConfig;
 
 /** What a configuration file may hold. */

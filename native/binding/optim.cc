@@ -48,11 +48,8 @@ std::unique_ptr<torch::optim::Optimizer> Make(const std::string& kind, const std
     return std::make_unique<torch::optim::Adam>(
         params, torch::optim::AdamOptions(lr).betas({betas[0], betas[1]}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
   }
-  if (kind == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(lr).betas({betas[0], betas[1]}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
-  }
-  throw std::logic_error("unreachable: kind checked above");
+  return std::make_unique<torch::optim::AdamW>(  // "adamw", the kind left after the check above
+      params, torch::optim::AdamWOptions(lr).betas({betas[0], betas[1]}).eps(eps).weight_decay(wd).amsgrad(amsgrad));
 }
 
 torch::optim::OptimizerParamState* StateOf(torch::optim::Optimizer& opt, const at::Tensor& p) {

@@ -160,8 +160,14 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
   std::vector<char> has_bad(tasks, 0);
 #if SD_X86_SIMD
   const bool simd = std::is_same_v<T, float> && CH <= 16 && HasAvx2();
+  const int64_t CW = CH <= 8 ? 8 : 16, K1 = K + 1;
 #endif
   at::parallel_for(0, tasks, 1, [&](int64_t t0, int64_t t1) {
+#if SD_X86_SIMD
+    // the vector pass's accumulator copies, once per thread's range and cleared per task
+    std::vector<double> copies(simd ? kReps * K1 * CW : 0);
+    std::vector<int64_t> copies_n(simd ? kReps * K1 : 0);
+#endif
     for (int64_t t = t0; t < t1; t++) {
       const int64_t b = t / chunks_per_b, start = (t % chunks_per_b) * kChunk, stop = std::min(N, start + kChunk);
       double* acc = partial.data() + t * K * CH;
@@ -172,9 +178,8 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
 #if SD_X86_SIMD
       if constexpr (std::is_same_v<T, float>) {
         if (simd) {
-          const int64_t CW = CH <= 8 ? 8 : 16, K1 = K + 1;
-          std::vector<double> copies(kReps * K1 * CW, 0.0);
-          std::vector<int64_t> copies_n(kReps * K1, 0);
+          std::fill(copies.begin(), copies.end(), 0.0);
+          std::fill(copies_n.begin(), copies_n.end(), 0);
           LabelRow rows{K, ignore};
           if (CW == 8)
             SumPixelsAvx2<1>(xb, yb, CH, N, start, stop, rows, copies.data(), copies_n.data(), cb);

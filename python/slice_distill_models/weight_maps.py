@@ -225,9 +225,8 @@ def map_state_dict(model: nn.Module, state: Dict[str, Tensor], mapping: str, str
     unexpected: List[str] = []
     dropped: List[str] = []
     mismatched: List[str] = []
-    head_reinit: List[str] = []  # descriptions, for the report
-    head_targets: List[str] = []  # the head keys re-initialised for another shape
-    head_loaded: Dict[str, str] = {}  # head keys that fit: target -> source key
+    head_reinit: List[str] = []  # head tensors of another shape, described for the report
+    head_sources: Dict[str, str] = {}  # every head key met: target -> source key
     for key, value in state.items():
         if any(re.match(p, key) for p in m.dropped):
             dropped.append(key)
@@ -241,28 +240,27 @@ def map_state_dict(model: nn.Module, state: Dict[str, Tensor], mapping: str, str
             if target not in expected:
                 continue  # a copy the model has no place for (e.g. a shallower decoder stage)
             tensor = m.transforms.get(target, lambda t: t)(value)
+            head = i == 0 and target in m.head
+            if head:
+                head_sources[target] = key
             if tuple(tensor.shape) != tuple(expected[target].shape):
                 if i == 0:
                     what = f"{key} -> {target}: file {list(tensor.shape)} vs model {list(expected[target].shape)}"
-                    if target in m.head:  # another class count: the head keeps its initialisation
-                        head_reinit.append(what)
-                        head_targets.append(target)
-                        dropped.append(key)
-                    else:
-                        mismatched.append(what)
+                    (head_reinit if head else mismatched).append(what)
                 continue
             loaded[target] = tensor
-            if i == 0 and target in m.head:
-                head_loaded[target] = key
             fitted = fitted or i == 0
         if fitted:
             mapped.append(key)
-    if head_targets:  # the head is re-initialised as a whole, not a bias kept with a new weight
-        for target, key in head_loaded.items():
-            del loaded[target]
+    # another class count: the head keeps its initialisation as a whole (no bias kept beside a
+    # new weight), its source keys count as dropped
+    head_targets = [t for t in m.head if t in head_sources] if head_reinit else []
+    for target in head_targets:
+        key = head_sources[target]
+        loaded.pop(target, None)
+        if key in mapped:
             mapped.remove(key)
-            dropped.append(key)
-            head_targets.append(target)
+        dropped.append(key)
     # BatchNorm's num_batches_tracked is absent from some older files: not worth a complaint
     covered = [k for k in expected if re.match(m.covers, k)]
     skipped = set(m.reinitialised) | set(head_targets)
