@@ -5,14 +5,17 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { REPO_ROOT } from '../support/paths.js';
 
 const root = REPO_ROOT;
 const depcruise = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 
 function cruise(dir: string): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, [depcruise, 'lib', '--config', '.dependency-cruiser.cjs'], { cwd: dir, encoding: 'utf8' });
-  return { status: r.status, out: r.stdout + r.stderr };
+  // CI may force colour on (FORCE_COLOR); the assertions read plain text either way.
+  const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+  const r = spawnSync(process.execPath, [depcruise, 'lib', '--config', '.dependency-cruiser.cjs'], { cwd: dir, encoding: 'utf8', env });
+  return { status: r.status, out: stripVTControlCharacters(r.stdout + r.stderr) };
 }
 
 describe('layer rules (dependency-cruiser)', function () {
