@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -75,17 +76,9 @@ void SumChunk(const T* xb, const int64_t* yb, int64_t CH_, int64_t N, int64_t K,
 }
 
 #if SD_X86_SIMD
-// The class row of label l (K, a discard row, for a skipped pixel), without a branch.
-struct LabelRow {
-  int64_t K, ignore;
-  bool anyBad = false;  // a skipped label that is not ignore_index
-  inline int64_t operator()(int64_t l, uint8_t* compact) {
-    const bool ok = static_cast<uint64_t>(l) < static_cast<uint64_t>(K) && l != ignore;
-    anyBad |= !ok && l != ignore;
-    *compact = ok ? static_cast<uint8_t>(l) : kSkip;
-    return ok ? l : K;
-  }
-};
+// The vector pass adds into float32 copies and moves them to the float64 ones every kFlush
+// groups of 8 pixels (kFlush pixels per copy): float32 adds for speed, float64 sums in the end.
+constexpr int64_t kFlush = 64;
 
 int64_t FirstBad(const int64_t* yb, int64_t K, int64_t ignore, int64_t start, int64_t stop) {
   for (int64_t i = start; i < stop; i++) {
@@ -94,25 +87,84 @@ int64_t FirstBad(const int64_t* yb, int64_t K, int64_t ignore, int64_t start, in
   return 0;
 }
 
-// float logits, CH <= 8 * G: pixels [start, stop) of one sample (start % 8 == 0) into acc
-// [kReps, K + 1, 8 * G] and n [kReps, K + 1], pixel i into copy i % kReps and row K for a skipped
-// pixel. 8 pixels at a time, their channels transposed to one vector per pixel (zeros above
-// CH) and added as float64 to the pixel's class row: no branch on the label (random labels
-// change class every other pixel, which made the run-length branch mispredict half the time).
-template <int G>
-__attribute__((target("avx2"))) void SumPixelsAvx2(const float* xb, const int64_t* yb, int64_t CH, int64_t N,
-                                                   int64_t start, int64_t stop, LabelRow& rows, double* acc, int64_t* n,
+// The accumulator copies of one task: pixel i adds to copy i % kReps, row K for a skipped pixel.
+struct Copies {
+  int64_t K1, CW;
+  std::vector<float> f;    // [kReps, K1, CW], the float32 partials
+  std::vector<double> d;   // [kReps, K1, CW]
+  std::vector<int64_t> n;  // [kReps, K1]
+  Copies(int64_t K, int64_t CW) : K1(K + 1), CW(CW), f(kReps * K1 * CW), d(f.size()), n(kReps * K1) {}
+  void Clear() {
+    std::fill(f.begin(), f.end(), 0.0f);
+    std::fill(d.begin(), d.end(), 0.0);
+    std::fill(n.begin(), n.end(), 0);
+  }
+  __attribute__((target("avx2"))) void Flush() {
+    for (size_t j = 0; j < f.size(); j += 4)
+      _mm256_storeu_pd(d.data() + j,
+                       _mm256_add_pd(_mm256_loadu_pd(d.data() + j), _mm256_cvtps_pd(_mm_loadu_ps(f.data() + j))));
+    std::fill(f.begin(), f.end(), 0.0f);
+  }
+};
+
+// Labels of pixels i .. i + 7 (int64) to their rows p * K1 + k in copy p (k = K where skipped)
+// and their compact labels, all in vector registers: no branch on the label.
+struct LabelVectors {
+  __m256i zero = _mm256_setzero_si256(), last, ignore, skipRow64, skipRow32, copyBase, bad = _mm256_setzero_si256();
+  __attribute__((target("avx2"))) LabelVectors(int64_t K, int64_t ignore_index)
+      : last(_mm256_set1_epi64x(K - 1)),
+        ignore(_mm256_set1_epi64x(ignore_index)),
+        skipRow64(_mm256_set1_epi64x(K)),
+        skipRow32(_mm256_set1_epi32(static_cast<int>(K))) {
+    const int K1 = static_cast<int>(K + 1);
+    copyBase = _mm256_setr_epi32(0, K1, 2 * K1, 3 * K1, 4 * K1, 5 * K1, 6 * K1, 7 * K1);
+  }
+  __attribute__((target("avx2"))) __m256i Class4(__m256i l) {  // 4 labels to k, as int64
+    const __m256i out = _mm256_or_si256(_mm256_cmpgt_epi64(zero, l), _mm256_cmpgt_epi64(l, last));
+    const __m256i ig = _mm256_cmpeq_epi64(l, ignore);
+    bad = _mm256_or_si256(bad, _mm256_andnot_si256(ig, out));
+    return _mm256_blendv_epi8(l, skipRow64, _mm256_or_si256(out, ig));
+  }
+  __attribute__((target("avx2"))) void Rows(const int64_t* y, uint8_t* compact, int32_t* rows) {
+    const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);  // the low halves of the int64 lanes
+    const __m256i k0 =
+        _mm256_permutevar8x32_epi32(Class4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y))), low);
+    const __m256i k1 =
+        _mm256_permutevar8x32_epi32(Class4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + 4))), low);
+    const __m256i k = _mm256_permute2x128_si256(k0, k1, 0x20);
+    const __m256i c = _mm256_blendv_epi8(k, _mm256_set1_epi32(kSkip), _mm256_cmpeq_epi32(k, skipRow32));
+    const __m128i c16 = _mm_packus_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(compact), _mm_packus_epi16(c16, c16));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(rows), _mm256_add_epi32(k, copyBase));
+  }
+  __attribute__((target("avx2"))) bool AnyBad() const { return !_mm256_testz_si256(bad, bad); }
+};
+
+// float logits, CH channels (fixed at compile time): pixels [start, stop) of one sample
+// (start % 8 == 0) into the copies. 8 pixels at a time, their channels transposed to one vector
+// per pixel and added to the pixel's class row (random labels change class every other pixel,
+// which made a run-length branch mispredict half the time). Where CH leaves a lane free in the
+// row, that lane adds 1 per pixel: the count, exact in float32 for kFlush pixels. Returns
+// whether a label was out of range.
+template <int CH>
+__attribute__((target("avx2"))) bool SumPixelsAvx2(const float* xb, const int64_t* yb, int64_t N, int64_t K,
+                                                   int64_t ignore, int64_t start, int64_t stop, Copies& acc,
                                                    uint8_t* cb) {
+  constexpr int G = (CH + 7) / 8;
   constexpr int64_t CW = 8 * G;
-  const int64_t K1 = rows.K + 1;
-  int64_t i = start;
+  constexpr bool kCountLane = CH < CW;
+  LabelVectors labels(K, ignore);
+  alignas(32) int32_t rows[8];
+  int64_t i = start, groups = 0;
   for (; i + 8 <= stop; i += 8) {
-    int64_t k[8];
-    for (int p = 0; p < 8; p++) k[p] = rows(yb[i + p], cb + i + p);
+    labels.Rows(yb + i, cb + i, rows);
     for (int g = 0; g < G; g++) {
       __m256 v[8];
-      for (int c = 0; c < 8; c++)
-        v[c] = g * 8 + c < CH ? _mm256_loadu_ps(xb + (g * 8 + c) * N + i) : _mm256_setzero_ps();
+      for (int c = 0; c < 8; c++) {
+        const int ch = g * 8 + c;
+        v[c] = ch < CH ? _mm256_loadu_ps(xb + ch * N + i)
+                       : (kCountLane && ch == CH ? _mm256_set1_ps(1.0f) : _mm256_setzero_ps());
+      }
       __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
       __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
       __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
@@ -125,25 +177,51 @@ __attribute__((target("avx2"))) void SumPixelsAvx2(const float* xb, const int64_
                       _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
                       _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
                       _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
-      for (int p = 0; p < 8; p++) {  // i % 8 == 0, so pixel i + p goes to copy p
-        double* row = acc + (p * K1 + k[p]) * CW + g * 8;
-        _mm256_storeu_pd(row, _mm256_add_pd(_mm256_loadu_pd(row), _mm256_cvtps_pd(_mm256_castps256_ps128(px[p]))));
-        _mm256_storeu_pd(row + 4,
-                         _mm256_add_pd(_mm256_loadu_pd(row + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(px[p], 1))));
+      float* f = acc.f.data() + g * 8;
+      for (int p = 0; p < 8; p++) {
+        float* row = f + rows[p] * CW;
+        _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), px[p]));
       }
     }
-    for (int p = 0; p < 8; p++) n[p * K1 + k[p]]++;
+    if constexpr (!kCountLane) {
+      for (int p = 0; p < 8; p++) acc.n[rows[p]]++;
+    }
+    if (++groups == kFlush) acc.Flush(), groups = 0;
   }
-  for (; i < stop; i++) {
-    const int64_t r = i % kReps, k = rows(yb[i], cb + i);
-    for (int64_t c = 0; c < CH; c++) acc[(r * K1 + k) * CW + c] += static_cast<double>(xb[c * N + i]);
-    n[r * K1 + k]++;
+  acc.Flush();
+  bool bad = labels.AnyBad();
+  for (; i < stop; i++) {  // the last pixels of the sample, one by one into the float64 copies
+    const int64_t l = yb[i];
+    const bool ok = l >= 0 && l < K && l != ignore;
+    bad |= !ok && l != ignore;
+    cb[i] = ok ? static_cast<uint8_t>(l) : kSkip;
+    const int64_t row = (i % kReps) * acc.K1 + (ok ? l : K);
+    for (int64_t c = 0; c < CH; c++) acc.d[row * CW + c] += static_cast<double>(xb[c * N + i]);
+    if constexpr (kCountLane)
+      acc.d[row * CW + CH] += 1;
+    else
+      acc.n[row]++;
   }
+  if constexpr (kCountLane) {  // the counts out of their lane
+    for (int64_t r = 0; r < kReps * acc.K1; r++) acc.n[r] = static_cast<int64_t>(acc.d[r * CW + CH]);
+  }
+  return bad;
 }
 
 bool HasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2");
   return has;
+}
+#endif
+
+#if SD_X86_SIMD
+// f(std::integral_constant<int, CH>) for CH in 1 .. 16, the channel counts of the vector pass.
+template <int C = 1, typename F>
+auto WithChannels(int64_t CH, F&& f) {
+  if constexpr (C < 16) {
+    if (CH != C) return WithChannels<C + 1>(CH, std::forward<F>(f));
+  }
+  return f(std::integral_constant<int, C>{});
 }
 #endif
 
@@ -165,8 +243,8 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
   at::parallel_for(0, tasks, 1, [&](int64_t t0, int64_t t1) {
 #if SD_X86_SIMD
     // the vector pass's accumulator copies, once per thread's range and cleared per task
-    std::vector<double> copies(simd ? kReps * K1 * CW : 0);
-    std::vector<int64_t> copies_n(simd ? kReps * K1 : 0);
+    std::optional<Copies> copies;
+    if (simd) copies.emplace(K, CW);
 #endif
     for (int64_t t = t0; t < t1; t++) {
       const int64_t b = t / chunks_per_b, start = (t % chunks_per_b) * kChunk, stop = std::min(N, start + kChunk);
@@ -178,18 +256,15 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
 #if SD_X86_SIMD
       if constexpr (std::is_same_v<T, float>) {
         if (simd) {
-          std::fill(copies.begin(), copies.end(), 0.0);
-          std::fill(copies_n.begin(), copies_n.end(), 0);
-          LabelRow rows{K, ignore};
-          if (CW == 8)
-            SumPixelsAvx2<1>(xb, yb, CH, N, start, stop, rows, copies.data(), copies_n.data(), cb);
-          else
-            SumPixelsAvx2<2>(xb, yb, CH, N, start, stop, rows, copies.data(), copies_n.data(), cb);
-          if (rows.anyBad) has_bad[t] = 1, bad[t] = FirstBad(yb, K, ignore, start, stop);
+          copies->Clear();
+          const bool any_bad = WithChannels(CH, [&](auto ch) {
+            return SumPixelsAvx2<decltype(ch)::value>(xb, yb, N, K, ignore, start, stop, *copies, cb);
+          });
+          if (any_bad) has_bad[t] = 1, bad[t] = FirstBad(yb, K, ignore, start, stop);
           for (int64_t k = 0; k < K; k++) {  // the copies, in a fixed order
             for (int r = 0; r < kReps; r++) {
-              for (int64_t c = 0; c < CH; c++) acc[k * CH + c] += copies[(r * K1 + k) * CW + c];
-              n[k] += copies_n[r * K1 + k];
+              for (int64_t c = 0; c < CH; c++) acc[k * CH + c] += copies->d[(r * K1 + k) * CW + c];
+              n[k] += copies->n[r * K1 + k];
             }
           }
           continue;

@@ -184,16 +184,44 @@ describe('prototype and DIST ops', function () {
     );
   });
 
-  it('float32 logits give the float64 result to float precision', function () {
-    const x = randn([4, 5, 16, 16]);
-    const y = labelsOf(
-      Array.from({ length: 4 * 256 }, (_, i) => (i * 7) % 5),
-      [4, 16, 16],
-    );
-    const a = ops.protoDistLoss(x, y, teacher).item() as number;
-    const b = ops.protoDistLoss(x.to('float64'), y, teacher).item() as number;
-    assert.ok(Math.abs(a - b) < 1e-5);
-  });
+  // float32 on x86-64 takes the vector pass (float32 partials moved to float64 every 64 pixels
+  // per copy): sizes across its chunks of 8192 pixels, with a tail, one and two registers of
+  // channels, an ignore index and an out-of-range label
+  for (const [B, C, H, W, ignore] of [
+    [2, 7, 97, 101, undefined],
+    [3, 12, 33, 70, 3],
+    [4, 5, 16, 16, undefined],
+  ] as const) {
+    it(`float32 logits ${B}x${C}x${H}x${W}${ignore === undefined ? '' : ', ignore index'} give the float64 result to float precision`, function () {
+      const n = B * H * W;
+      const y = labelsOf(
+        Array.from({ length: n }, (_, i) => (ignore !== undefined && i % 13 === 0 ? ignore : (i * 7 + Math.floor(i / 5)) % C)),
+        [B, H, W],
+      );
+      const t = randn([C, C]).mul(3);
+      const x = randn([B, C, H, W]).mul(4).add(1);
+      const options: ops.DistOptions = ignore === undefined ? {} : { ignoreIndex: ignore };
+      const f32 = ops.classPrototypes(x, y, C, options);
+      const f64 = ops.classPrototypes(x.to('float64'), y, C, options);
+      assert.deepEqual(f32.counts.toList(), f64.counts.toList());
+      assert.ok(maxAbsDiff(data(f32.prototypes), data(f64.prototypes)) < 1e-6);
+      const [a, b] = [x.detach().requiresGrad_(), x.to('float64').requiresGrad_()];
+      const [la, lb] = [ops.protoDistLoss(a, y, t, options), ops.protoDistLoss(b, y, t, options)];
+      la.backward();
+      lb.backward();
+      assert.ok(Math.abs((la.item() as number) - (lb.item() as number)) < 1e-6 * Math.abs(lb.item() as number));
+      const scale = b.grad!.abs().max().item() as number;
+      assert.ok(maxAbsDiff(data(a.grad!), data(b.grad!)) < 1e-6 * scale);
+      const bad = labelsOf(
+        Array.from({ length: n }, (_, i) => (i === n - 9 ? C + 2 : i % C)),
+        [B, H, W],
+      );
+      assert.throws(
+        () => ops.protoDistLoss(x, bad, t),
+        (e: Error) => e instanceof RangeError && new RegExp(`value ${C + 2} is outside`).test(e.message),
+      );
+    });
+  }
 
   it('shape, dtype and class-range errors are typed', function () {
     const x = randn([2, 5, 4, 4]);
