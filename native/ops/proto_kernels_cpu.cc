@@ -28,6 +28,9 @@ constexpr uint8_t kSkip = 255;    // the compact label of a pixel that counts fo
 // one class add to different rows, so no add waits on the store of the one before.
 constexpr int kReps = 8;
 
+// A label that is neither a class nor ignore_index: refused, its first one named.
+inline bool IsBadLabel(int64_t l, int64_t K, int64_t ignore) { return (l < 0 || l >= K) && l != ignore; }
+
 [[noreturn]] void NoCuda() {
   throw std::invalid_argument("logits: on CUDA, but this build of slice-distill has no CUDA kernels");
 }
@@ -52,7 +55,7 @@ void SumChunk(const T* xb, const int64_t* yb, int64_t CH_, int64_t N, int64_t K,
   for (int64_t i = start; i < stop; i++) {
     const int64_t l = yb[i];
     if (l < 0 || l >= K || l == ignore) {
-      if (l != ignore && !has_bad) has_bad = 1, bad = l;  // validated here, for free
+      if (IsBadLabel(l, K, ignore) && !has_bad) has_bad = 1, bad = l;  // validated here, for free
       cb[i] = kSkip;
       continue;
     }
@@ -79,10 +82,13 @@ void SumChunk(const T* xb, const int64_t* yb, int64_t CH_, int64_t N, int64_t K,
 // The vector pass adds into float32 copies and moves them to the float64 ones every kFlush
 // groups of 8 pixels (kFlush pixels per copy): float32 adds for speed, float64 sums in the end.
 constexpr int64_t kFlush = 64;
+// The vector pass takes up to kMaxVectorChannels channels, a class row padded to whole vectors.
+constexpr int kMaxVectorChannels = 16;
+constexpr int64_t RowWidth(int64_t CH) { return (CH + 7) / 8 * 8; }
 
 int64_t FirstBad(const int64_t* yb, int64_t K, int64_t ignore, int64_t start, int64_t stop) {
   for (int64_t i = start; i < stop; i++) {
-    if ((yb[i] < 0 || yb[i] >= K) && yb[i] != ignore) return yb[i];
+    if (IsBadLabel(yb[i], K, ignore)) return yb[i];
   }
   return 0;
 }
@@ -94,8 +100,7 @@ struct Copies {
   std::vector<double> d;   // [kReps, K1, CW]
   std::vector<int64_t> n;  // [kReps, K1]
   Copies(int64_t K, int64_t CW) : K1(K + 1), CW(CW), f(kReps * K1 * CW), d(f.size()), n(kReps * K1) {}
-  void Clear() {
-    std::fill(f.begin(), f.end(), 0.0f);
+  void Clear() {  // f is zero already: every pass ends with Flush
     std::fill(d.begin(), d.end(), 0.0);
     std::fill(n.begin(), n.end(), 0);
   }
@@ -150,8 +155,8 @@ template <int CH>
 __attribute__((target("avx2"))) bool SumPixelsAvx2(const float* xb, const int64_t* yb, int64_t N, int64_t K,
                                                    int64_t ignore, int64_t start, int64_t stop, Copies& acc,
                                                    uint8_t* cb) {
-  constexpr int G = (CH + 7) / 8;
-  constexpr int64_t CW = 8 * G;
+  constexpr int64_t CW = RowWidth(CH);
+  constexpr int G = CW / 8;
   constexpr bool kCountLane = CH < CW;
   LabelVectors labels(K, ignore);
   alignas(32) int32_t rows[8];
@@ -193,7 +198,7 @@ __attribute__((target("avx2"))) bool SumPixelsAvx2(const float* xb, const int64_
   for (; i < stop; i++) {  // the last pixels of the sample, one by one into the float64 copies
     const int64_t l = yb[i];
     const bool ok = l >= 0 && l < K && l != ignore;
-    bad |= !ok && l != ignore;
+    bad |= IsBadLabel(l, K, ignore);
     cb[i] = ok ? static_cast<uint8_t>(l) : kSkip;
     const int64_t row = (i % kReps) * acc.K1 + (ok ? l : K);
     for (int64_t c = 0; c < CH; c++) acc.d[row * CW + c] += static_cast<double>(xb[c * N + i]);
@@ -215,10 +220,10 @@ bool HasAvx2() {
 #endif
 
 #if SD_X86_SIMD
-// f(std::integral_constant<int, CH>) for CH in 1 .. 16, the channel counts of the vector pass.
+// f(std::integral_constant<int, CH>) for CH in 1 .. kMaxVectorChannels.
 template <int C = 1, typename F>
 auto WithChannels(int64_t CH, F&& f) {
-  if constexpr (C < 16) {
+  if constexpr (C < kMaxVectorChannels) {
     if (CH != C) return WithChannels<C + 1>(CH, std::forward<F>(f));
   }
   return f(std::integral_constant<int, C>{});
@@ -237,8 +242,8 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
   std::vector<int64_t> bad(tasks, 0);
   std::vector<char> has_bad(tasks, 0);
 #if SD_X86_SIMD
-  const bool simd = std::is_same_v<T, float> && CH <= 16 && HasAvx2();
-  const int64_t CW = CH <= 8 ? 8 : 16, K1 = K + 1;
+  const bool simd = std::is_same_v<T, float> && CH <= kMaxVectorChannels && HasAvx2();
+  const int64_t CW = RowWidth(CH), K1 = K + 1;
 #endif
   at::parallel_for(0, tasks, 1, [&](int64_t t0, int64_t t1) {
 #if SD_X86_SIMD
