@@ -15,12 +15,15 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=1"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=c++17"],
-      "cflags_cc": ["-std=c++20", "-fexceptions", "-frtti", "-Wno-unused-parameter"],
+      # -fopenmp where LibTorch uses OpenMP (at::parallel_for splits work only in code compiled with it)
+      "cflags_cc": ["-std=c++20", "-fexceptions", "-frtti", "-Wno-unused-parameter",
+                    "<!@(node -p \"require('child_process').execSync('node scripts/libtorch.mjs --get openmpRuntime',{encoding:'utf8'}).trim()?'-fopenmp':''\")"],
       "libraries": [
         "-L<!(node scripts/libtorch.mjs --get libDir)",
         "-Wl,-rpath,<!(node scripts/libtorch.mjs --get libDir)",
         "<!@(node -e \"const l=JSON.parse(require('child_process').execSync('node scripts/libtorch.mjs',{encoding:'utf8'}));console.log(l.cuda?'-Wl,--no-as-needed -ltorch_cuda -Wl,--as-needed':'')\")",
-        "-ltorch", "-ltorch_cpu", "-lc10", "-ldl"
+        "-ltorch", "-ltorch_cpu", "-lc10", "-ldl",
+        "<!@(node scripts/libtorch.mjs --get openmpRuntime)"
       ],
       "conditions": [
         # Data-parallel training where Debian's libgloo-dev put the gloo headers (as CMakeLists.txt;

@@ -39,6 +39,8 @@ export interface BuildInfo {
   cudaBuild: boolean;
   napiVersion: number;
   parallelInfo: string;
+  /** Threads the addon's own kernels reach now (1 where it was built without LibTorch's OpenMP). */
+  kernelThreads: number;
   addonPath: string;
 }
 

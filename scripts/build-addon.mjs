@@ -64,6 +64,7 @@ if (useGyp) {
   const defines = [
     `--CDCMAKE_PREFIX_PATH=${libtorch.cmakePrefix}`,
     `--CDTorch_DIR=${libtorch.torchDir}`,
+    `--CDSD_OPENMP_RUNTIME=${libtorch.openmpRuntime}`,
     ...(cuda
       ? [
           `--CDCUDAToolkit_ROOT=${cuda.root}`,

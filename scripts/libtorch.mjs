@@ -11,7 +11,7 @@
 // CLI: node scripts/libtorch.mjs            -> prints the JSON description
 //      node scripts/libtorch.mjs --get KEY  -> prints one field (arrays space-separated)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printAnswerWhenMain } from './print-answer.mjs';
@@ -51,7 +51,22 @@ function describeRoot(root, source, extra = {}) {
     cuda,
     version: extra.version ?? readVersion(root),
     python: extra.python ?? null,
+    openmpRuntime: openmpRuntime(root, libDir),
   };
+}
+
+/**
+ * The OpenMP runtime to link where LibTorch parallelises with OpenMP, else ''. at::parallel_for
+ * is a header template: it splits a range over threads only in code compiled with -fopenmp
+ * (elsewhere it runs the whole range on the caller), so the addon compiles with -fopenmp and
+ * links the runtime LibTorch itself loads (its bundled libgomp / libiomp5), never a second
+ * one; '-fopenmp' where LibTorch uses the compiler's own.
+ */
+function openmpRuntime(root, libDir) {
+  const config = path.join(root, 'include', 'ATen', 'Config.h');
+  if (!existsSync(config) || !/#define AT_PARALLEL_OPENMP 1/.test(readFileSync(config, 'utf8'))) return '';
+  const bundled = readdirSync(libDir).find((f) => /^lib(gomp|iomp5)[-.\w]*\.so[.\d]*$/.test(f));
+  return bundled ? path.join(libDir, bundled) : '-fopenmp';
 }
 
 function readVersion(root) {
@@ -88,6 +103,7 @@ function run(cmd, args) {
 
 function cacheKey() {
   return JSON.stringify({
+    format: 2, // the description's fields: a cache written before openmpRuntime is redone
     LIBTORCH: process.env.LIBTORCH ?? null,
     Torch_DIR: process.env.Torch_DIR ?? null,
     PYTHON: process.env.PYTHON ?? null,

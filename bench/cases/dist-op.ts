@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { manualSeed, ops, randn, scope, type Tensor } from '../../lib/index.js';
 import { ctLabels } from '../support/batches.js';
 import type { Bench, BenchCase, Row } from '../support/context.js';
-import { alternate, median, timeMs, type Side } from '../support/timing.js';
+import { alternate, median, splitBursts, timeMs, type Side } from '../support/timing.js';
 
 const C = 7;
 
@@ -17,7 +17,13 @@ function peakMiB(bench: Bench, impl: 'fused' | 'reference', shape: number[]): nu
   return (JSON.parse(out.trim().split('\n').pop()!) as { peakMiB: number }).peakMiB;
 }
 
-async function protoDist(bench: Bench): Promise<Row> {
+// Each turn runs an op `BURST` times back to back: the runs after the first are the op as a
+// training step calls it (threads and CPU busy from the forward before it); the first, after
+// the alternation's pause, pays the wake-up of idle threads and an idle CPU, which on a VM
+// costs every side about as much as the op itself. Both are reported; the targets take the former.
+const BURST = 4;
+
+async function protoDist(bench: Bench): Promise<Row[]> {
   const { device, quick } = bench.options;
   const shape = quick ? [2, C, 32, 32] : [8, C, 224, 224];
   const [B, , H, W] = shape as [number, number, number, number];
@@ -30,35 +36,48 @@ async function protoDist(bench: Bench): Promise<Row> {
     name,
     run: () => timeMs(device, () => scope(() => impl.protoDistLoss(logits.detach().requiresGrad_(), labels, teacher, { checkLabels: false }).backward())),
   });
+  const burst = quick ? 2 : BURST;
   const times = await alternate([ts('fused', ops), ts('reference', ops.reference), ...pySides.map((s) => py.side(s, `py ${s}`))], {
     warmup: Math.max(1, bench.options.warmup),
-    reps: quick ? 1 : 2 * bench.options.reps,
+    reps: quick ? 1 : bench.options.reps,
+    burst,
   });
-  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
   const bytes = B * C * H * W * 4 * 2 + B * H * W * (8 + 2); // logits read, gradient written, labels read, compact labels
   const cudaRun = device.startsWith('cuda');
-  const row: Row = {
-    name: `protoDistLoss fwd+bwd ${shape.join('x')}`,
-    unit: 'ms/call',
-    ts: { fused: m.fused!, reference: m.reference! },
-    py: Object.fromEntries(pySides.map((s) => [s, m[`py ${s}`]!])),
-    ratios: { 'TS reference / TS fused': m.reference! / m.fused!, ...(m['py onehot'] ? { 'py onehot / TS fused': m['py onehot'] / m.fused! } : {}) },
-    metrics: {
-      fusedGBps: bytes / (m.fused! / 1e3) / 1e9,
-      // child processes on the CPU only: the GPU's figure is Python's allocator peak below
-      fusedPeakMiB: cudaRun ? null : peakMiB(bench, 'fused', shape),
-      referencePeakMiB: cudaRun ? null : peakMiB(bench, 'reference', shape),
-    },
-    memory: await bench.memory(true),
-    reps: times.fused!.length,
+  const metrics = {
+    // child processes on the CPU only: the GPU's figure is Python's allocator peak below
+    fusedPeakMiB: cudaRun ? null : peakMiB(bench, 'fused', shape),
+    referencePeakMiB: cudaRun ? null : peakMiB(bench, 'reference', shape),
   };
-  if (m['py fused']) row.ratios['py fused / TS fused'] = m['py fused'] / m.fused!;
-  bench.target(
-    { case: 'dist-op', row: row.name, metric: 'TS reference / TS fused', value: row.ratios['TS reference / TS fused']!, goal: '>= 4 (aim 8)' },
-    (v) => v >= 4,
-  );
+  const memory = await bench.memory(true);
+  const row = (part: 'following' | 'first', label: string): Row => {
+    const part_ = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, splitBursts(v, burst)[part]]));
+    const m = Object.fromEntries(Object.entries(part_).map(([k, v]) => [k, median(v)]));
+    const ratios: Record<string, number> = { 'TS reference / TS fused': m.reference! / m.fused! };
+    if (m['py onehot']) ratios['py onehot / TS fused'] = m['py onehot'] / m.fused!;
+    if (m['py fused']) ratios['py fused / TS fused'] = m['py fused'] / m.fused!;
+    return {
+      name: `protoDistLoss fwd+bwd ${shape.join('x')}, ${label}`,
+      unit: 'ms/call',
+      ts: { fused: m.fused!, reference: m.reference! },
+      py: Object.fromEntries(pySides.map((s) => [s, m[`py ${s}`]!])),
+      ratios,
+      metrics: { fusedGBps: bytes / (m.fused! / 1e3) / 1e9, ...metrics },
+      memory,
+      reps: part_.fused!.length,
+    };
+  };
+  const rows = [row('following', 'back to back'), row('first', 'first after a pause')];
+  const steady = rows[0]!;
+  for (const [metric, goal] of [
+    ['TS reference / TS fused', 8],
+    ['py onehot / TS fused', 8],
+    ['py fused / TS fused', 1],
+  ] as const) {
+    bench.target({ case: 'dist-op', row: steady.name, metric, value: steady.ratios[metric] ?? null, goal: `>= ${goal}` }, (v) => v >= goal);
+  }
   [cpu.logits, cpu.labels, cpu.teacher, logits, labels, teacher].forEach((t) => t.dispose());
-  return row;
+  return rows;
 }
 
 async function accumulator(bench: Bench): Promise<Row> {
@@ -88,5 +107,5 @@ async function accumulator(bench: Bench): Promise<Row> {
 export const distOp: BenchCase = {
   name: 'dist-op',
   title: 'fused prototype + DIST op vs the reference composition; teacher accumulator',
-  run: async (bench) => [await protoDist(bench), await accumulator(bench)],
+  run: async (bench) => [...(await protoDist(bench)), await accumulator(bench)],
 };

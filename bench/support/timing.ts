@@ -58,6 +58,14 @@ export async function alternate(sides: readonly Side[], o: { warmup: number; rep
 }
 
 /**
+ * One side's times from `alternate` with `burst` > 1, apart: the first run of each turn (it
+ * starts after the pause, on idle threads and an idle CPU) and the runs that follow it.
+ */
+export function splitBursts(times: readonly number[], burst: number): { first: number[]; following: number[] } {
+  return { first: times.filter((_, i) => i % burst === 0), following: times.filter((_, i) => i % burst !== 0) };
+}
+
+/**
  * CPUs kept busy by everything on the machine over the next `ms` (from /proc/stat; null
  * elsewhere). The load average would also count this run's own setup work.
  */

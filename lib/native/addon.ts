@@ -223,7 +223,7 @@ export interface NativeAddon {
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(device?: number): void;
-  buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string; distributed?: boolean; distributedNccl?: boolean };
+  buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string; kernelThreads: number; distributed?: boolean; distributedNccl?: boolean };
   memory(): { tensors: number; storages: number; bytes: number };
   configureAllocator?(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
   // modules

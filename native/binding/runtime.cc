@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <atomic>
 #include <climits>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -80,6 +81,19 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The threads at::parallel_for reaches in code built as the addon is (now, at this thread's
+// count): 1 where LibTorch has OpenMP but the addon was compiled without it, which would leave
+// every kernel of native/ops on one thread.
+int KernelThreads() {
+  std::atomic<int> most{1};
+  at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
+    const int t = at::get_thread_num() + 1;
+    for (int m = most.load(); t > m && !most.compare_exchange_weak(m, t);) {
+    }
+  });
+  return most.load();
+}
+
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -94,6 +108,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   out.Set("distributed", dist::Compiled("gloo"));
   out.Set("distributedNccl", dist::Compiled("nccl"));
   out.Set("parallelInfo", at::get_parallel_info());
+  out.Set("kernelThreads", KernelThreads());
   return out;
 }
 

@@ -24,6 +24,16 @@ def with_cuda() -> bool:
     return torch.version.cuda is not None and shutil.which(os.environ.get("NVCC", "nvcc")) is not None
 
 
+def openmp_runtime() -> str:
+    """LibTorch's own OpenMP runtime where torch parallelises with OpenMP (else ''): linked
+    instead of the compiler's, so that one runtime serves the process."""
+    if not torch.backends.openmp.is_available():
+        return ""
+    lib = os.path.join(os.path.dirname(torch.__file__), "lib")
+    bundled = sorted(f for f in os.listdir(lib) if f.startswith(("libgomp", "libiomp5")) and ".so" in f)
+    return os.path.join(lib, bundled[0]) if bundled else "-fopenmp"
+
+
 def load(verbose: bool = False):
     from torch.utils.cpp_extension import load as build
 
@@ -31,6 +41,11 @@ def load(verbose: bool = False):
     sources = sorted(glob.glob(os.path.join(NATIVE, "ops", "*.cc")))
     sources.append(os.path.join(os.path.dirname(__file__), "csrc", "extension.cc"))
     flags = ["-O3"]
+    ldflags = []
+    runtime = openmp_runtime()
+    if runtime:  # as the addon: at::parallel_for splits work only in code compiled with OpenMP
+        flags.append("-fopenmp")
+        ldflags.append(runtime)
     if cuda:
         sources.append(os.path.join(NATIVE, "ops", "proto_kernels.cu"))
         flags.append("-DSD_WITH_CUDA=1")
@@ -44,6 +59,7 @@ def load(verbose: bool = False):
         sources=sources,
         extra_include_paths=[NATIVE],
         extra_cflags=flags,
+        extra_ldflags=ldflags,
         extra_cuda_cflags=["-O3", "--expt-relaxed-constexpr", "-DSD_WITH_CUDA=1"],
         build_directory=build_dir,
         verbose=verbose,

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildInfo } from '../../lib/index.js';
+import { buildInfo, getNumThreads, setNumThreads } from '../../lib/index.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 const root = REPO_ROOT + path.sep;
@@ -54,6 +54,20 @@ describe('build and LibTorch discovery', () => {
     assert.equal(info.cudaBuild, cached.cuda);
     const ldd = spawnSync('ldd', [info.addonPath], { encoding: 'utf8' });
     if (ldd.status === 0) assert.match(ldd.stdout, new RegExp(`libtorch_cpu\\.so => ${cached.libDir}`));
+  });
+
+  it("the addon's own kernels split work over LibTorch's threads", function () {
+    // built without OpenMP, at::parallel_for in native/ops runs every range on one thread
+    const cached = JSON.parse(readFileSync(discoveryCache, 'utf8')).libtorch;
+    const threads = getNumThreads();
+    if (!cached.openmpRuntime || threads < 2) this.skip(); // nothing to split over
+    assert.equal(buildInfo().kernelThreads, threads);
+    setNumThreads(1);
+    try {
+      assert.equal(buildInfo().kernelThreads, 1);
+    } finally {
+      setNumThreads(threads);
+    }
   });
 
   it('LIBTORCH pointing at a LibTorch folder wins', () => {
