@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -326,20 +327,35 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
 }
 
 #if SD_X86_SIMD
+// Gradients at least this large are written with streaming stores: far larger than a core's
+// L2, they would not stay there anyway, and a normal store first reads each line it fills
+// (measured on 2 vCPUs, 8x7x224^2: backward 0.52 -> 0.44 ms back to back, 1.14 -> 0.6 ms from
+// cold caches; a consumer reading the gradient right after was no slower). Smaller ones stay
+// in cache for the backward that reads them next.
+constexpr int64_t kStreamBytes = 4 << 20;
+
 // float, K <= 16: 8 pixels at a time, their values looked up in the column held in registers
-// (vpermps), 0 where the label is the skip label.
+// (vpermps), 0 where the label is the skip label. Streaming stores need 32-byte alignment: the
+// pixels before the first aligned one are written one by one.
+template <bool Stream>
 __attribute__((target("avx2"))) void ScatterColumnAvx2(const float* column, const uint8_t* yb, int64_t K, int64_t start,
                                                        int64_t stop, float* oc) {
   const __m256 lo = _mm256_loadu_ps(column), hi = _mm256_loadu_ps(column + 8);
   const __m256i kv = _mm256_set1_epi32(static_cast<int>(K));
   int64_t i = start;
+  if constexpr (Stream) {
+    for (; i < stop && reinterpret_cast<uintptr_t>(oc + i) % 32 != 0; i++) oc[i] = column[yb[i]];
+  }
   for (; i + 8 <= stop; i += 8) {
     __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(yb + i)));
     __m256 v = _mm256_permutevar8x32_ps(lo, idx);
     if (K > 8)
       v = _mm256_blendv_ps(v, _mm256_permutevar8x32_ps(hi, idx), _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
     v = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpgt_epi32(kv, idx)));
-    _mm256_storeu_ps(oc + i, v);
+    if constexpr (Stream)
+      _mm256_stream_ps(oc + i, v);
+    else
+      _mm256_storeu_ps(oc + i, v);
   }
   for (; i < stop; i++) oc[i] = column[yb[i]];
 }
@@ -352,6 +368,7 @@ void ScatterCpu(const T* table, const uint8_t* y, int64_t B, int64_t CH, int64_t
   const int64_t chunks_per_b = (N + kChunk - 1) / kChunk;
 #if SD_X86_SIMD
   const bool simd = std::is_same_v<T, float> && K <= 16 && HasAvx2();
+  const bool stream = B * CH * N * static_cast<int64_t>(sizeof(T)) >= kStreamBytes;
 #endif
   at::parallel_for(0, B * chunks_per_b, 1, [&](int64_t t0, int64_t t1) {
     T column[256];
@@ -364,7 +381,8 @@ void ScatterCpu(const T* table, const uint8_t* y, int64_t B, int64_t CH, int64_t
 #if SD_X86_SIMD
         if constexpr (std::is_same_v<T, float>) {
           if (simd) {
-            ScatterColumnAvx2(column, yb, K, start, stop, oc);
+            stream ? ScatterColumnAvx2<true>(column, yb, K, start, stop, oc)
+                   : ScatterColumnAvx2<false>(column, yb, K, start, stop, oc);
             continue;
           }
         }
@@ -372,6 +390,9 @@ void ScatterCpu(const T* table, const uint8_t* y, int64_t B, int64_t CH, int64_t
         for (int64_t i = start; i < stop; i++) oc[i] = column[yb[i]];
       }
     }
+#if SD_X86_SIMD
+    if (simd && stream) _mm_sfence();  // the streamed lines visible before the task ends
+#endif
   });
 }
 

@@ -186,11 +186,13 @@ describe('prototype and DIST ops', function () {
 
   // float32 on x86-64 takes the vector pass (float32 partials moved to float64 every 64 pixels
   // per copy): sizes across its chunks of 8192 pixels, with a tail, one and two registers of
-  // channels, an ignore index and an out-of-range label
+  // channels, an ignore index and an out-of-range label; the last, a gradient over 4 MiB, takes
+  // the streaming stores, with rows not 32-byte aligned (N * 4 % 32 = 24)
   for (const [B, C, H, W, ignore] of [
     [2, 7, 97, 101, undefined],
     [3, 12, 33, 70, 3],
     [4, 5, 16, 16, undefined],
+    [3, 7, 250, 251, undefined],
   ] as const) {
     it(`float32 logits ${B}x${C}x${H}x${W}${ignore === undefined ? '' : ', ignore index'} give the float64 result to float precision`, function () {
       const n = B * H * W;
