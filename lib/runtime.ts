@@ -39,12 +39,21 @@ export interface BuildInfo {
   cudaBuild: boolean;
   napiVersion: number;
   parallelInfo: string;
-  /** Threads the addon's own kernels reach now (1 where it was built without LibTorch's OpenMP). */
+  /**
+   * Threads the addon's own kernels reach now (1 where it was built without LibTorch's OpenMP);
+   * measured when read, by a parallel region on the calling thread.
+   */
   kernelThreads: number;
   addonPath: string;
 }
 
 /** How the loaded addon was built. */
 export function buildInfo(): BuildInfo {
-  return { ...native.buildInfo(), addonPath };
+  return {
+    ...native.buildInfo(),
+    addonPath,
+    get kernelThreads() {
+      return native.kernelThreads();
+    },
+  };
 }

@@ -51,8 +51,8 @@ async function protoDist(bench: Bench): Promise<Row[]> {
   };
   const memory = await bench.memory(true);
   const row = (part: 'following' | 'first', label: string): Row => {
-    const part_ = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, splitBursts(v, burst)[part]]));
-    const m = Object.fromEntries(Object.entries(part_).map(([k, v]) => [k, median(v)]));
+    const runs = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, splitBursts(v, burst)[part]]));
+    const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
     const ratios: Record<string, number> = { 'TS reference / TS fused': m.reference! / m.fused! };
     if (m['py onehot']) ratios['py onehot / TS fused'] = m['py onehot'] / m.fused!;
     if (m['py fused']) ratios['py fused / TS fused'] = m['py fused'] / m.fused!;
@@ -64,7 +64,7 @@ async function protoDist(bench: Bench): Promise<Row[]> {
       ratios,
       metrics: { fusedGBps: bytes / (m.fused! / 1e3) / 1e9, ...metrics },
       memory,
-      reps: part_.fused!.length,
+      reps: runs.fused!.length,
     };
   };
   const rows = [row('following', 'back to back'), row('first', 'first after a pause')];

@@ -223,7 +223,9 @@ export interface NativeAddon {
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(device?: number): void;
-  buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string; kernelThreads: number; distributed?: boolean; distributedNccl?: boolean };
+  buildInfo(): { torchVersion: string; cudaBuild: boolean; napiVersion: number; parallelInfo: string; distributed?: boolean; distributedNccl?: boolean };
+  /** Threads the addon's at::parallel_for reaches now (runs a parallel region on the caller). */
+  kernelThreads(): number;
   memory(): { tensors: number; storages: number; bytes: number };
   configureAllocator?(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
   // modules

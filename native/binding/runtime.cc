@@ -83,15 +83,17 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
 
 // The threads at::parallel_for reaches in code built as the addon is (now, at this thread's
 // count): 1 where LibTorch has OpenMP but the addon was compiled without it, which would leave
-// every kernel of native/ops on one thread.
-int KernelThreads() {
+// every kernel of native/ops on one thread. Its own export, not a field of buildInfo: it runs
+// a parallel region on the calling thread, and buildInfo is read on the JS thread at every
+// checkpoint, where a region would build the JS thread's OpenMP pool (see compute_thread.cc).
+Napi::Value KernelThreads(const Napi::CallbackInfo& info) {
   std::atomic<int> most{1};
   at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
     const int t = at::get_thread_num() + 1;
     for (int m = most.load(); t > m && !most.compare_exchange_weak(m, t);) {
     }
   });
-  return most.load();
+  return Napi::Number::New(info.Env(), most.load());
 }
 
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
@@ -108,7 +110,6 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   out.Set("distributed", dist::Compiled("gloo"));
   out.Set("distributedNccl", dist::Compiled("nccl"));
   out.Set("parallelInfo", at::get_parallel_info());
-  out.Set("kernelThreads", KernelThreads());
   return out;
 }
 
@@ -150,6 +151,7 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   Export<CudaDeviceCount>(env, exports, "cudaDeviceCount");
   Export<CudaSynchronize>(env, exports, "cudaSynchronize");
   Export<BuildInfo>(env, exports, "buildInfo");
+  Export<KernelThreads>(env, exports, "kernelThreads");
   Export<Memory>(env, exports, "memory");
   Export<ConfigureAllocator>(env, exports, "configureAllocator");
 }

@@ -26,7 +26,8 @@ def with_cuda() -> bool:
 
 def openmp_runtime() -> str:
     """LibTorch's own OpenMP runtime where torch parallelises with OpenMP (else ''): linked
-    instead of the compiler's, so that one runtime serves the process."""
+    instead of the compiler's, so that one runtime serves the process. The addon's build asks
+    scripts/libtorch.mjs (openmpRuntime) the same; this side runs where there is no Node."""
     if not torch.backends.openmp.is_available():
         return ""
     lib = os.path.join(os.path.dirname(torch.__file__), "lib")
