@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { ModuleLoadError, isTorchErrorOf } from '../errors.js';
 import { native, type Handle, type ModuleHandleRaw } from '../native/addon.js';
+import { cuda } from '../runtime.js';
 import { isDType, type Device, type DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { wrap } from '../tensor/tensor.js';
@@ -22,7 +23,10 @@ export interface ModelMetadata {
 }
 
 export interface LoadModuleOptions {
-  /** Where the parameters go (default: where they were saved, usually the CPU). */
+  /**
+   * Where the parameters go (default: where they were saved; on a machine without a GPU, the
+   * CPU, so that a model saved on a GPU loads there).
+   */
   device?: Device;
   /** Names of extra files to read from the archive besides metadata.json. */
   extraFiles?: readonly string[];
@@ -37,6 +41,11 @@ import type { ForwardMode } from '../native/names.js';
 export type { ForwardMode };
 
 const METADATA_FILE = 'metadata.json';
+
+/** The device asked for; else where the module was saved, when CUDA can be used; else the CPU. */
+function loadDevice(options: LoadModuleOptions): Device | undefined {
+  return options.device ?? (cuda.isAvailable() ? undefined : 'cpu');
+}
 
 function loadError(e: unknown, file: string): unknown {
   if (isTorchErrorOf(e, 'LoadError')) return new ModuleLoadError(e.message, file);
@@ -61,8 +70,9 @@ export class ScriptModule {
   static async load(file: string, options: LoadModuleOptions = {}): Promise<ScriptModule> {
     const names = [METADATA_FILE, ...(options.extraFiles ?? [])];
     try {
-      const raw = await native.loadModuleAsync(path.resolve(file), options.device ?? null, names);
-      return new ScriptModule(raw, path.resolve(file), options.device);
+      const device = loadDevice(options);
+      const raw = await native.loadModuleAsync(path.resolve(file), device ?? null, names);
+      return new ScriptModule(raw, path.resolve(file), device);
     } catch (e) {
       throw loadError(e, file);
     }
@@ -71,7 +81,8 @@ export class ScriptModule {
   static loadSync(file: string, options: LoadModuleOptions = {}): ScriptModule {
     const names = [METADATA_FILE, ...(options.extraFiles ?? [])];
     try {
-      return new ScriptModule(native.loadModule(path.resolve(file), options.device ?? null, names), path.resolve(file), options.device);
+      const device = loadDevice(options);
+      return new ScriptModule(native.loadModule(path.resolve(file), device ?? null, names), path.resolve(file), device);
     } catch (e) {
       throw loadError(e, file);
     }

@@ -159,11 +159,10 @@ export async function loadCheckpoint(file: string, options: LoadCheckpointOption
   try {
     const moduleBytes = tensors.get('module');
     if (!moduleBytes) fail(file, 'holds no module');
-    const stored = new ScriptModule(
-      moduleFromBytes(file, moduleBytes, options.device ?? options.module?.device),
-      resolved,
-      options.device ?? options.module?.device,
-    );
+    // an explicit device always: the storages of a module saved on a GPU name CUDA, and
+    // without one they would be put back there (or fail on a machine without a GPU)
+    const device = options.device ?? options.module?.device ?? 'cpu';
+    const stored = new ScriptModule(moduleFromBytes(file, moduleBytes, device), resolved, device);
     let module = stored;
     if (options.module) {
       module = options.module;
@@ -201,10 +200,10 @@ export async function loadCheckpoint(file: string, options: LoadCheckpointOption
   }
 }
 
-function moduleFromBytes(file: string, bytes: Tensor, device: Device | undefined) {
+function moduleFromBytes(file: string, bytes: Tensor, device: Device) {
   const data = bytes.toArray() as Uint8Array;
   try {
-    return native.moduleFromBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), device ?? null, ['metadata.json']);
+    return native.moduleFromBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), device, ['metadata.json']);
   } catch (e) {
     if (e instanceof TorchError) fail(file, e.message);
     throw e;
