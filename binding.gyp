@@ -5,7 +5,7 @@
     {
       "target_name": "slice_distill",
       "sources": [
-        "<!@(node -e \"const fs=require('fs');for (const d of ['native/binding','native/ops','native/train','native/distributed']) if (fs.existsSync(d)) for (const f of fs.readdirSync(d)) if (f.endsWith('.cc')) console.log(d+'/'+f)\")"
+        "<!@(node -e \"const fs=require('fs');for (const d of ['native/binding','native/ops','native/train','native/distributed','native/memory']) if (fs.existsSync(d)) for (const f of fs.readdirSync(d)) if (f.endsWith('.cc')) console.log(d+'/'+f)\")"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -25,6 +25,7 @@ export {
   type NestedArray,
 } from './tensor/factories.js';
 export { scope, tidy, keep, memory, type MemoryInfo } from './tensor/scope.js';
+export { allocatorStats, configureAllocator, releaseCachedMemory, type AllocatorOptions, type AllocatorStats } from './tensor/allocator.js';
 export { noGrad, enableGrad, isGradEnabled } from './tensor/autograd.js';
 export { manualSeed, setNumThreads, getNumThreads, threadCounts, cuda, buildInfo, type BuildInfo } from './runtime.js';
 export { ScriptModule, type ModelMetadata, type LoadModuleOptions, type ForwardMode } from './module/script-module.js';

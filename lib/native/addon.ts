@@ -158,6 +158,31 @@ export interface DistributedInitRaw {
   timeoutMs: number;
 }
 
+/** The CPU tensor allocator's settings (ALLOCATOR below has the defaults). */
+export interface AllocatorOptionsRaw {
+  /** Requests of this many bytes and more are blocks of their own; smaller ones go to LibTorch's allocator. */
+  minBlockBytes: number;
+  /** Idle blocks are kept up to this many bytes... */
+  cacheFloorBytes: number;
+  /** ...or up to the peak of live block bytes where that is larger. */
+  followPeak: boolean;
+}
+
+export interface AllocatorStatsRaw extends AllocatorOptionsRaw {
+  /** false where SLICE_DISTILL_ALLOCATOR=system kept LibTorch's default allocator (the rest is 0). */
+  installed: boolean;
+  /** The idle bytes the cache may hold now. */
+  limitBytes: number;
+  liveBytes: number;
+  peakLiveBytes: number;
+  idleBytes: number;
+  liveBlocks: number;
+  idleBlocks: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
 export interface NativeAddon {
   setErrorClasses(classes: { TorchError: typeof TorchError; TensorDisposedError: typeof TensorDisposedError }): void;
   // creation and data
@@ -227,7 +252,10 @@ export interface NativeAddon {
   /** Threads the addon's at::parallel_for reaches now (runs a parallel region on the caller). */
   kernelThreads(): number;
   memory(): { tensors: number; storages: number; bytes: number };
-  configureAllocator?(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
+  configureAllocator(options: AllocatorOptionsRaw): void;
+  allocatorStats(): AllocatorStatsRaw;
+  /** Returns the idle blocks to the system; the bytes released. */
+  trimAllocator(): number;
   // modules
   loadModule(path: string, device?: Device | null, extraFiles?: string[]): ModuleHandleRaw;
   loadModuleAsync(path: string, device?: Device | null, extraFiles?: string[]): Promise<ModuleHandleRaw>;
@@ -303,18 +331,18 @@ function withOpenMpWaitPolicy<T>(load: () => T): T {
 }
 
 /**
- * glibc hands allocations above its mmap threshold fresh pages from the kernel each time, so
- * every large tensor (an 11 MB gradient, a batch) pays a page fault per 4 KiB on first touch.
- * Up to 64 MiB they come from the heap instead, which keeps up to 256 MiB of freed memory
- * for reuse. SLICE_DISTILL_ALLOCATOR=system (or glibc's own MALLOC_MMAP_THRESHOLD_ /
- * MALLOC_TRIM_THRESHOLD_) leaves glibc's defaults.
+ * The CPU tensor allocator (native/memory/block_cache.h): tensors of `minBlockBytes` and more
+ * get mappings of their own, kept for reuse up to `cacheFloorBytes` of idle memory or, with
+ * `followPeak`, up to the peak of live block bytes where that is larger. LibTorch's default
+ * (glibc's posix_memalign) grew the heap without bound when small allocations fell between
+ * large ones, and fresh mappings pay a page fault per 4 KiB on first touch.
+ * SLICE_DISTILL_ALLOCATOR=system keeps LibTorch's default.
  */
-export const ALLOCATOR = { mmapThresholdBytes: 64 << 20, trimThresholdBytes: 256 << 20 } as const;
+export const ALLOCATOR: AllocatorOptionsRaw = { minBlockBytes: 128 << 10, cacheFloorBytes: 256 << 20, followPeak: true };
 
 function configureAllocator(addon: NativeAddon): void {
   if (process.env.SLICE_DISTILL_ALLOCATOR === 'system') return;
-  if (process.env.MALLOC_MMAP_THRESHOLD_ !== undefined || process.env.MALLOC_TRIM_THRESHOLD_ !== undefined) return;
-  addon.configureAllocator?.(ALLOCATOR.mmapThresholdBytes, ALLOCATOR.trimThresholdBytes);
+  addon.configureAllocator(ALLOCATOR);
 }
 
 function load(): { addon: NativeAddon; path: string } {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildInfo } from '../runtime.js';
+import { releaseCachedMemory } from '../tensor/allocator.js';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic-write.js';
 import { lockDir } from '../util/dir-lock.js';
 import { rank } from '../distributed/process-group.js';
@@ -118,7 +119,12 @@ async function runLocked<T>(
   write: boolean,
 ): Promise<{ result: T; manifest: Manifest; reused: boolean }> {
   const started = new Date();
-  const run = await options.work();
+  let run: StageRun<T>;
+  try {
+    run = await options.work();
+  } finally {
+    releaseCachedMemory(); // the next stage works with other models and sizes
+  }
   const info = buildInfo();
   const finished = new Date();
   const manifest: Manifest = {

@@ -6,11 +6,6 @@
 #include <torch/version.h>
 
 #include <atomic>
-#include <climits>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #include <string>
 
 #include "binding/compute_thread.h"
@@ -19,6 +14,7 @@
 #include "binding/exports.h"
 #include "binding/tensor_handle.h"
 #include "distributed/group.h"
+#include "memory/block_cache.h"
 
 namespace sd {
 namespace {
@@ -123,21 +119,42 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// configureAllocator(mmapThresholdBytes, trimThresholdBytes) -> boolean (false: not glibc).
-// Tensors above glibc's mmap threshold get fresh pages from the kernel on every allocation
-// and pay a page fault per 4 KiB on first touch (3 ms for an 11 MB gradient here); above it
-// they come from the heap, whose freed top is returned to the system past the trim threshold.
+// configureAllocator({minBlockBytes, cacheFloorBytes, followPeak}): the CPU tensor allocator
+// of native/memory (why: block_cache.h), installed on the first call.
 Napi::Value ConfigureAllocator(const Napi::CallbackInfo& info) {
-  const int64_t mmap = ToInt(info[0], "mmapThresholdBytes"), trim = ToInt(info[1], "trimThresholdBytes");
-  if (mmap < 0 || trim < 0 || mmap > INT32_MAX || trim > INT32_MAX)
-    ThrowRangeError(info.Env(), "allocator thresholds: expected 0 to 2^31 - 1 bytes");
-#ifdef __GLIBC__
-  const bool ok =
-      mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap)) == 1 && mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim)) == 1;
-  return Napi::Boolean::New(info.Env(), ok);
-#else
-  return Napi::Boolean::New(info.Env(), false);
-#endif
+  Napi::Object o = ToObject(info[0], "allocator options");
+  auto bytes = [&](const char* key) {
+    const int64_t v = ToInt(o.Get(key), key);
+    if (v < 0) ThrowRangeError(info.Env(), std::string(key) + ": must be >= 0 bytes");
+    return static_cast<size_t>(v);
+  };
+  memory::InstallBlockCache(
+      {bytes("minBlockBytes"), bytes("cacheFloorBytes"), ToBool(o.Get("followPeak"), "followPeak")});
+  return info.Env().Undefined();
+}
+
+Napi::Value AllocatorStats(const Napi::CallbackInfo& info) {
+  const memory::BlockCacheStats s = memory::GetBlockCacheStats();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("installed", s.installed);
+  out.Set("followPeak", s.options.followPeak);
+  const std::pair<const char*, double> fields[] = {{"minBlockBytes", s.options.minBlockBytes},
+                                                   {"cacheFloorBytes", s.options.cacheFloorBytes},
+                                                   {"limitBytes", s.limitBytes},
+                                                   {"liveBytes", s.liveBytes},
+                                                   {"peakLiveBytes", s.peakLiveBytes},
+                                                   {"idleBytes", s.idleBytes},
+                                                   {"liveBlocks", s.liveBlocks},
+                                                   {"idleBlocks", s.idleBlocks},
+                                                   {"hits", static_cast<double>(s.hits)},
+                                                   {"misses", static_cast<double>(s.misses)},
+                                                   {"evictions", static_cast<double>(s.evictions)}};
+  for (const auto& [key, value] : fields) out.Set(key, value);
+  return out;
+}
+
+Napi::Value TrimAllocator(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(memory::TrimBlockCache()));
 }
 
 }  // namespace
@@ -154,6 +171,8 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   Export<KernelThreads>(env, exports, "kernelThreads");
   Export<Memory>(env, exports, "memory");
   Export<ConfigureAllocator>(env, exports, "configureAllocator");
+  Export<AllocatorStats>(env, exports, "allocatorStats");
+  Export<TrimAllocator>(env, exports, "trimAllocator");
 }
 
 }  // namespace sd
