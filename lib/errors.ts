@@ -9,8 +9,16 @@ export class TorchError extends Error {
   }
 }
 
+/** Thrown when a tensor, module or optimizer is used after dispose(). */
+export class DisposedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DisposedError';
+  }
+}
+
 /** Thrown when a tensor is used after dispose() (or after its scope ended). */
-export class TensorDisposedError extends Error {
+export class TensorDisposedError extends DisposedError {
   constructor(message = 'the tensor was disposed and cannot be used') {
     super(message);
     this.name = 'TensorDisposedError';

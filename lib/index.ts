@@ -1,7 +1,7 @@
 // slice-distill: the public API. One namespace per layer (optim, losses, ops, models, data,
 // loader, training, infer, evaluation, report, pipeline, distributed), and the flat names of
 // the first release for the core: tensors, modules, training, data loading, inference.
-export { TorchError, TensorDisposedError, ModuleLoadError, CheckpointError, FileSystemError, LockedError } from './errors.js';
+export { TorchError, DisposedError, TensorDisposedError, ModuleLoadError, CheckpointError, FileSystemError, LockedError } from './errors.js';
 export { Tensor, type Index, type Slice, type Scalar, type ToOptions, type BackwardOptions } from './tensor/tensor.js';
 export { DTYPES, type DType, type Device, type TensorData, type TypedArrayInput } from './tensor/dtype.js';
 export {

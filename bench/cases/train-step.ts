@@ -57,6 +57,8 @@ async function student(bench: Bench, arch: ModelArch, preset: ModelPreset, B: nu
     bench.target({ case: 'train', row: row.name, metric: `py ${s} / TS`, value: row.ratios[`py ${s} / TS`]!, goal: '>= 1.0' }, (v) => v >= 1);
   }
   [cpu.x, cpu.y, cpu.teacher, x, y, teacher].forEach((t) => t.dispose());
+  optimizer.dispose(); // as Python drops each row's model: a later row does not run beside it
+  module.dispose();
   return row;
 }
 

@@ -39,6 +39,7 @@ export interface ModuleHandleRaw {
   methodNames(): string[];
   frozenModeModules(): string[];
   extraFiles(): Record<string, string>;
+  dispose(): void;
 }
 
 export interface OptimizerHandleRaw {
@@ -48,6 +49,7 @@ export interface OptimizerHandleRaw {
   setLr(lr: number): void;
   stateDict(): OptimizerStateRaw;
   loadStateDict(state: OptimizerStateRaw): void;
+  dispose(): void;
 }
 
 // The option bags below carry every field: defaults are resolved in TS (lib/optim/options.ts,

@@ -3,6 +3,7 @@
 import { native, type Handle, type OptimizerHandleRaw, type OptimizerOptionsRaw, type OptimizerStateRaw } from '../native/addon.js';
 import type { OptimizerKind } from '../native/names.js';
 import { resolveAdam, resolveSgd, type AdamOptions, type SGDOptions } from './options.js';
+import { NativeResource } from '../tensor/native-resource.js';
 import { Tensor, wrap } from '../tensor/tensor.js';
 
 /** One parameter's saved state; which tensors are present depends on the optimizer. */
@@ -26,49 +27,50 @@ export type { OptimizerKind };
 
 const TENSOR_KEYS = ['momentumBuffer', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
 
-export abstract class Optimizer {
-  readonly #raw: OptimizerHandleRaw;
+/** `dispose()` frees its state (momentum, moments, loss scaler); the parameters belong to their module. */
+export abstract class Optimizer extends NativeResource<OptimizerHandleRaw> {
   readonly kind: OptimizerKind;
   /** How many parameters it updates. */
   readonly size: number;
 
   protected constructor(params: Iterable<Tensor>, options: OptimizerOptionsRaw) {
     const list = [...params];
+    super(
+      new native.OptimizerHandle(
+        list.map((p) => p.handle),
+        options,
+      ),
+    );
     this.kind = options.kind;
     this.size = list.length;
-    this.#raw = new native.OptimizerHandle(
-      list.map((p) => p.handle),
-      options,
-    );
   }
 
-  /** @internal */
-  get raw(): OptimizerHandleRaw {
-    return this.#raw;
+  protected get resourceName(): string {
+    return `optimizer (${this.kind})`;
   }
 
   /** The learning rate of every parameter group; set it per iteration from a schedule. */
   get lr(): number {
-    return this.#raw.getLr();
+    return this.raw.getLr();
   }
 
   set lr(value: number) {
-    this.#raw.setLr(value);
+    this.raw.setLr(value);
   }
 
   /** Clears gradients (to none by default, as PyTorch does). */
   zeroGrad(setToNone = true): void {
-    this.#raw.zeroGrad(setToNone);
+    this.raw.zeroGrad(setToNone);
   }
 
   /** Applies one update from the current gradients. */
   step(): void {
-    this.#raw.step();
+    this.raw.step();
   }
 
   /** A copy of the state; its tensors belong to the caller (and the current scope). */
   stateDict(): OptimizerState {
-    const raw = this.#raw.stateDict();
+    const raw = this.raw.stateDict();
     return {
       kind: raw.kind,
       lr: raw.lr,
@@ -103,7 +105,7 @@ export abstract class Optimizer {
       }),
       scaler: state.scaler && { scale: state.scaler.scale.handle, growthTracker: state.scaler.growthTracker.handle },
     };
-    this.#raw.loadStateDict(raw);
+    this.raw.loadStateDict(raw);
   }
 }
 

@@ -113,6 +113,9 @@ export async function runTraining(t: TrainingStage, options: StageOptions): Prom
         };
       } finally {
         await p.loader.close();
+        // the stage's result is its checkpoints: the module and its optimizer end here
+        p.optimizer.dispose();
+        p.module.dispose();
       }
     },
   });

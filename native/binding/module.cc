@@ -56,6 +56,7 @@ void ModuleHandle::Init(Napi::Env env, Napi::Object exports) {
                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::MethodNames>>("methodNames"),
                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::FrozenModeModules>>("frozenModeModules"),
                       InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::ExtraFiles>>("extraFiles"),
+                      InstanceMethod<&ModuleHandle::Guarded<&ModuleHandle::Dispose>>("dispose"),
                   });
   constructor = new Napi::FunctionReference(Napi::Persistent(cls));
   exports.Set("ModuleHandle", cls);
@@ -103,8 +104,12 @@ ModuleHandle* ModuleHandle::Get(Napi::Value value, const char* arg) {
 
 ModuleHandle::ModuleHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModuleHandle>(info) {}
 
+void ModuleHandle::CheckLoaded(Napi::Env env) const {
+  if (!module_) throw MakeTorchError(env, disposed_ ? "module: disposed" : "module: not loaded", "Error");
+}
+
 void ModuleHandle::CheckIdle(Napi::Env env) const {
-  if (!module_) throw MakeTorchError(env, "module: not loaded", "Error");
+  CheckLoaded(env);
   if (busy_) {
     throw MakeTorchError(env, "module: busy with an async call (forwardAsync / trainStep); await it first",
                          "BusyError");
@@ -157,7 +162,8 @@ Napi::Value ModuleHandle::Train(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ModuleHandle::IsTraining(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), module_ && module_->is_training());
+  CheckLoaded(info.Env());
+  return Napi::Boolean::New(info.Env(), module_->is_training());
 }
 
 template <typename List>
@@ -263,6 +269,7 @@ Napi::Value ModuleHandle::Freeze(const Napi::CallbackInfo& info) {
 
 Napi::Value ModuleHandle::MethodNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  CheckLoaded(env);
   Napi::Array out = Napi::Array::New(env);
   uint32_t i = 0;
   for (const auto& m : module_->get_methods()) out.Set(i++, m.name());
@@ -274,6 +281,7 @@ Napi::Value ModuleHandle::MethodNames(const Napi::CallbackInfo& info) {
 // leaves them.
 Napi::Value ModuleHandle::FrozenModeModules(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  CheckLoaded(env);
   Napi::Array out = Napi::Array::New(env);
   uint32_t i = 0;
   for (const auto& item : module_->named_modules()) {
@@ -302,5 +310,16 @@ Napi::Value ModuleHandle::ExtraFiles(const Napi::CallbackInfo& info) {
 }
 
 void RegisterModule(Napi::Env env, Napi::Object exports) { ModuleHandle::Init(env, exports); }
+
+// dispose(): frees the module now (idempotent); refused while an async call holds it. Tensors
+// taken from it (parameters, buffers) stay valid: they share its storages.
+Napi::Value ModuleHandle::Dispose(const Napi::CallbackInfo& info) {
+  if (disposed_) return info.Env().Undefined();
+  CheckIdle(info.Env());
+  module_.reset();
+  extra_.clear();
+  disposed_ = true;
+  return info.Env().Undefined();
+}
 
 }  // namespace sd

@@ -32,6 +32,9 @@ class ModuleHandle : public Napi::ObjectWrap<ModuleHandle> {
   // An async call holds the module; sync calls refuse to touch it meanwhile.
   const std::unordered_map<std::string, std::string>& extraFiles() const { return extra_; }
   void SetBusy(bool busy) { busy_ = busy; }
+  // Throws where the module was disposed (or never loaded).
+  void CheckLoaded(Napi::Env env) const;
+  // CheckLoaded, and a BusyError while an async call holds the module.
   void CheckIdle(Napi::Env env) const;
   // The arguments of `method` converted by its schema; RangeError on a wrong count.
   std::vector<c10::IValue> ConvertArgs(Napi::Env env, const std::string& method, Napi::Value args) const;
@@ -51,10 +54,11 @@ class ModuleHandle : public Napi::ObjectWrap<ModuleHandle> {
   Napi::Value MethodNames(const Napi::CallbackInfo& info);
   Napi::Value FrozenModeModules(const Napi::CallbackInfo& info);
   Napi::Value ExtraFiles(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<torch::jit::Module> module_;
   std::unordered_map<std::string, std::string> extra_;
-  bool busy_ = false;
+  bool busy_ = false, disposed_ = false;
 };
 
 }  // namespace sd

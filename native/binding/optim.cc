@@ -86,6 +86,7 @@ void OptimizerHandle::Init(Napi::Env env, Napi::Object exports) {
                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::SetLr>>("setLr"),
                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::StateDict>>("stateDict"),
                       InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::LoadStateDict>>("loadStateDict"),
+                      InstanceMethod<&OptimizerHandle::Guarded<&OptimizerHandle::Dispose>>("dispose"),
                   });
   constructor = new Napi::FunctionReference(Napi::Persistent(cls));
   exports.Set("OptimizerHandle", cls);
@@ -133,7 +134,12 @@ ops::GradScaler& OptimizerHandle::Scaler(const at::Device& device) {
   return *scaler_;
 }
 
+void OptimizerHandle::CheckLive(Napi::Env env) const {
+  if (!optimizer_) throw MakeTorchError(env, "optimizer: disposed", "Error");
+}
+
 void OptimizerHandle::CheckIdle(Napi::Env env) const {
+  CheckLive(env);
   if (busy_) {
     throw MakeTorchError(env, "optimizer: busy with an async training step; await it first", "BusyError");
   }
@@ -154,12 +160,14 @@ Napi::Value OptimizerHandle::ZeroGrad(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value OptimizerHandle::GetLr(const Napi::CallbackInfo& info) {
+  CheckLive(info.Env());
   return Napi::Number::New(info.Env(), optimizer_->param_groups().front().options().get_lr());
 }
 
 Napi::Value OptimizerHandle::SetLr(const Napi::CallbackInfo& info) {
   double lr = ToDouble(info[0], "lr");
   if (!(lr >= 0) || !std::isfinite(lr)) ThrowRangeError(info.Env(), "lr: expected a finite learning rate >= 0");
+  CheckLive(info.Env());
   for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
   return info.Env().Undefined();
 }
@@ -273,5 +281,16 @@ Napi::Value OptimizerHandle::LoadStateDict(const Napi::CallbackInfo& info) {
 }
 
 void RegisterOptim(Napi::Env env, Napi::Object exports) { OptimizerHandle::Init(env, exports); }
+
+// dispose(): frees the state (momentum, moments, the scaler) now (idempotent); refused during
+// an async step. The parameters belong to their module and stay.
+Napi::Value OptimizerHandle::Dispose(const Napi::CallbackInfo& info) {
+  if (!optimizer_) return info.Env().Undefined();
+  CheckIdle(info.Env());
+  optimizer_.reset();
+  params_.clear();
+  scaler_.reset();
+  return info.Env().Undefined();
+}
 
 }  // namespace sd

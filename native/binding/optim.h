@@ -30,6 +30,9 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   // The loss scaler of mixed-precision steps, made on first use on `device`.
   ops::GradScaler& Scaler(const at::Device& device);
   void SetBusy(bool busy) { busy_ = busy; }
+  // Throws where it was disposed.
+  void CheckLive(Napi::Env env) const;
+  // CheckLive, and a BusyError while an async training step uses it.
   void CheckIdle(Napi::Env env) const;
 
   SD_GUARDED_METHODS(OptimizerHandle)
@@ -41,6 +44,7 @@ class OptimizerHandle : public Napi::ObjectWrap<OptimizerHandle> {
   Napi::Value SetLr(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::string kind_;
   std::vector<at::Tensor> params_;

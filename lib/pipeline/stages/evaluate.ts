@@ -96,8 +96,11 @@ async function scoreModel(
   toleranceMm: number,
   signal?: AbortSignal,
 ): Promise<EvaluationResult> {
-  const module = (await loadModel(m.checkpoint, config.device)).eval();
-  const predictions = await segmentSlices(module, slices, studentInput(config), 16, signal);
+  let predictions: Uint8Array[];
+  {
+    using module = (await loadModel(m.checkpoint, config.device)).eval(); // one arm after another: freed at once
+    predictions = await segmentSlices(module, slices, studentInput(config), 16, signal);
+  }
   const policy = config.evaluation.policy;
   // slices are [H, W] = [Y, X] row-major: x is the fast axis
   const boundary = subjectBoundaryScores(

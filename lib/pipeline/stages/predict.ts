@@ -182,7 +182,7 @@ export async function predict(o: PredictOptions): Promise<Prediction[]> {
   const log = o.log ?? defaultLog;
   // the output keeps the input's own voxel order and geometry
   const headers = await checkInputs(o);
-  const module = (await loadModel(o.checkpoint, o.device ?? 'cpu')).eval();
+  using module = (await loadModel(o.checkpoint, o.device ?? 'cpu')).eval();
   const input = await predictInput(o, inputSize(module, o.size, o.checkpoint), log);
   await mkdir(o.out, { recursive: true });
   const out: Prediction[] = [];

@@ -75,7 +75,7 @@ export async function extractPrototype(config: PipelineConfig, options: Prototyp
     reuse: (m) => ({ file, volumes: m.metrics.volumes as number, slices: m.metrics.slices as number, missing: m.metrics.missing as number[], reused: true }),
     work: async () => {
       applyRuntime(config);
-      const module = await loadModel(modelFile, config.device);
+      using module = await loadModel(modelFile, config.device);
       module.eval();
       module.freeze();
       const crop = cropFromConfig(config.prototype.crop);

@@ -44,7 +44,7 @@ export async function overlayFigures(o: OverlayOptions): Promise<Figure<OverlayF
   const predictions: Uint8Array[][] = [];
   for (const m of o.models) {
     o.signal?.throwIfAborted();
-    const module = (await loadModel(m.checkpoint, o.device)).eval();
+    using module = (await loadModel(m.checkpoint, o.device)).eval();
     predictions.push(await segmentSlices(module, slices, o.input, 16, o.signal));
   }
   const students = [...new Set(o.models.map((m) => m.model))];
