@@ -32,6 +32,19 @@ constexpr int kReps = 8;
 // A label that is neither a class nor ignore_index: refused, its first one named.
 inline bool IsBadLabel(int64_t l, int64_t K, int64_t ignore) { return (l < 0 || l >= K) && l != ignore; }
 
+// f(std::integral_constant<int, C>) for the C of Cs equal to CH, else f(integral_constant<0>):
+// kernels with the channel count fixed at compile time (its sums held in registers).
+template <int... Cs, typename F>
+void WithChannels(int64_t CH, F&& f) {
+  const bool fixed = ((CH == Cs ? (f(std::integral_constant<int, Cs>{}), true) : false) || ...);
+  if (!fixed) f(std::integral_constant<int, 0>{});
+}
+
+template <typename F, int... Cs>
+void WithChannelsUpTo(int64_t CH, F&& f, std::integer_sequence<int, Cs...>) {
+  WithChannels<(Cs + 1)...>(CH, std::forward<F>(f));
+}
+
 [[noreturn]] void NoCuda() {
   throw std::invalid_argument("logits: on CUDA, but this build of slice-distill has no CUDA kernels");
 }
@@ -220,17 +233,6 @@ bool HasAvx2() {
 }
 #endif
 
-#if SD_X86_SIMD
-// f(std::integral_constant<int, CH>) for CH in 1 .. kMaxVectorChannels.
-template <int C = 1, typename F>
-auto WithChannels(int64_t CH, F&& f) {
-  if constexpr (C < kMaxVectorChannels) {
-    if (CH != C) return WithChannels<C + 1>(CH, std::forward<F>(f));
-  }
-  return f(std::integral_constant<int, C>{});
-}
-#endif
-
 // Per chunk: sums over its pixels, all channels at once per pixel (float logits on AVX2: the
 // vector pass into kReps copies, added in a fixed order; otherwise the run-length pass).
 template <typename T>
@@ -263,9 +265,14 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
       if constexpr (std::is_same_v<T, float>) {
         if (simd) {
           copies->Clear();
-          const bool any_bad = WithChannels(CH, [&](auto ch) {
-            return SumPixelsAvx2<decltype(ch)::value>(xb, yb, N, K, ignore, start, stop, *copies, cb);
-          });
+          bool any_bad = false;
+          WithChannelsUpTo(
+              CH,
+              [&](auto ch) {  // simd holds CH <= kMaxVectorChannels: never 0
+                if constexpr (decltype(ch)::value > 0)
+                  any_bad = SumPixelsAvx2<decltype(ch)::value>(xb, yb, N, K, ignore, start, stop, *copies, cb);
+              },
+              std::make_integer_sequence<int, kMaxVectorChannels>{});
           if (any_bad) has_bad[t] = 1, bad[t] = FirstBad(yb, K, ignore, start, stop);
           for (int64_t k = 0; k < K; k++) {  // the copies, in a fixed order
             for (int r = 0; r < kReps; r++) {
@@ -281,41 +288,7 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
         SumChunk<decltype(fixed)::value>(xb, yb, CH, N, K, ignore, start, stop, acc, n, cb, has_bad[t], bad[t]);
       };
       // the channel counts of segmentation heads (classes incl. background); others at run time
-      switch (CH) {
-        case 2:
-          chunk(std::integral_constant<int, 2>{});
-          break;
-        case 3:
-          chunk(std::integral_constant<int, 3>{});
-          break;
-        case 4:
-          chunk(std::integral_constant<int, 4>{});
-          break;
-        case 5:
-          chunk(std::integral_constant<int, 5>{});
-          break;
-        case 6:
-          chunk(std::integral_constant<int, 6>{});
-          break;
-        case 7:
-          chunk(std::integral_constant<int, 7>{});
-          break;
-        case 8:
-          chunk(std::integral_constant<int, 8>{});
-          break;
-        case 9:
-          chunk(std::integral_constant<int, 9>{});
-          break;
-        case 14:
-          chunk(std::integral_constant<int, 14>{});
-          break;
-        case 16:
-          chunk(std::integral_constant<int, 16>{});
-          break;
-        default:
-          chunk(std::integral_constant<int, 0>{});
-          break;
-      }
+      WithChannels<2, 3, 4, 5, 6, 7, 8, 9, 14, 16>(CH, chunk);
     }
   });
   for (int64_t t = 0; t < tasks; t++) {
