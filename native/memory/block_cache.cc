@@ -23,7 +23,7 @@ namespace {
 struct Block {
   void* ptr;
   size_t bytes;
-  std::list<Block*>::iterator age;                // in idle_by_age_ while idle
+  std::list<Block*>::iterator age;                  // in idle_by_age_ while idle
   std::multimap<size_t, Block*>::iterator by_size;  // in idle_by_size_ while idle
 };
 
@@ -68,14 +68,23 @@ class BlockCache final : public c10::Allocator {
   // The raw interface frees either kind: a pointer that is not a live block is the fallback's.
   c10::DeleterFnPtr raw_deleter() const override { return &FreeAny; }
 
-  void copy_data(void* dest, const void* src, std::size_t count) const override {
-    default_copy_data(dest, src, count);
-  }
+  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
 
   BlockCacheStats Stats() {
     std::lock_guard<std::mutex> lock(mu_);
-    return {true,        {min_block_.load(), floor_, follow_peak_}, Limit(), live_bytes_, peak_live_, idle_bytes_,
-            live_.size(), idle_by_age_.size(), hits_, misses_, evictions_};
+    BlockCacheStats s{};
+    s.installed = true;
+    s.options = {min_block_.load(), floor_, follow_peak_};
+    s.limitBytes = Limit();
+    s.liveBytes = live_bytes_;
+    s.peakLiveBytes = peak_live_;
+    s.idleBytes = idle_bytes_;
+    s.liveBlocks = live_.size();
+    s.idleBlocks = idle_by_age_.size();
+    s.hits = hits_;
+    s.misses = misses_;
+    s.evictions = evictions_;
+    return s;
   }
 
   size_t Trim() {

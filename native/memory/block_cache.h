@@ -16,7 +16,7 @@
 namespace sd::memory {
 
 struct BlockCacheOptions {
-  size_t minBlockBytes;   // requests of this size and more are blocks; smaller ones go to LibTorch's allocator
+  size_t minBlockBytes;    // requests of this size and more are blocks; smaller ones go to LibTorch's allocator
   size_t cacheFloorBytes;  // idle blocks kept up to this many bytes, or up to the peak of live block bytes if larger
   bool followPeak;         // false: the floor is the limit
 };
