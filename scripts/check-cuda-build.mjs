@@ -25,14 +25,16 @@ const outAt = process.argv.indexOf('--out');
 const outDir = outAt >= 0 ? process.argv[outAt + 1] : 'build-cuda';
 const withGyp = process.argv.includes('--gyp');
 const withTests = !process.argv.includes('--no-tests');
-// CPU test files that cover the addon broadly: tensors, modules, training, the fused ops, I/O, errors
+// CPU test files that cover the addon broadly: tensors, memory, modules, training, the fused ops, I/O, errors
 const TEST_FILES = [
   'integration/build',
   'unit/tensor/math',
   'unit/tensor/shape',
   'unit/tensor/data',
   'unit/tensor/autograd',
+  'unit/tensor/allocator',
   'unit/module/script-module',
+  'unit/module/dispose',
   'unit/optim/optimizer',
   'unit/losses/losses',
   'unit/train/train-step',
