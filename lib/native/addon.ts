@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TensorDisposedError, TorchError } from '../errors.js';
+import { DisposedError, TensorDisposedError, TorchError } from '../errors.js';
 
 /** An opaque native object owning one at::Tensor. */
 export interface Handle {
@@ -186,7 +186,7 @@ export interface AllocatorStatsRaw extends AllocatorOptionsRaw {
 }
 
 export interface NativeAddon {
-  setErrorClasses(classes: { TorchError: typeof TorchError; TensorDisposedError: typeof TensorDisposedError }): void;
+  setErrorClasses(classes: { TorchError: typeof TorchError; TensorDisposedError: typeof TensorDisposedError; DisposedError: typeof DisposedError }): void;
   // creation and data
   fromTypedArray(data: ArrayBufferView, shape: number[], options?: CreationOptionsRaw): Handle;
   factory(kind: 'zeros' | 'ones' | 'empty' | 'rand' | 'randn', shape: number[], options?: CreationOptionsRaw): Handle;
@@ -363,7 +363,7 @@ function load(): { addon: NativeAddon; path: string } {
   } catch (e) {
     throw new Error(`slice-distill: ${found} exists but does not load: ${(e as Error).message}`);
   }
-  addon.setErrorClasses({ TorchError, TensorDisposedError });
+  addon.setErrorClasses({ TorchError, TensorDisposedError, DisposedError });
   configureAllocator(addon);
   return { addon, path: found };
 }

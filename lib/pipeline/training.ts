@@ -112,10 +112,17 @@ export async function runTraining(t: TrainingStage, options: StageOptions): Prom
           result: r,
         };
       } finally {
-        await p.loader.close();
-        // the stage's result is its checkpoints: the module and its optimizer end here
-        p.optimizer.dispose();
-        p.module.dispose();
+        // the stage's result is its checkpoints: the module and its optimizer end here, whatever
+        // fails on the way (each release in its own finally, so none is skipped)
+        try {
+          await p.loader.close();
+        } finally {
+          try {
+            p.optimizer.dispose();
+          } finally {
+            p.module.dispose();
+          }
+        }
       }
     },
   });

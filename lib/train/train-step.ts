@@ -104,7 +104,12 @@ function omitLabelOptions<T extends { ignoreIndex: number | null; checkLabels?: 
 /** The step off the JS thread, queued behind other async work on the module's device. */
 export function trainStep(options: TrainStepOptions): Promise<TrainStepResult> {
   const owned: Handle[] = []; // the caller may dispose its tensors while this waits in the queue
-  const spec = toSpec(options, owned);
+  let spec: TrainStepSpecRaw;
+  try {
+    spec = toSpec(options, owned);
+  } catch (e) {
+    return Promise.reject(e as Error); // a promise either way, bad options included
+  }
   return withOwned(owned, () => enqueue(options.module.device, () => native.trainStepAsync(spec)));
 }
 

@@ -63,7 +63,6 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
   }
   auto module = handle->module();
   auto result = std::make_shared<c10::IValue>();
-  handle->SetBusy(true);
   auto* worker = new PromiseWorker(
       env,
       [=] {
@@ -79,6 +78,7 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
       },
       [=](Napi::Env e) { return FromIValue(e, *result); }, [=] { handle->SetBusy(false); }, !OnCuda(*args));
   worker->Hold(info[0]);
+  handle->SetBusy(true);  // last: a throw above must not leave the module busy for good
   return Queue(worker);
 }
 
@@ -89,8 +89,6 @@ Napi::Value TrainStepAsync(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   auto spec = std::make_shared<TrainStepSpec>(ReadTrainStepSpec(env, o));
   auto result = std::make_shared<TrainStepResult>();
-  spec->moduleHandle->SetBusy(true);
-  spec->optimizerHandle->SetBusy(true);
   auto* worker = new PromiseWorker(
       env, [=] { *result = RunTrainStep(*spec); }, [=](Napi::Env e) { return TrainStepResultToJS(e, *result); },
       [=] {
@@ -100,6 +98,8 @@ Napi::Value TrainStepAsync(const Napi::CallbackInfo& info) {
       !spec->target.is_cuda());
   worker->Hold(o.Get("module"));
   worker->Hold(o.Get("optimizer"));
+  spec->moduleHandle->SetBusy(true);  // last: a throw above must not leave them busy for good
+  spec->optimizerHandle->SetBusy(true);
   return Queue(worker);
 }
 

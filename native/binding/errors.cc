@@ -12,7 +12,8 @@ namespace {
 
 struct ErrorClasses {
   Napi::FunctionReference torchError;
-  Napi::FunctionReference disposedError;
+  Napi::FunctionReference disposedError;        // TensorDisposedError
+  Napi::FunctionReference objectDisposedError;  // DisposedError: modules, optimizers
 };
 
 ErrorClasses* Classes(Napi::Env env) { return env.GetInstanceData<ErrorClasses>(); }
@@ -46,6 +47,7 @@ void RegisterErrorClasses(Napi::Env env, Napi::Object classes) {
   }
   data->torchError = Napi::Persistent(classes.Get("TorchError").As<Napi::Function>());
   data->disposedError = Napi::Persistent(classes.Get("TensorDisposedError").As<Napi::Function>());
+  data->objectDisposedError = Napi::Persistent(classes.Get("DisposedError").As<Napi::Function>());
 }
 
 void ThrowTypeError(Napi::Env env, const std::string& message) { throw Napi::TypeError::New(env, message); }
@@ -55,6 +57,11 @@ void ThrowRangeError(Napi::Env env, const std::string& message) { throw Napi::Ra
 void ThrowDisposed(Napi::Env env, const std::string& message) {
   auto* data = Classes(env);
   throw Construct(env, data ? &data->disposedError : nullptr, message, "TensorDisposedError");
+}
+
+void ThrowObjectDisposed(Napi::Env env, const std::string& message) {
+  auto* data = Classes(env);
+  throw Construct(env, data ? &data->objectDisposedError : nullptr, message, "DisposedError");
 }
 
 Napi::Error MakeTorchError(Napi::Env env, const std::string& message, const std::string& kind) {

@@ -18,13 +18,15 @@ struct KindError : std::runtime_error {
   std::string kind;
 };
 
-// Called once from the TS loader with {TorchError, TensorDisposedError}.
+// Called once from the TS loader with {TorchError, TensorDisposedError, DisposedError}.
 void RegisterErrorClasses(Napi::Env env, Napi::Object classes);
 
 // Argument errors: the message should start with the argument's name.
 [[noreturn]] void ThrowTypeError(Napi::Env env, const std::string& message);
 [[noreturn]] void ThrowRangeError(Napi::Env env, const std::string& message);
 [[noreturn]] void ThrowDisposed(Napi::Env env, const std::string& message);
+// A disposed module or optimizer (DisposedError).
+[[noreturn]] void ThrowObjectDisposed(Napi::Env env, const std::string& message);
 
 // A TorchError built from a message and a kind ("Error", "IndexError", ...).
 Napi::Error MakeTorchError(Napi::Env env, const std::string& message, const std::string& kind);

@@ -105,7 +105,8 @@ ModuleHandle* ModuleHandle::Get(Napi::Value value, const char* arg) {
 ModuleHandle::ModuleHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModuleHandle>(info) {}
 
 void ModuleHandle::CheckLoaded(Napi::Env env) const {
-  if (!module_) throw MakeTorchError(env, disposed_ ? "module: disposed" : "module: not loaded", "Error");
+  if (disposed_) ThrowObjectDisposed(env, "module: disposed and cannot be used");
+  if (!module_) throw MakeTorchError(env, "module: not loaded", "Error");
 }
 
 void ModuleHandle::CheckIdle(Napi::Env env) const {
@@ -149,9 +150,10 @@ std::vector<c10::IValue> ModuleHandle::ConvertArgs(Napi::Env env, const std::str
 Napi::Value ModuleHandle::Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckIdle(env);
+  const auto module = module_;  // held: converting the inputs runs JS, which could dispose the handle
   std::string method = ToString(info[0], "method");
   std::vector<c10::IValue> args = ConvertArgs(env, method, info[1]);
-  c10::IValue out = module_->get_method(method)(std::move(args));
+  c10::IValue out = module->get_method(method)(std::move(args));
   return FromIValue(env, out);
 }
 

@@ -135,7 +135,7 @@ ops::GradScaler& OptimizerHandle::Scaler(const at::Device& device) {
 }
 
 void OptimizerHandle::CheckLive(Napi::Env env) const {
-  if (!optimizer_) throw MakeTorchError(env, "optimizer: disposed", "Error");
+  if (!optimizer_) ThrowObjectDisposed(env, "optimizer (" + kind_ + "): disposed and cannot be used");
 }
 
 void OptimizerHandle::CheckIdle(Napi::Env env) const {

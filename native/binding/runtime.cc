@@ -128,8 +128,10 @@ Napi::Value ConfigureAllocator(const Napi::CallbackInfo& info) {
     if (v < 0) ThrowRangeError(info.Env(), std::string(key) + ": must be >= 0 bytes");
     return static_cast<size_t>(v);
   };
-  memory::InstallBlockCache(
-      {bytes("minBlockBytes"), bytes("cacheFloorBytes"), ToBool(o.Get("followPeak"), "followPeak")});
+  const size_t minBlock = bytes("minBlockBytes");
+  if (minBlock < memory::PageBytes())  // a mapping per smaller tensor would run out of mappings
+    ThrowRangeError(info.Env(), "minBlockBytes: must be >= " + std::to_string(memory::PageBytes()) + " (a page)");
+  memory::InstallBlockCache({minBlock, bytes("cacheFloorBytes"), ToBool(o.Get("followPeak"), "followPeak")});
   return info.Env().Undefined();
 }
 

@@ -68,10 +68,6 @@ TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
   spec.optimizerHandle = OptimizerHandle::Get(o.Get("optimizer"), "optimizer");
   spec.optimizerHandle->CheckIdle(env);
   spec.module = spec.moduleHandle->module();
-  OptimizerHandle* optimizer = spec.optimizerHandle;
-  spec.optimizer = &optimizer->optimizer();
-  spec.params = optimizer->params();
-  spec.scaler = [optimizer](const at::Device& device) -> ops::GradScaler& { return optimizer->Scaler(device); };
   Napi::Value inputs = o.Get("inputs");
   if (TensorHandle::IsHandle(inputs)) {
     Napi::Array one = Napi::Array::New(env, 1);
@@ -79,7 +75,7 @@ TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
     inputs = one;
   }
   spec.inputs = spec.moduleHandle->ConvertArgs(env, "forward", inputs);
-  CheckOptimizerOwnsModule(env, *spec.module, spec.params);
+  CheckOptimizerOwnsModule(env, *spec.module, spec.optimizerHandle->params());
   spec.target = TensorHandle::Arg(o.Get("target"), "target");
   ReadLoss(env, o.Get("loss"), spec);
   spec.clipGradNorm = ToOptionalDouble(o.Get("clipGradNorm"), "clipGradNorm");  // null: no clipping
@@ -93,6 +89,14 @@ TrainStepSpec ReadTrainStepSpec(Napi::Env env, Napi::Object o) {
     spec.group = dist::Current();
     if (!spec.group) ThrowTypeError(env, "distributed: no process group; call distributed.init first");
   }
+  // Reading the spec ran JS (getters, valueOf): take the optimizer only now that nothing more
+  // can dispose it, and check the handles again.
+  spec.moduleHandle->CheckIdle(env);
+  spec.optimizerHandle->CheckIdle(env);
+  OptimizerHandle* optimizer = spec.optimizerHandle;
+  spec.optimizer = &optimizer->optimizer();
+  spec.params = optimizer->params();
+  spec.scaler = [optimizer](const at::Device& device) -> ops::GradScaler& { return optimizer->Scaler(device); };
   return spec;
 }
 

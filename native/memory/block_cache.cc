@@ -18,6 +18,12 @@
 #include <vector>
 
 namespace sd::memory {
+
+size_t PageBytes() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
 namespace {
 
 struct Block {
@@ -30,11 +36,6 @@ struct Block {
 // An idle block serves a request up to this fraction larger than the request (1/8): the
 // sizes of a training step repeat exactly, and a near fit wastes at most 12.5%.
 constexpr size_t kFitSlackShift = 3;
-
-size_t PageSize() {
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return page;
-}
 
 void Unmap(const std::vector<Block*>& blocks) {
   for (Block* b : blocks) {
@@ -112,6 +113,7 @@ class BlockCache final : public c10::Allocator {
       live_bytes_ -= b->bytes;
       const size_t limit = Limit();
       if (b->bytes > limit) {
+        evictions_++;
         gone.push_back(b);
       } else {
         EvictDownTo(limit - b->bytes, gone);
@@ -150,8 +152,10 @@ class BlockCache final : public c10::Allocator {
   }
 
   void* Take(size_t n) {
-    const size_t page = PageSize();
+    const size_t page = PageBytes();
+    TORCH_CHECK_WITH(OutOfMemoryError, n <= SIZE_MAX - page, "CPU: out of memory: a tensor of ", n, " bytes");
     const size_t bytes = (n + page - 1) / page * page;
+    std::vector<Block*> gone;
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = idle_by_size_.lower_bound(bytes);
@@ -165,7 +169,12 @@ class BlockCache final : public c10::Allocator {
         return b->ptr;
       }
       misses_++;
+      // idle blocks of other sizes make room first: live and idle together stay within the
+      // limit wherever the live bytes allow it
+      const size_t limit = Limit(), need = live_bytes_ + bytes;
+      EvictDownTo(need < limit ? limit - need : 0, gone);
     }
+    Unmap(gone);
     void* p = Map(bytes);
     if (p == nullptr) {  // the idle blocks back to the system, then once more
       Trim();
@@ -195,15 +204,17 @@ class BlockCache final : public c10::Allocator {
   uint64_t hits_ = 0, misses_ = 0, evictions_ = 0;
 };
 
-// Never destroyed: tensors may be freed after static destructors have run.
-BlockCache* g_cache = nullptr;
+// Never destroyed: tensors may be freed after static destructors have run. Set once, before
+// any block exists; read by the stats of any thread.
+std::atomic<BlockCache*> g_cache{nullptr};
 
 void BlockCache::FreeBlock(void* p) {
-  if (p != nullptr) g_cache->Release(p);
+  if (p != nullptr) g_cache.load()->Release(p);
 }
 
 void BlockCache::FreeAny(void* p) {
-  if (p != nullptr && !g_cache->Release(p)) g_cache->fallback_->raw_deallocate(p);
+  BlockCache* cache = g_cache.load();
+  if (p != nullptr && !cache->Release(p)) cache->fallback_->raw_deallocate(p);
 }
 
 }  // namespace
@@ -211,17 +222,21 @@ void BlockCache::FreeAny(void* p) {
 void InstallBlockCache(const BlockCacheOptions& options) {
   static std::once_flag once;
   std::call_once(once, [] {
-    g_cache = new BlockCache(c10::GetDefaultCPUAllocator());
-    c10::SetCPUAllocator(g_cache);
+    auto* cache = new BlockCache(c10::GetDefaultCPUAllocator());
+    g_cache.store(cache);
+    c10::SetCPUAllocator(cache);
   });
-  g_cache->Configure(options);
+  g_cache.load()->Configure(options);
 }
 
 BlockCacheStats GetBlockCacheStats() {
-  if (g_cache == nullptr) return BlockCacheStats{};
-  return g_cache->Stats();
+  BlockCache* cache = g_cache.load();
+  return cache == nullptr ? BlockCacheStats{} : cache->Stats();
 }
 
-size_t TrimBlockCache() { return g_cache == nullptr ? 0 : g_cache->Trim(); }
+size_t TrimBlockCache() {
+  BlockCache* cache = g_cache.load();
+  return cache == nullptr ? 0 : cache->Trim();
+}
 
 }  // namespace sd::memory

@@ -15,6 +15,9 @@
 
 namespace sd::memory {
 
+// The size blocks are rounded to; the least minBlockBytes.
+size_t PageBytes();
+
 struct BlockCacheOptions {
   size_t minBlockBytes;    // requests of this size and more are blocks; smaller ones go to LibTorch's allocator
   size_t cacheFloorBytes;  // idle blocks kept up to this many bytes, or up to the peak of live block bytes if larger
@@ -26,7 +29,7 @@ struct BlockCacheStats {
   BlockCacheOptions options;
   size_t limitBytes;  // the idle bytes the cache may hold now
   size_t liveBytes, peakLiveBytes, idleBytes, liveBlocks, idleBlocks;
-  uint64_t hits, misses, evictions;
+  uint64_t hits, misses, evictions;  // evictions: blocks returned to the system
 };
 
 // Installs the cache as LibTorch's CPU allocator (once; later calls change its options).

@@ -374,6 +374,7 @@ void ScatterCpu(const T* table, const uint8_t* y, int64_t B, int64_t CH, int64_t
 PrototypeSums ComputePrototypeSums(const at::Tensor& logits, const at::Tensor& labels, int64_t K,
                                    int64_t ignore_index) {
   const int64_t B = logits.size(0), CH = logits.size(1), N = logits.size(2);
+  if (CH < 1) throw std::invalid_argument("logits: expected at least one channel, got 0");
   auto opts = logits.options();
   PrototypeSums r{at::zeros({B, K, CH}, opts.dtype(at::kDouble)), at::zeros({B, K}, opts.dtype(at::kLong)),
                   at::empty({B, N}, opts.dtype(at::kByte))};

@@ -48,6 +48,15 @@ describe('disposing modules and optimizers', function () {
     await assert.rejects(queued, isDisposed);
   });
 
+  it('a training step queued but not started when its module is disposed rejects with a DisposedError', async () => {
+    const m = load().train();
+    const o = new optim.SGD(m.parameters(), { lr: 0.01 });
+    const queued = trainStep({ module: m, optimizer: o, inputs: batch.input, target: batch.labels });
+    m.dispose(); // before the queue starts it: the native check refuses it, typed
+    await assert.rejects(queued, isDisposed);
+    o.dispose();
+  });
+
   it('refuses while an async call runs on the module; disposes once it is done', async () => {
     const m = load().eval();
     const large = randn([64, 1, 256, 256]); // long enough to be still running a turn later
@@ -81,7 +90,8 @@ describe('disposing modules and optimizers', function () {
     assert.throws(() => o.step(), isDisposed);
     assert.throws(() => o.stateDict(), isDisposed);
     assert.throws(() => o.lr, isDisposed);
-    await assert.rejects(async () => trainStep({ module: m, optimizer: o, inputs: batch.input, target: batch.labels }), isDisposed);
+    const refused = trainStep({ module: m, optimizer: o, inputs: batch.input, target: batch.labels }); // a promise, not a throw
+    await assert.rejects(refused, isDisposed);
     const again = new optim.SGD(m.parameters(), { lr: 0.01 });
     const r = await trainStep({ module: m, optimizer: again, inputs: batch.input, target: batch.labels });
     assert.ok(Number.isFinite(r.loss), 'the module trains on with a new optimizer');

@@ -62,7 +62,17 @@ describe('CPU tensor allocator', () => {
     assert.ok(s.idleBytes >= 12 * MiB, 'both blocks kept for the next step');
   });
 
-  it('changing one setting keeps the others; a negative size is a RangeError', () => {
+  it('maps a new size only after idle blocks of other sizes make room: live and idle stay within the limit', () => {
+    configureAllocator({ cacheFloorBytes: 8 * MiB, followPeak: false });
+    releaseCachedMemory();
+    Array.from({ length: 4 }, () => zeros(floats(2 * MiB))).forEach((t) => t.dispose());
+    const t = zeros(floats(5 * MiB)); // fits no idle block: a miss
+    const s = allocatorStats();
+    assert.ok(s.idleBytes + s.liveBytes <= Math.max(8 * MiB, s.liveBytes), `idle ${s.idleBytes} + live ${s.liveBytes}`);
+    t.dispose();
+  });
+
+  it('changing one setting keeps the others; a size under a page is a RangeError', () => {
     configureAllocator({ cacheFloorBytes: 5 * MiB });
     const s = allocatorStats();
     assert.equal(s.cacheFloorBytes, 5 * MiB);
@@ -71,6 +81,10 @@ describe('CPU tensor allocator', () => {
     assert.throws(
       () => configureAllocator({ minBlockBytes: -1 }),
       (e: Error) => e instanceof RangeError && /minBlockBytes/.test(e.message),
+    );
+    assert.throws(
+      () => configureAllocator({ minBlockBytes: 1 }),
+      (e: Error) => e instanceof RangeError && /minBlockBytes: must be >= \d+ \(a page\)/.test(e.message),
     );
   });
 });
