@@ -104,13 +104,13 @@ ModuleHandle* ModuleHandle::Get(Napi::Value value, const char* arg) {
 
 ModuleHandle::ModuleHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModuleHandle>(info) {}
 
-void ModuleHandle::CheckLoaded(Napi::Env env) const {
+void ModuleHandle::CheckLive(Napi::Env env) const {
   if (disposed_) ThrowObjectDisposed(env, "module: disposed and cannot be used");
   if (!module_) throw MakeTorchError(env, "module: not loaded", "Error");
 }
 
 void ModuleHandle::CheckIdle(Napi::Env env) const {
-  CheckLoaded(env);
+  CheckLive(env);
   if (busy_) {
     throw MakeTorchError(env, "module: busy with an async call (forwardAsync / trainStep); await it first",
                          "BusyError");
@@ -164,7 +164,7 @@ Napi::Value ModuleHandle::Train(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ModuleHandle::IsTraining(const Napi::CallbackInfo& info) {
-  CheckLoaded(info.Env());
+  CheckLive(info.Env());
   return Napi::Boolean::New(info.Env(), module_->is_training());
 }
 
@@ -271,7 +271,7 @@ Napi::Value ModuleHandle::Freeze(const Napi::CallbackInfo& info) {
 
 Napi::Value ModuleHandle::MethodNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckLoaded(env);
+  CheckLive(env);
   Napi::Array out = Napi::Array::New(env);
   uint32_t i = 0;
   for (const auto& m : module_->get_methods()) out.Set(i++, m.name());
@@ -283,7 +283,7 @@ Napi::Value ModuleHandle::MethodNames(const Napi::CallbackInfo& info) {
 // leaves them.
 Napi::Value ModuleHandle::FrozenModeModules(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckLoaded(env);
+  CheckLive(env);
   Napi::Array out = Napi::Array::New(env);
   uint32_t i = 0;
   for (const auto& item : module_->named_modules()) {

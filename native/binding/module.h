@@ -33,8 +33,8 @@ class ModuleHandle : public Napi::ObjectWrap<ModuleHandle> {
   const std::unordered_map<std::string, std::string>& extraFiles() const { return extra_; }
   void SetBusy(bool busy) { busy_ = busy; }
   // Throws where the module was disposed (or never loaded).
-  void CheckLoaded(Napi::Env env) const;
-  // CheckLoaded, and a BusyError while an async call holds the module.
+  void CheckLive(Napi::Env env) const;
+  // CheckLive, and a BusyError while an async call holds the module.
   void CheckIdle(Napi::Env env) const;
   // The arguments of `method` converted by its schema; RangeError on a wrong count.
   std::vector<c10::IValue> ConvertArgs(Napi::Env env, const std::string& method, Napi::Value args) const;

@@ -52,7 +52,7 @@ class BlockCache final : public c10::Allocator {
     std::vector<Block*> gone;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      min_block_.store(std::max<size_t>(o.minBlockBytes, 1), std::memory_order_relaxed);
+      min_block_.store(o.minBlockBytes, std::memory_order_relaxed);  // >= a page: the binding checks
       floor_ = o.cacheFloorBytes;
       follow_peak_ = o.followPeak;
       EvictDownTo(Limit(), gone);

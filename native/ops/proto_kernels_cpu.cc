@@ -268,7 +268,7 @@ void SumsCpu(const T* x, const int64_t* y, int64_t B, int64_t CH, int64_t N, int
           bool any_bad = false;
           WithChannelsUpTo(
               CH,
-              [&](auto ch) {  // simd holds CH <= kMaxVectorChannels: never 0
+              [&](auto ch) {  // 1 <= CH <= kMaxVectorChannels here (no channels: the callers' reshape refuses it)
                 if constexpr (decltype(ch)::value > 0)
                   any_bad = SumPixelsAvx2<decltype(ch)::value>(xb, yb, N, K, ignore, start, stop, *copies, cb);
               },
@@ -374,7 +374,6 @@ void ScatterCpu(const T* table, const uint8_t* y, int64_t B, int64_t CH, int64_t
 PrototypeSums ComputePrototypeSums(const at::Tensor& logits, const at::Tensor& labels, int64_t K,
                                    int64_t ignore_index) {
   const int64_t B = logits.size(0), CH = logits.size(1), N = logits.size(2);
-  if (CH < 1) throw std::invalid_argument("logits: expected at least one channel, got 0");
   auto opts = logits.options();
   PrototypeSums r{at::zeros({B, K, CH}, opts.dtype(at::kDouble)), at::zeros({B, K}, opts.dtype(at::kLong)),
                   at::empty({B, N}, opts.dtype(at::kByte))};
